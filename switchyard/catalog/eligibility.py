@@ -1,0 +1,100 @@
+"""Eligibility: may this target serve this request? Pure, and the router's only judge.
+
+A capability is usable only where evidence proved it on the skin that will serve the request:
+natively when the caller speaks the provider's skin, or through an enabled bridge. In a
+restricted (smoke) group an enabled bridge is usable for whatever the target proved natively,
+which is how bridge evidence is gathered; elsewhere only what router smokes proved through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .router_config import RouterGroup, RouterModel, RouterProvider, RouterTarget
+from .vocabulary import BridgeDirection, Capability, Dialect, bridge_for
+
+
+@dataclass(frozen=True)
+class RequestNeeds:
+    """What one request needs, derived from its body by the router's dialect adapters."""
+
+    inbound: Dialect
+    capabilities: frozenset[Capability] = frozenset({Capability.TEXT})
+    capped: bool = False  # an explicit output cap (max_tokens & co.)
+    hosted_tools: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def has_tools(self) -> bool:
+        return Capability.TOOLS in self.capabilities or bool(self.hosted_tools)
+
+    def all_capabilities(self) -> frozenset[Capability]:
+        return self.capabilities | {Capability.TEXT}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    skin: str | None = None  # native:<dialect> or bridge:<direction>
+    bridge: BridgeDirection | None = None
+    reason: str | None = None  # safe to show a caller: names needs, never internals
+    missing: frozenset[Capability] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.eligible
+
+
+def _no(reason: str, missing: frozenset[Capability] = frozenset()) -> Eligibility:
+    return Eligibility(False, reason=reason, missing=missing)
+
+
+def check(
+    needs: RequestNeeds,
+    provider: RouterProvider,
+    model: RouterModel,
+    target: RouterTarget,
+    group: RouterGroup,
+) -> Eligibility:
+    """Decide one target for one request; the reason says which need was not met."""
+    if model.access_failure is not None:
+        return _no(f"target blocked by an access failure ({model.access_failure.value})")
+    if target.tool_only and not needs.has_tools:
+        return _no("toolOnly target serves only tool requests")
+
+    bridge: BridgeDirection | None = None
+    if needs.inbound is provider.dialect:
+        proven = set(model.verified)
+        skin = f"native:{provider.dialect.value}"
+    else:
+        bridge = bridge_for(needs.inbound, provider.dialect)
+        enabled = {b.direction: b for b in model.bridges}
+        if bridge is None or bridge not in enabled:
+            return _no(f"no enabled bridge from {needs.inbound.value} to {provider.dialect.value}")
+        skin = f"bridge:{bridge.value}"
+        proven = set(model.verified) if group.restricted else set(enabled[bridge].verified)
+        if not group.restricted:
+            proven &= set(model.verified)  # a bridge never proves more than the upstream did
+
+    if needs.hosted_tools:
+        if bridge is not None:
+            return _no("hosted tools are served only on their native skin")
+        unproven = sorted(needs.hosted_tools - set(model.hosted_tools))
+        if unproven:
+            return _no(f"hosted tool not proven: {', '.join(unproven)}")
+
+    missing = frozenset(needs.all_capabilities() - proven)
+    if missing:
+        names = ", ".join(sorted(c.value for c in missing))
+        return _no(f"not proven on {skin}: {names}", missing)
+    if needs.capped and model.honors_max_tokens is False:
+        return _no("target ignores output caps (honorsMaxTokens: false)")
+    return Eligibility(True, skin=skin, bridge=bridge)
+
+
+def eligible_skin(provider: RouterProvider, model: RouterModel, inbound: Dialect) -> str | None:
+    """The skin a caller of `inbound` would reach this target through, ignoring needs."""
+    if inbound is provider.dialect:
+        return f"native:{provider.dialect.value}"
+    bridge = bridge_for(inbound, provider.dialect)
+    if bridge is not None and any(b.direction is bridge for b in model.bridges):
+        return f"bridge:{bridge.value}"
+    return None

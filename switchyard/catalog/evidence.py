@@ -1,0 +1,160 @@
+"""Evidence -> catalog: the one place the probe-to-catalog mapping table lives.
+
+The derivation is level-based: a model's status is recomputed from every completed SmokeRun that
+tested it, never accumulated, so the same SmokeRuns always give the same status. Rules:
+
+* Only runs of the newest provider generation seen among completed runs count. Older evidence
+  keeps serving until a run of the new spec completes, then the new evidence alone decides.
+* Per probe task the newest row wins (runs ordered by completion time, then name).
+* A pass proves its capability on the skin that was tested, nothing else (``TASK_PROVES``).
+* max-tokens-cap: pass -> honorsMaxTokens true, fail -> false, skip/info -> unknown.
+* An access-class failure (AuthFailed, Entitlement, Forbidden, ModelNotFound) in the newest run
+  blocks the target until a newer run shows none.
+* Router-layer rows that went through a bridge prove capabilities for that bridge direction only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from .provider import BridgeEvidence, HostedToolProof, ModelStatus, Proof, Verified
+from .smokerun import EvidenceRow, SmokeRun
+from .vocabulary import (
+    ACCESS_FAILURES,
+    TASK_PROVES,
+    AccessFailure,
+    BridgeDirection,
+    Dialect,
+    Layer,
+    ProbeResult,
+    ProbeTask,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _run_order(run: SmokeRun) -> tuple[datetime, str]:
+    done = run.status.completed_at or run.status.started_at or _EPOCH
+    if done.tzinfo is None:
+        done = done.replace(tzinfo=UTC)
+    return done, run.metadata.name
+
+
+def _verified_from(rows: dict[ProbeTask, tuple[EvidenceRow, str]]) -> Verified:
+    verified = Verified()
+    for task, capability in TASK_PROVES.items():
+        entry = rows.get(task)
+        if entry is None or entry[0].result is not ProbeResult.PASS:
+            continue
+        row, run_name = entry
+        proof = Proof(smoke_run=run_name, at=row.at, detail=row.detail)
+        setattr(verified, _field(capability.value), proof)
+    return verified
+
+
+def _field(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
+def recommend(
+    rows: Sequence[EvidenceRow], dialect: Dialect, smoke_run: str, model: str
+) -> ModelStatus:
+    """What one run's rows justify for `model` on `dialect` (the SmokeRun's `recommended`)."""
+    run = SmokeRun.model_validate(
+        {
+            "metadata": {"name": smoke_run},
+            "spec": {"target": {"provider": "x", "model": "x"}},
+            "status": {"results": [r.wire() for r in rows]},
+        }
+    )
+    return derive_model_status(model, dialect, [run], provider_model=None)
+
+
+def derive_model_status(
+    name: str,
+    dialect: Dialect,
+    runs: Iterable[SmokeRun],
+    provider_model: tuple[str, str] | None,
+) -> ModelStatus:
+    """Recompute one model's status from every SmokeRun that may concern it.
+
+    `provider_model` filters runs to those targeting that (provider, model) directly, and
+    router-layer rows to those whose selected upstream is that target. `None` takes every run's
+    rows as given (used for a single run's recommendation).
+    """
+    direct: list[SmokeRun] = []
+    routed: list[SmokeRun] = []
+    for run in runs:
+        if provider_model is not None and not run.status.completed():
+            continue
+        if run.spec.layer is Layer.ROUTER:
+            routed.append(run)
+        elif (
+            provider_model is None
+            or (run.spec.target.provider, run.spec.target.model) == provider_model
+        ):
+            direct.append(run)
+
+    if direct:
+        newest_gen = max(r.status.provider_generation or 0 for r in direct)
+        direct = [r for r in direct if (r.status.provider_generation or 0) == newest_gen]
+    direct.sort(key=_run_order)
+
+    latest: dict[ProbeTask, tuple[EvidenceRow, str]] = {}
+    hosted: dict[str, str] = {}
+    for run in direct:
+        for row in run.status.results:
+            if row.layer is not Layer.DIRECT or row.dialect is not dialect:
+                continue  # evidence never crosses skins
+            latest[row.task] = (row, run.metadata.name)
+            if row.task is ProbeTask.HOSTED_TOOLS and row.detail:
+                if row.result is ProbeResult.PASS:
+                    hosted[row.detail] = run.metadata.name
+                else:
+                    hosted.pop(row.detail, None)
+
+    status = ModelStatus(name=name, verified=_verified_from(latest))
+    status.hosted_tools = [HostedToolProof(name=k, smoke_run=v) for k, v in sorted(hosted.items())]
+    cap = latest.get(ProbeTask.MAX_TOKENS_CAP)
+    if cap is not None and cap[0].result in (ProbeResult.PASS, ProbeResult.FAIL):
+        status.honors_max_tokens = cap[0].result is ProbeResult.PASS
+    if direct:
+        status.access_failure = _access_failure(direct[-1].status.results, dialect)
+    status.smoke_runs = [r.metadata.name for r in direct]
+    status.bridges = _bridge_evidence(routed, provider_model)
+    return status
+
+
+def _access_failure(rows: Sequence[EvidenceRow], dialect: Dialect) -> AccessFailure | None:
+    for row in rows:
+        if row.layer is not Layer.DIRECT or row.dialect is not dialect:
+            continue
+        if (
+            row.result is ProbeResult.FAIL
+            and row.error_class
+            and row.error_class.value in ACCESS_FAILURES
+        ):
+            return AccessFailure(row.error_class.value)
+    return None
+
+
+def _bridge_evidence(
+    routed: list[SmokeRun], provider_model: tuple[str, str] | None
+) -> list[BridgeEvidence]:
+    routed.sort(key=_run_order)
+    upstream = f"{provider_model[0]}/{provider_model[1]}" if provider_model else None
+    per_direction: dict[BridgeDirection, dict[ProbeTask, tuple[EvidenceRow, str]]] = {}
+    for run in routed:
+        for row in run.status.results:
+            if row.layer is not Layer.ROUTER or row.bridge_direction is None:
+                continue
+            if upstream is not None and row.selected_upstream != upstream:
+                continue
+            per_direction.setdefault(row.bridge_direction, {})[row.task] = (row, run.metadata.name)
+    out = []
+    for direction in BridgeDirection:
+        rows = per_direction.get(direction)
+        if rows:
+            out.append(BridgeEvidence(direction=direction, verified=_verified_from(rows)))
+    return out

@@ -1,0 +1,272 @@
+"""The Provider kind: one API skin of one upstream account, and what evidence proved about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from .base import DECIMAL_PATTERN, NAME_PATTERN, Condition, Resource, SecretKeyRef, WireModel
+from .vocabulary import AccessFailure, AuthScheme, BridgeDirection, Capability, Dialect, Locality
+
+
+class Auth(WireModel):
+    model_config = WireModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.scheme == 'none' || has(self.secretRef)",
+                    "message": "auth.secretRef is required unless auth.scheme is none",
+                    "fieldPath": ".secretRef",
+                },
+            ]
+        }
+    }
+
+    scheme: AuthScheme = Field(
+        default=AuthScheme.BEARER,
+        description="How the key is sent: bearer (Authorization header), x-api-key, or none.",
+    )
+    secret_ref: SecretKeyRef | None = Field(
+        default=None, description="The Secret key holding the provider API key."
+    )
+
+    @model_validator(mode="after")
+    def _secret_when_needed(self) -> Auth:
+        if self.scheme is not AuthScheme.NONE and self.secret_ref is None:
+            raise ValueError("auth.secretRef is required unless auth.scheme is none")
+        return self
+
+
+class Header(WireModel):
+    name: str = Field(
+        description="HTTP header name sent upstream (never Authorization or x-api-key).",
+        pattern=r"^[A-Za-z0-9-]+$",
+        max_length=128,
+    )
+    value: str = Field(description="Header value. Not for secrets.", max_length=1024)
+
+    @model_validator(mode="after")
+    def _not_auth(self) -> Header:
+        if self.name.lower() in {"authorization", "x-api-key", "api-key"}:
+            raise ValueError("credentials belong in auth.secretRef, not in headers")
+        return self
+
+
+class Pricing(WireModel):
+    input_per_million_usd: str = Field(
+        description="USD per million input tokens, as a decimal string.", pattern=DECIMAL_PATTERN
+    )
+    output_per_million_usd: str = Field(
+        description="USD per million output tokens, as a decimal string.", pattern=DECIMAL_PATTERN
+    )
+    source: str | None = Field(default=None, description="Where the price was read.")
+    updated: str | None = Field(
+        default=None,
+        description="Date the price was read (YYYY-MM-DD).",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+    )
+
+
+class Bridge(WireModel):
+    enabled: bool = Field(default=False, description="Allow callers of another skin through it.")
+
+
+class Bridges(WireModel):
+    """Bridges let callers of another skin reach this one; each needs its own evidence."""
+
+    responses_to_chat: Bridge | None = Field(
+        default=None, description="/v1/responses callers on an openai-chat provider."
+    )
+    chat_to_responses: Bridge | None = Field(
+        default=None, description="/v1/chat/completions callers on an openai-responses provider."
+    )
+    messages_to_chat: Bridge | None = Field(
+        default=None, description="/v1/messages callers on an openai-chat provider."
+    )
+    chat_to_messages: Bridge | None = Field(
+        default=None, description="/v1/chat/completions callers on an anthropic provider."
+    )
+
+    def enabled(self) -> list[BridgeDirection]:
+        out = []
+        for direction in BridgeDirection:
+            bridge = getattr(self, _snake(direction.value))
+            if bridge is not None and bridge.enabled:
+                out.append(direction)
+        return out
+
+
+def _snake(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
+class ProviderModel(WireModel):
+    name: str = Field(
+        description="The model_ref ModelGroups use.", pattern=NAME_PATTERN, max_length=63
+    )
+    model: str = Field(description="The served model id upstream.", min_length=1, max_length=256)
+    context_window: int | None = Field(default=None, description="Context window in tokens.", ge=1)
+    pricing: Pricing | None = Field(
+        default=None, description="Per-token prices for cost accounting."
+    )
+    allow: list[Capability] | None = Field(
+        default=None,
+        description="Capabilities this skin may ever serve; evidence outside it is ignored. "
+        "Omitted: whatever evidence proves.",
+    )
+    bridges: Bridges | None = Field(default=None, description="Bridges from other caller skins.")
+
+    @model_validator(mode="after")
+    def _bridges_fit(self) -> ProviderModel:
+        return self
+
+
+class ProviderSpec(WireModel):
+    model_config = WireModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
+                    "((!has(m.bridges.responsesToChat) && !has(m.bridges.messagesToChat)) || "
+                    "self.dialect == 'openai-chat'))",
+                    "message": "responsesToChat and messagesToChat bridges need dialect openai-chat",
+                },
+                {
+                    "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
+                    "!has(m.bridges.chatToResponses) || self.dialect == 'openai-responses')",
+                    "message": "the chatToResponses bridge needs dialect openai-responses",
+                },
+                {
+                    "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
+                    "!has(m.bridges.chatToMessages) || self.dialect == 'anthropic')",
+                    "message": "the chatToMessages bridge needs dialect anthropic",
+                },
+            ]
+        }
+    }
+
+    base_url: str = Field(
+        description="Upstream base URL, e.g. https://api.openai.com/v1.",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        max_length=2048,
+    )
+    dialect: Dialect = Field(description="The API skin this endpoint speaks.")
+    auth: Auth = Field(default_factory=Auth, description="How the router authenticates upstream.")
+    headers: list[Header] = Field(
+        default_factory=list, description="Extra headers sent upstream.", max_length=32
+    )
+    locality: Locality = Field(
+        default=Locality.REMOTE, description="remote, or local (an endpoint next to the cluster)."
+    )
+    models: list[ProviderModel] = Field(
+        description="Models served on this skin.", min_length=1, max_length=256
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ProviderSpec:
+        seen: set[str] = set()
+        for i, m in enumerate(self.models):
+            if m.name in seen:
+                raise ValueError(f"models[{i}].name: duplicate model name {m.name!r}")
+            seen.add(m.name)
+            for direction in m.bridges.enabled() if m.bridges else []:
+                from .vocabulary import bridge_endpoints
+
+                _, target = bridge_endpoints(direction)
+                if target is not self.dialect:
+                    raise ValueError(
+                        f"models[{i}].bridges.{direction.value}: needs dialect {target.value}, "
+                        f"not {self.dialect.value}"
+                    )
+        return self
+
+    def model(self, name: str) -> ProviderModel | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+class Proof(WireModel):
+    smoke_run: str = Field(description="The SmokeRun whose passing row proved it.")
+    at: datetime | None = Field(default=None, description="When the passing row was recorded.")
+    detail: str | None = Field(
+        default=None, description="What exactly passed (reasoning control, schema form, tool)."
+    )
+
+
+class Verified(WireModel):
+    """Capabilities proven on one skin; an omitted capability is not proven."""
+
+    text: Proof | None = Field(default=None, description="Plain text completion.")
+    streaming: Proof | None = Field(default=None, description="Well-formed streaming.")
+    tools: Proof | None = Field(default=None, description="Function tools chosen automatically.")
+    tool_choice: Proof | None = Field(default=None, description="A forced tool_choice.")
+    structured_outputs: Proof | None = Field(default=None, description="JSON-schema output.")
+    image_input: Proof | None = Field(default=None, description="Image input understood.")
+    reasoning: Proof | None = Field(default=None, description="Reasoning effort control.")
+    usage: Proof | None = Field(default=None, description="Token usage reported.")
+    large_payload: Proof | None = Field(default=None, description="Large coding-agent payloads.")
+
+    def capabilities(self) -> list[Capability]:
+        return [c for c in Capability if getattr(self, _snake(c.value)) is not None]
+
+    def proof(self, capability: Capability) -> Proof | None:
+        value: Proof | None = getattr(self, _snake(capability.value))
+        return value
+
+
+class HostedToolProof(WireModel):
+    name: str = Field(description="Hosted tool type, e.g. web_search.")
+    smoke_run: str = Field(description="The SmokeRun whose passing row proved it.")
+
+
+class BridgeEvidence(WireModel):
+    direction: BridgeDirection = Field(description="The bridge this evidence went through.")
+    verified: Verified = Field(
+        default_factory=Verified, description="Capabilities proven through the router bridge."
+    )
+
+
+class ModelStatus(WireModel):
+    name: str = Field(description="The model_ref this status is about.")
+    verified: Verified = Field(
+        default_factory=Verified, description="Capabilities proven on this skin, natively."
+    )
+    hosted_tools: list[HostedToolProof] = Field(
+        default_factory=list, description="Hosted tools proven on this skin."
+    )
+    honors_max_tokens: bool | None = Field(
+        default=None,
+        description="From the max-tokens-cap probe; false makes capped requests skip the target.",
+    )
+    access_failure: AccessFailure | None = Field(
+        default=None, description="Set while a direct smoke shows an access failure."
+    )
+    bridges: list[BridgeEvidence] = Field(
+        default_factory=list, description="Evidence gathered through bridges, per direction."
+    )
+    smoke_runs: list[str] = Field(
+        default_factory=list, description="SmokeRuns this status was derived from, oldest first."
+    )
+
+
+class ProviderStatus(WireModel):
+    observed_generation: int | None = Field(
+        default=None, description="The generation last reconciled.", ge=0
+    )
+    conditions: list[Condition] = Field(default_factory=list, description="Ready, AccessBlocked.")
+    models: list[ModelStatus] = Field(default_factory=list, description="Per-model evidence.")
+
+    def model(self, name: str) -> ModelStatus | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+class Provider(Resource):
+    KIND: ClassVar[str] = "Provider"
+    PLURAL: ClassVar[str] = "providers"
+    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("llmp",)
+    DESCRIPTION: ClassVar[str] = "One API skin of one upstream LLM account, and its evidence."
+
+    kind: Literal["Provider"] = "Provider"
+    spec: ProviderSpec
+    status: ProviderStatus = Field(default_factory=ProviderStatus)

@@ -1,0 +1,145 @@
+"""RouterConfig: the rendered, revisioned document the router loads and validates.
+
+It holds references to Secrets (mounted as files), never the secrets themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from .base import SecretKeyRef, WireModel
+from .modelgroup import Sessions
+from .provider import Header, Pricing
+from .vocabulary import (
+    AccessFailure,
+    AuthScheme,
+    BridgeDirection,
+    Capability,
+    Dialect,
+    Locality,
+    Stage,
+    Strategy,
+)
+
+CONFIG_API_VERSION = "switchyard.dev/v1alpha1"
+
+
+class DefaultAccess(StrEnum):
+    """What the router does with callers of groups that are not restricted."""
+
+    OPEN = "open"  # any caller (the network boundary is the access control)
+    CALLERS = "callers"  # only tokens from settings.defaultCallerSecret
+
+
+class SessionBackend(StrEnum):
+    MEMORY = "memory"
+    REDIS = "redis"
+
+
+class RouterSettings(WireModel):
+    default_access: DefaultAccess = Field(
+        default=DefaultAccess.OPEN, description="Caller policy for groups that are not restricted."
+    )
+    default_caller_secret: str | None = Field(
+        default=None, description="Secret of accepted caller tokens when defaultAccess is callers."
+    )
+    large_payload_bytes: int = Field(
+        default=262144, description="Requests above this size need largePayload evidence.", ge=1
+    )
+    session_backend: SessionBackend = Field(
+        default=SessionBackend.MEMORY, description="Where bridge session state lives."
+    )
+    redis_url: str | None = Field(default=None, description="redis:// URL for the redis backend.")
+
+
+class RouterBridge(WireModel):
+    direction: BridgeDirection = Field(description="An enabled bridge into this model's skin.")
+    verified: list[Capability] = Field(
+        default_factory=list, description="Needs proven through this bridge by router smokes."
+    )
+
+
+class RouterModel(WireModel):
+    name: str = Field(description="model_ref.")
+    model: str = Field(description="Upstream model id.")
+    context_window: int | None = Field(default=None, description="Context window in tokens.")
+    pricing: Pricing | None = Field(default=None, description="Per-token prices.")
+    verified: list[Capability] = Field(default_factory=list, description="Proven natively.")
+    reasoning_control: str | None = Field(
+        default=None, description="The reasoning control that was tested (e.g. effort, budget)."
+    )
+    hosted_tools: list[str] = Field(default_factory=list, description="Hosted tools proven.")
+    honors_max_tokens: bool | None = Field(default=None, description="From the cap probe.")
+    access_failure: AccessFailure | None = Field(default=None, description="Blocks all traffic.")
+    bridges: list[RouterBridge] = Field(default_factory=list, description="Enabled bridges.")
+
+
+class RouterProvider(WireModel):
+    name: str = Field(description="Provider name.")
+    base_url: str = Field(description="Upstream base URL.")
+    dialect: Dialect = Field(description="Upstream skin.")
+    auth_scheme: AuthScheme = Field(description="How the key is sent.")
+    secret: SecretKeyRef | None = Field(default=None, description="Mounted key file reference.")
+    headers: list[Header] = Field(default_factory=list, description="Extra upstream headers.")
+    locality: Locality = Field(default=Locality.REMOTE, description="remote or local.")
+    models: list[RouterModel] = Field(default_factory=list, description="Models on this skin.")
+
+    def model(self, name: str) -> RouterModel | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+class RouterTarget(WireModel):
+    provider: str = Field(description="Provider name.")
+    model: str = Field(description="model_ref in that provider.")
+    weight: int = Field(description="Effective weight now (0: not routed).", ge=0)
+    tool_only: bool = Field(default=False, description="Only tool-bearing requests.")
+    stage: Stage = Field(default=Stage.CATALOG_ONLY, description="Promotion stage.")
+
+
+class RouterGroup(WireModel):
+    name: str = Field(description="Caller-facing model name.")
+    strategy: Strategy = Field(default=Strategy.WEIGHTED, description="weighted or static.")
+    restricted: bool = Field(
+        default=False, description="Only its own callers; bridges unproven ok."
+    )
+    caller_secret: str | None = Field(default=None, description="Secret of accepted callers.")
+    fallback_max_attempts: int = Field(default=2, description="Targets tried per request.", ge=1)
+    sessions: Sessions = Field(default_factory=Sessions, description="Session settings.")
+    require_usage: bool = Field(default=True, description="Ask for usage where proven.")
+    targets: list[RouterTarget] = Field(default_factory=list, description="Targets.")
+
+
+class RouterConfig(WireModel):
+    api_version: Literal["switchyard.dev/v1alpha1"] = "switchyard.dev/v1alpha1"
+    kind: Literal["RouterConfig"] = Field(default="RouterConfig")
+    revision: str = Field(default="", description="Content hash; the router reports it in /readyz.")
+    namespace: str | None = Field(default=None, description="Namespace the catalog came from.")
+    settings: RouterSettings = Field(default_factory=RouterSettings)
+    providers: list[RouterProvider] = Field(default_factory=list)
+    groups: list[RouterGroup] = Field(default_factory=list)
+
+    def provider(self, name: str) -> RouterProvider | None:
+        return next((p for p in self.providers if p.name == name), None)
+
+    def group(self, name: str) -> RouterGroup | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def canonical_json(self) -> str:
+        """Byte-stable JSON of the content (the revision excluded)."""
+        body = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        body.pop("revision", None)
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def with_revision(self) -> RouterConfig:
+        digest = hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
+        return self.model_copy(update={"revision": digest})
+
+    def to_json(self) -> str:
+        """The file the router reads: stable key order, revision included, newline-terminated."""
+        body = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,164 @@
+"""The shared vocabulary: every enum the operator, probes and router agree on."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Dialect(StrEnum):
+    """An API skin: the wire contract a provider endpoint (or a caller) speaks."""
+
+    OPENAI_CHAT = "openai-chat"
+    OPENAI_RESPONSES = "openai-responses"
+    ANTHROPIC = "anthropic"
+
+
+class AuthScheme(StrEnum):
+    BEARER = "bearer"
+    X_API_KEY = "x-api-key"
+    NONE = "none"
+
+
+class Locality(StrEnum):
+    REMOTE = "remote"
+    LOCAL = "local"
+
+
+class Capability(StrEnum):
+    """What a target may be trusted with, once evidence on its own skin proves it."""
+
+    TEXT = "text"
+    STREAMING = "streaming"
+    TOOLS = "tools"
+    TOOL_CHOICE = "toolChoice"
+    STRUCTURED_OUTPUTS = "structuredOutputs"
+    IMAGE_INPUT = "imageInput"
+    REASONING = "reasoning"
+    USAGE = "usage"
+    LARGE_PAYLOAD = "largePayload"
+
+
+class ProbeTask(StrEnum):
+    TEXT = "text"
+    MAX_TOKENS_CAP = "max-tokens-cap"
+    AUTO_TOOLS = "auto-tools"
+    FORCED_TOOLS = "forced-tools"
+    STRUCTURED_OUTPUTS = "structured-outputs"
+    STREAMING = "streaming"
+    IMAGE_INPUT = "image-input"
+    REASONING_EFFORT = "reasoning-effort"
+    USAGE = "usage"
+    LARGE_PAYLOAD = "large-payload"
+    HOSTED_TOOLS = "hosted-tools"
+    ACCESS = "access"
+
+
+class ProbeResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    INFO = "info"
+
+
+class Layer(StrEnum):
+    DIRECT = "direct"
+    ROUTER = "router"
+
+
+class Executor(StrEnum):
+    JOB = "job"
+    INLINE = "inline"
+
+
+class Stage(StrEnum):
+    """Promotion stage of one ModelGroup target."""
+
+    CATALOG_ONLY = "CatalogOnly"
+    SMOKE_ONLY = "SmokeOnly"
+    LIMITED = "Limited"
+    ACTIVE = "Active"
+    ROLLED_BACK = "RolledBack"
+
+
+class Strategy(StrEnum):
+    WEIGHTED = "weighted"
+    STATIC = "static"
+
+
+class ErrorClass(StrEnum):
+    """Sanitized error classes: the only failure vocabulary shown in status, logs and metrics."""
+
+    AUTH_FAILED = "AuthFailed"
+    ENTITLEMENT = "Entitlement"
+    FORBIDDEN = "Forbidden"
+    MODEL_NOT_FOUND = "ModelNotFound"
+    RATE_LIMITED = "RateLimited"
+    UPSTREAM_ERROR = "UpstreamError"
+    TIMEOUT = "Timeout"
+    CONNECT_ERROR = "ConnectError"
+    BAD_RESPONSE = "BadResponse"
+    BAD_REQUEST = "BadRequest"
+
+
+class AccessFailure(StrEnum):
+    """The error classes that block a target until new evidence passes."""
+
+    AUTH_FAILED = "AuthFailed"
+    ENTITLEMENT = "Entitlement"
+    FORBIDDEN = "Forbidden"
+    MODEL_NOT_FOUND = "ModelNotFound"
+
+
+ACCESS_FAILURES: frozenset[str] = frozenset(a.value for a in AccessFailure)
+
+
+class BridgeDirection(StrEnum):
+    """A translation from a caller's skin to a provider's skin (camelCase as in the CRDs)."""
+
+    RESPONSES_TO_CHAT = "responsesToChat"
+    CHAT_TO_RESPONSES = "chatToResponses"
+    MESSAGES_TO_CHAT = "messagesToChat"
+    CHAT_TO_MESSAGES = "chatToMessages"
+
+
+# inbound skin, provider skin -> the bridge that connects them
+BRIDGES: dict[tuple[Dialect, Dialect], BridgeDirection] = {
+    (Dialect.OPENAI_RESPONSES, Dialect.OPENAI_CHAT): BridgeDirection.RESPONSES_TO_CHAT,
+    (Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES): BridgeDirection.CHAT_TO_RESPONSES,
+    (Dialect.ANTHROPIC, Dialect.OPENAI_CHAT): BridgeDirection.MESSAGES_TO_CHAT,
+    (Dialect.OPENAI_CHAT, Dialect.ANTHROPIC): BridgeDirection.CHAT_TO_MESSAGES,
+}
+
+
+def bridge_for(inbound: Dialect, provider: Dialect) -> BridgeDirection | None:
+    """The bridge a caller of `inbound` needs to reach a `provider`-skin target, if any exists."""
+    return BRIDGES.get((inbound, provider))
+
+
+def bridge_endpoints(direction: BridgeDirection) -> tuple[Dialect, Dialect]:
+    """(inbound skin, provider skin) of a bridge."""
+    for pair, d in BRIDGES.items():
+        if d is direction:
+            return pair
+    raise KeyError(direction)  # pragma: no cover - every direction is in BRIDGES
+
+
+class ConditionStatus(StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+# Probe task -> the capability a pass proves. max-tokens-cap and access are handled apart: the
+# first sets honorsMaxTokens, the second only ever blocks.
+TASK_PROVES: dict[ProbeTask, Capability] = {
+    ProbeTask.TEXT: Capability.TEXT,
+    ProbeTask.AUTO_TOOLS: Capability.TOOLS,
+    ProbeTask.FORCED_TOOLS: Capability.TOOL_CHOICE,
+    ProbeTask.STRUCTURED_OUTPUTS: Capability.STRUCTURED_OUTPUTS,
+    ProbeTask.STREAMING: Capability.STREAMING,
+    ProbeTask.IMAGE_INPUT: Capability.IMAGE_INPUT,
+    ProbeTask.REASONING_EFFORT: Capability.REASONING,
+    ProbeTask.USAGE: Capability.USAGE,
+    ProbeTask.LARGE_PAYLOAD: Capability.LARGE_PAYLOAD,
+}

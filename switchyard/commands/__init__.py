@@ -1,0 +1,1 @@
+"""Command modules of the catalog-side commands (file I/O lives here, not in catalog/)."""
