@@ -1,0 +1,94 @@
+"""Server-sent events: an incremental parser and an encoder, shared by relays and bridges.
+
+The parser takes bytes as they arrive (chunks split anywhere, CRLF or LF) and yields whole
+events; the router relays the raw bytes it was given and only parses to observe (usage, errors)
+or to translate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    data: str
+    event: str | None = None
+    id: str | None = None
+
+    def json(self) -> Any:
+        """The data as JSON; raises ValueError on a malformed payload."""
+        return orjson.loads(self.data)
+
+    @property
+    def done(self) -> bool:
+        """OpenAI's terminal sentinel, `data: [DONE]`."""
+        return self.data == "[DONE]"
+
+
+class SSEParser:
+    """Feed bytes, get events. Keeps at most one partial event buffered."""
+
+    __slots__ = ("_buf", "_data", "_event", "_id")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        self._buf += chunk
+        events: list[SSEEvent] = []
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl < 0:
+                break
+            line = self._buf[:nl]
+            self._buf = self._buf[nl + 1 :]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            event = self._line(line.decode("utf-8", errors="replace"))
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[SSEEvent]:
+        """End of stream: a final event without its blank line still counts."""
+        events = self.feed(b"\n") if self._buf else []
+        if self._data:
+            events.append(self._emit())
+        return events
+
+    def _line(self, line: str) -> SSEEvent | None:
+        if not line:
+            return self._emit() if self._data or self._event else None
+        if line.startswith(":"):
+            return None  # comment / keep-alive
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id":
+            self._id = value
+        return None
+
+    def _emit(self) -> SSEEvent:
+        event = SSEEvent(data="\n".join(self._data), event=self._event, id=self._id)
+        self._data, self._event, self._id = [], None, None
+        return event
+
+
+def encode(data: Any, event: str | None = None) -> bytes:
+    """One SSE frame; `data` is JSON-encoded unless it is already a string."""
+    payload = data if isinstance(data, str) else orjson.dumps(data).decode()
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()
+
+
+DONE = b"data: [DONE]\n\n"
