@@ -143,7 +143,13 @@ def run(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path) -> str
     print(f"  $ {' '.join(cmd)}", flush=True)
     started = time.monotonic()
     proc = subprocess.run(
-        list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        list(cmd),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
     )
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(cmd)}  (cwd={cwd}, rc={proc.returncode})\n{proc.stdout}\n")
@@ -169,7 +175,9 @@ def _staging_modules(kubernetes_gomod: Path) -> list[str]:
     return modules
 
 
-def _download_gomod(module: str, version: str, *, cwd: Path, env: dict[str, str], log: Path) -> Path:
+def _download_gomod(
+    module: str, version: str, *, cwd: Path, env: dict[str, str], log: Path
+) -> Path:
     out = run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=cwd, env=env, log=log)
     info = json.loads(out[out.index("{") :])
     if info.get("Error"):
@@ -262,7 +270,10 @@ def build_helm(p: Paths, env: dict[str, str]) -> None:
     """helm v4 has no replace lines, so plain `go install module@version` works."""
     log = p.logs / "helm.log"
     env = dict(env, GOBIN=str(p.bin), GOFLAGS="-trimpath -p=2")
-    ldflags = f"-s -w -X helm.sh/helm/v4/internal/version.version={HELM_VERSION}"
+    # Helm only knows "v4.3" unless told its patch release; its default Kubernetes version comes
+    # from the client-go version in the build info, which `go install mod@version` records.
+    pkg = "helm.sh/helm/v4/internal/version"
+    ldflags = f"-s -w -X {pkg}.version={HELM_VERSION} -X {pkg}.gitTreeState=clean"
     p.bin.mkdir(parents=True, exist_ok=True)
     run(
         ["go", "install", f"-ldflags={ldflags}", f"helm.sh/helm/v4/cmd/helm@{HELM_VERSION}"],
