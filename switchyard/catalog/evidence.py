@@ -61,56 +61,64 @@ def recommend(
     rows: Sequence[EvidenceRow], dialect: Dialect, smoke_run: str, model: str
 ) -> ModelStatus:
     """What one run's rows justify for `model` on `dialect` (the SmokeRun's `recommended`)."""
-    run = SmokeRun.model_validate(
-        {
-            "metadata": {"name": smoke_run},
-            "spec": {"target": {"provider": "x", "model": "x"}},
-            "status": {"results": [r.wire() for r in rows]},
-        }
+    direct = [r for r in rows if r.layer is Layer.DIRECT]
+    routed = [r for r in rows if r.layer is Layer.ROUTER]
+    return _derive(
+        model, dialect, [(smoke_run, direct)] if direct else [], [(smoke_run, routed)], None
     )
-    return derive_model_status(model, dialect, [run], provider_model=None)
 
 
 def derive_model_status(
     name: str,
     dialect: Dialect,
     runs: Iterable[SmokeRun],
-    provider_model: tuple[str, str] | None,
+    provider_model: tuple[str, str],
 ) -> ModelStatus:
-    """Recompute one model's status from every SmokeRun that may concern it.
+    """Recompute one model's status from every completed SmokeRun that may concern it.
 
-    `provider_model` filters runs to those targeting that (provider, model) directly, and
-    router-layer rows to those whose selected upstream is that target. `None` takes every run's
-    rows as given (used for a single run's recommendation).
+    Direct runs count when they target `provider_model`; router-layer rows count when their
+    selected upstream is that target.
     """
     direct: list[SmokeRun] = []
     routed: list[SmokeRun] = []
     for run in runs:
-        if provider_model is not None and not run.status.completed():
+        if not run.status.completed():
             continue
         if run.spec.layer is Layer.ROUTER:
             routed.append(run)
-        elif (
-            provider_model is None
-            or (run.spec.target.provider, run.spec.target.model) == provider_model
-        ):
+        elif (run.spec.target.provider, run.spec.target.model) == provider_model:
             direct.append(run)
-
     if direct:
         newest_gen = max(r.status.provider_generation or 0 for r in direct)
         direct = [r for r in direct if (r.status.provider_generation or 0) == newest_gen]
     direct.sort(key=_run_order)
+    routed.sort(key=_run_order)
+    return _derive(
+        name,
+        dialect,
+        [(r.metadata.name, r.status.results) for r in direct],
+        [(r.metadata.name, r.status.results) for r in routed],
+        f"{provider_model[0]}/{provider_model[1]}",
+    )
 
+
+RunRows = list[tuple[str, Sequence[EvidenceRow]]]
+
+
+def _derive(
+    name: str, dialect: Dialect, direct: RunRows, routed: RunRows, upstream: str | None
+) -> ModelStatus:
+    """The mapping proper, over runs already filtered and ordered oldest first."""
     latest: dict[ProbeTask, tuple[EvidenceRow, str]] = {}
     hosted: dict[str, str] = {}
-    for run in direct:
-        for row in run.status.results:
+    for run_name, rows in direct:
+        for row in rows:
             if row.layer is not Layer.DIRECT or row.dialect is not dialect:
                 continue  # evidence never crosses skins
-            latest[row.task] = (row, run.metadata.name)
+            latest[row.task] = (row, run_name)
             if row.task is ProbeTask.HOSTED_TOOLS and row.detail:
                 if row.result is ProbeResult.PASS:
-                    hosted[row.detail] = run.metadata.name
+                    hosted[row.detail] = run_name
                 else:
                     hosted.pop(row.detail, None)
 
@@ -120,9 +128,9 @@ def derive_model_status(
     if cap is not None and cap[0].result in (ProbeResult.PASS, ProbeResult.FAIL):
         status.honors_max_tokens = cap[0].result is ProbeResult.PASS
     if direct:
-        status.access_failure = _access_failure(direct[-1].status.results, dialect)
-    status.smoke_runs = [r.metadata.name for r in direct]
-    status.bridges = _bridge_evidence(routed, provider_model)
+        status.access_failure = _access_failure(direct[-1][1], dialect)
+    status.smoke_runs = [run_name for run_name, _ in direct]
+    status.bridges = _bridge_evidence(routed, upstream)
     return status
 
 
@@ -139,22 +147,18 @@ def _access_failure(rows: Sequence[EvidenceRow], dialect: Dialect) -> AccessFail
     return None
 
 
-def _bridge_evidence(
-    routed: list[SmokeRun], provider_model: tuple[str, str] | None
-) -> list[BridgeEvidence]:
-    routed.sort(key=_run_order)
-    upstream = f"{provider_model[0]}/{provider_model[1]}" if provider_model else None
+def _bridge_evidence(routed: RunRows, upstream: str | None) -> list[BridgeEvidence]:
     per_direction: dict[BridgeDirection, dict[ProbeTask, tuple[EvidenceRow, str]]] = {}
-    for run in routed:
-        for row in run.status.results:
+    for run_name, rows in routed:
+        for row in rows:
             if row.layer is not Layer.ROUTER or row.bridge_direction is None:
                 continue
             if upstream is not None and row.selected_upstream != upstream:
                 continue
-            per_direction.setdefault(row.bridge_direction, {})[row.task] = (row, run.metadata.name)
+            per_direction.setdefault(row.bridge_direction, {})[row.task] = (row, run_name)
     out = []
     for direction in BridgeDirection:
-        rows = per_direction.get(direction)
-        if rows:
-            out.append(BridgeEvidence(direction=direction, verified=_verified_from(rows)))
+        rows_by_task = per_direction.get(direction)
+        if rows_by_task:
+            out.append(BridgeEvidence(direction=direction, verified=_verified_from(rows_by_task)))
     return out

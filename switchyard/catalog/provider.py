@@ -8,7 +8,15 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from .base import DECIMAL_PATTERN, NAME_PATTERN, Condition, Resource, SecretKeyRef, WireModel
-from .vocabulary import AccessFailure, AuthScheme, BridgeDirection, Capability, Dialect, Locality
+from .vocabulary import (
+    AccessFailure,
+    AuthScheme,
+    BridgeDirection,
+    Capability,
+    Dialect,
+    Locality,
+    bridge_endpoints,
+)
 
 
 class Auth(WireModel):
@@ -118,10 +126,6 @@ class ProviderModel(WireModel):
     )
     bridges: Bridges | None = Field(default=None, description="Bridges from other caller skins.")
 
-    @model_validator(mode="after")
-    def _bridges_fit(self) -> ProviderModel:
-        return self
-
 
 class ProviderSpec(WireModel):
     model_config = WireModel.model_config | {
@@ -172,8 +176,6 @@ class ProviderSpec(WireModel):
                 raise ValueError(f"models[{i}].name: duplicate model name {m.name!r}")
             seen.add(m.name)
             for direction in m.bridges.enabled() if m.bridges else []:
-                from .vocabulary import bridge_endpoints
-
                 _, target = bridge_endpoints(direction)
                 if target is not self.dialect:
                     raise ValueError(
