@@ -198,6 +198,12 @@ class TargetStatus(WireModel):
     retry_token: str | None = Field(
         default=None, description="The switchyard.dev/retry value last acted on."
     )
+    evidence_run: str | None = Field(
+        default=None, description="Newest SmokeRun of the evidence the stage was decided on."
+    )
+    generation: int | None = Field(
+        default=None, description="ModelGroup generation the stage was decided on.", ge=0
+    )
 
     @property
     def key(self) -> str:
