@@ -1,0 +1,145 @@
+"""The fake upstream's scenario: per-model behaviours, validated before anything is served.
+
+A scenario is YAML or JSON. Keys may be camelCase or snake_case; unknown keys are errors::
+
+    defaults:                 # applies to every model (all fields optional)
+      reply: OK
+    strictModels: false       # true: models not listed answer 404 model-not-found
+    models:
+      good-model: {}          # the defaults
+      no-tools: {tools: false, unsupported: reject}
+      capless: {honorsMaxTokens: false}
+      thinker: {emptyUnderCap: 16}
+      flaky: {failure: {kind: server, times: 2}}
+      limited: {failure: {kind: rate_limit, retryAfter: 3}}
+      broken-stream: {midStream: {afterEvents: 3, mode: disconnect}}
+      slow: {latencyMs: 200, eventDelayMs: 10}
+      keyed: {apiKey: sk-test}
+      chat-only: {dialects: [openai-chat]}
+
+A listed model overrides only the fields it sets; the rest come from `defaults`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from switchyard.catalog import Dialect
+
+FailureKind = Literal[
+    "auth", "entitlement", "forbidden", "not_found", "rate_limit", "server", "overloaded",
+    "bad_request",
+]  # fmt: skip
+
+FAILURE_STATUS: dict[str, int] = {
+    "auth": 401,
+    "entitlement": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "rate_limit": 429,
+    "server": 500,
+    "overloaded": 503,
+    "bad_request": 400,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Failure(_Model):
+    """An HTTP error answered instead of a completion."""
+
+    kind: FailureKind = Field(description="Which error shape to answer with.")
+    status: int | None = Field(default=None, ge=400, le=599, description="Override the status.")
+    retry_after: int | None = Field(default=None, ge=0, description="Retry-After seconds.")
+    times: int | None = Field(
+        default=None, ge=1, description="Fail only the first N requests to the model; None: all."
+    )
+
+    @property
+    def http_status(self) -> int:
+        return self.status or FAILURE_STATUS[self.kind]
+
+
+class MidStream(_Model):
+    """Break a stream after N SSE events: drop the connection or send an error event."""
+
+    after_events: int = Field(ge=0, description="Events sent before the failure.")
+    mode: Literal["disconnect", "error"] = "disconnect"
+    times: int | None = Field(default=None, ge=1, description="Only the first N streams.")
+
+
+class Behaviour(_Model):
+    """How one served model behaves. Every field has a default (a capable, fast model)."""
+
+    reply: str = "OK"
+    image_reply: str = Field(default="Rite Aid", description="Reply when an image part is sent.")
+    tools: bool = True
+    tool_choice: bool = Field(default=True, description="Honours a forced tool_choice.")
+    structured_outputs: bool = True
+    images: bool = True
+    reasoning: bool = True
+    streaming: bool = True
+    usage: bool = True
+    honors_max_tokens: bool = True
+    empty_under_cap: int = Field(
+        default=0, ge=0, description="A cap at or below this gives 200 with empty content."
+    )
+    unsupported: Literal["ignore", "reject"] = Field(
+        default="ignore",
+        description="A request using a capability that is off: ignore it, or answer 400.",
+    )
+    dialects: list[Dialect] | None = Field(
+        default=None, description="Skins that serve this model (others: 404). None: all."
+    )
+    latency_ms: int = Field(default=0, ge=0, description="Delay before the response starts.")
+    event_delay_ms: int = Field(default=0, ge=0, description="Delay between stream events.")
+    failure: Failure | None = None
+    mid_stream: MidStream | None = None
+    api_key: str | None = Field(default=None, description="Required key; None: any key.")
+
+
+class Scenario(_Model):
+    defaults: Behaviour = Field(default_factory=Behaviour)
+    strict_models: bool = False
+    models: dict[str, Behaviour] = Field(default_factory=dict)
+
+    def behaviour(self, model: str) -> Behaviour | None:
+        """The merged behaviour of `model`, or None when strict and not listed."""
+        own = self.models.get(model)
+        if own is None:
+            return None if self.strict_models else self.defaults
+        merged = self.defaults.model_dump()
+        merged.update(own.model_dump(include=own.model_fields_set))
+        return Behaviour.model_validate(merged)
+
+
+class ScenarioError(ValueError):
+    """A scenario that does not validate; the message names the field paths."""
+
+
+def parse_scenario(data: Any) -> Scenario:
+    try:
+        return Scenario.model_validate(data or {})
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ScenarioError("invalid scenario: " + "; ".join(problems)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a YAML or JSON scenario file."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = orjson.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: not valid YAML/JSON ({type(exc).__name__})") from None
+    return parse_scenario(data)

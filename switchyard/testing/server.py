@@ -1,0 +1,236 @@
+"""The fake upstream's aiohttp app: serves the three skins under any base path and records
+what it received so tests can check what the router sent upstream.
+
+Control endpoints (not part of any real API):
+
+* ``GET /_mock/requests[?model=M&limit=N]`` -> ``{"total", "byModel", "byDialect", "requests",
+  "last"}``; each request record has ``path, dialect, model, stream, headers, body, status``.
+* ``DELETE /_mock/requests`` forgets records and failure counters.
+* ``PUT /_mock/scenario`` replaces the scenario (JSON body; 400 names the bad field).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from .scenario import Behaviour, Scenario, ScenarioError, parse_scenario
+from .simulate import UnsupportedError, answer
+from .wire_anthropic import AnthropicWire
+from .wire_base import Wire
+from .wire_chat import ChatWire
+from .wire_responses import ResponsesWire
+
+WIRES: tuple[Wire, ...] = (ChatWire(), ResponsesWire(), AnthropicWire())
+KEEP_REQUESTS = 200
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+
+
+class MockState:
+    """Scenario plus what was received; one per app."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.recent: deque[dict[str, Any]] = deque(maxlen=KEEP_REQUESTS)
+        self.total = 0
+        self.by_model: Counter[str] = Counter()
+        self.by_dialect: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self.broken_streams: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        self.recent.clear()
+        self.total = 0
+        for counter in (self.by_model, self.by_dialect, self.failures, self.broken_streams):
+            counter.clear()
+
+
+STATE = web.AppKey("mock_state", MockState)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+def _wire_for(path: str) -> Wire | None:
+    return next((w for w in WIRES if path.endswith(w.suffix)), None)
+
+
+def _key_of(request: web.Request, wire: Wire) -> str | None:
+    if wire is WIRES[2]:
+        return request.headers.get("x-api-key")
+    auth = request.headers.get("Authorization", "")
+    return auth[7:] if auth.lower().startswith("bearer ") else None
+
+
+def _due(counter: Counter[str], model: str, times: int | None) -> bool:
+    """True while a limited failure still has occurrences left (and counts this one)."""
+    if times is not None and counter[model] >= times:
+        return False
+    counter[model] += 1
+    return True
+
+
+async def _stream(
+    request: web.Request,
+    wire: Wire,
+    frames: list[bytes],
+    b: Behaviour,
+    state: MockState,
+    model: str,
+) -> web.StreamResponse:
+    resp = web.StreamResponse(headers=SSE_HEADERS)
+    await resp.prepare(request)
+    mid = b.mid_stream
+    broken = mid is not None and _due(state.broken_streams, model, mid.times)
+    if not broken and not b.event_delay_ms:
+        await resp.write(b"".join(frames))
+        await resp.write_eof()
+        return resp
+    for i, data in enumerate(frames):
+        if broken and mid is not None and i == mid.after_events:
+            if mid.mode == "error":
+                await resp.write(wire.stream_error("overloaded", ""))
+                await resp.write_eof()
+            elif request.transport is not None:
+                request.transport.close()
+            return resp
+        if b.event_delay_ms and i:
+            await asyncio.sleep(b.event_delay_ms / 1000)
+        await resp.write(data)
+    await resp.write_eof()
+    return resp
+
+
+async def _serve(
+    request: web.Request, wire: Wire, body: dict[str, Any], record: dict[str, Any]
+) -> web.StreamResponse:
+    state = request.app[STATE]
+    model = str(body.get("model", ""))
+    b = state.scenario.behaviour(model)
+
+    def fail(
+        kind: str, status: int, message: str = "", headers: dict[str, str] | None = None
+    ) -> web.Response:
+        record["status"] = status
+        return _json(wire.error(kind, message), status, headers)
+
+    if b is None or (b.dialects is not None and wire.dialect not in b.dialects):
+        return fail("not_found", 404)
+    if b.api_key is not None and _key_of(request, wire) != b.api_key:
+        return fail("auth", 401)
+    if b.latency_ms:
+        await asyncio.sleep(b.latency_ms / 1000)
+    f = b.failure
+    if f is not None and _due(state.failures, model, f.times):
+        headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else None
+        return fail(f.kind, f.http_status, "", headers)
+    if wire is WIRES[2] and not isinstance(body.get("max_tokens"), int):
+        return fail("bad_request", 400, "max_tokens: Field required")
+    ask = wire.parse(body)
+    try:
+        reply = answer(ask, b)
+    except UnsupportedError as exc:
+        return fail("bad_request", 400, str(exc))
+    record["status"] = 200
+    if ask.stream and b.streaming:
+        return await _stream(request, wire, wire.stream(ask, reply, body), b, state, model)
+    return _json(wire.complete(ask, reply, body))
+
+
+async def handle_post(request: web.Request) -> web.StreamResponse:
+    wire = _wire_for(request.path)
+    if wire is None:
+        return _json({"error": {"message": "unknown path", "type": "invalid_request_error"}}, 404)
+    state = request.app[STATE]
+    try:
+        body = orjson.loads(await request.read())
+        if not isinstance(body, dict):
+            raise ValueError("body is not an object")
+    except ValueError:
+        return _json(wire.error("bad_request", "request body is not a JSON object"), 400)
+    record: dict[str, Any] = {
+        "at": time.time(),
+        "path": request.path,
+        "dialect": wire.dialect.value,
+        "model": body.get("model"),
+        "stream": bool(body.get("stream")),
+        "headers": {str(k).lower(): v for k, v in request.headers.items()},
+        "body": body,
+        "status": None,
+    }
+    state.recent.append(record)
+    state.total += 1
+    state.by_model[str(body.get("model"))] += 1
+    state.by_dialect[wire.dialect.value] += 1
+    return await _serve(request, wire, body, record)
+
+
+async def handle_models(request: web.Request) -> web.Response:
+    scenario = request.app[STATE].scenario
+    data = [
+        {"id": name, "object": "model", "created": 0, "owned_by": "switchyard-mock"}
+        for name in scenario.models
+    ]
+    return _json({"object": "list", "data": data})
+
+
+async def handle_requests(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    model = request.query.get("model")
+    try:
+        limit = int(request.query.get("limit", KEEP_REQUESTS))
+    except ValueError:
+        return _json({"error": "limit must be an integer"}, 400)
+    rows = [r for r in state.recent if model is None or r["model"] == model][-limit:]
+    return _json(
+        {
+            "total": state.total,
+            "byModel": dict(state.by_model),
+            "byDialect": dict(state.by_dialect),
+            "requests": rows,
+            "last": rows[-1] if rows else None,
+        }
+    )
+
+
+async def handle_reset(request: web.Request) -> web.Response:
+    request.app[STATE].reset()
+    return _json({"reset": True})
+
+
+async def handle_scenario(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    try:
+        state.scenario = parse_scenario(orjson.loads(await request.read()))
+    except orjson.JSONDecodeError:
+        return _json({"error": "scenario body is not JSON"}, 400)
+    except ScenarioError as exc:
+        return _json({"error": str(exc)}, 400)
+    state.failures.clear()
+    state.broken_streams.clear()
+    return _json({"ok": True})
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+def create_app(scenario: Scenario | None = None) -> web.Application:
+    """The fake upstream; every skin is served under any base path (`/v1/...` or bare)."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[STATE] = MockState(scenario or Scenario())
+    app.router.add_get("/_mock/requests", handle_requests)
+    app.router.add_delete("/_mock/requests", handle_reset)
+    app.router.add_put("/_mock/scenario", handle_scenario)
+    app.router.add_get("/_mock/health", handle_health)
+    app.router.add_get("/{tail:.*}models", handle_models)
+    app.router.add_post("/{tail:.*}", handle_post)
+    return app

@@ -1,0 +1,55 @@
+"""What every skin's wire module provides, and helpers they share."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Protocol
+
+import orjson
+
+from switchyard.catalog import Dialect
+
+from .simulate import Ask, Reply
+
+
+class Wire(Protocol):
+    """One API skin's request parsing, response shapes, stream events and error bodies."""
+
+    dialect: Dialect
+    suffix: str  # the path the skin is served on, relative to the base URL
+
+    def parse(self, body: dict[str, Any]) -> Ask: ...
+
+    def complete(self, ask: Ask, reply: Reply, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def stream(self, ask: Ask, reply: Reply, body: dict[str, Any]) -> list[bytes]: ...
+
+    def error(self, kind: str, message: str) -> dict[str, Any]: ...
+
+    def stream_error(self, kind: str, message: str) -> bytes: ...
+
+
+def new_id(prefix: str) -> str:
+    return prefix + os.urandom(12).hex()
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def frame(data: Any, event: str | None = None) -> bytes:
+    head = b"event: " + event.encode() + b"\n" if event else b""
+    return head + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def input_size(*parts: Any) -> int:
+    return sum(len(orjson.dumps(p)) for p in parts if p is not None)
+
+
+def cap_of(body: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None

@@ -1,0 +1,164 @@
+"""OpenAI Chat Completions on the wire: chat.completion, chat.completion.chunk, error bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchyard.catalog import Dialect
+
+from .simulate import Ask, Reply, Tool, chunks
+from .wire_base import cap_of, frame, input_size, new_id, now
+
+FINISH = {"stop": "stop", "length": "length", "tool": "tool_calls"}
+
+ERRORS: dict[str, tuple[str, str | None, str]] = {
+    "auth": ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    "entitlement": (
+        "permission_denied",
+        "entitlement_required",
+        "Your account is not entitled to use this model on its current plan.",
+    ),
+    "forbidden": ("permission_denied", "forbidden", "Forbidden."),
+    "not_found": (
+        "invalid_request_error",
+        "model_not_found",
+        "The model does not exist or you do not have access to it.",
+    ),
+    "rate_limit": ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
+    "server": ("server_error", None, "The server had an error while processing your request."),
+    "overloaded": ("server_error", "service_unavailable", "The engine is currently overloaded."),
+    "bad_request": ("invalid_request_error", None, "Invalid request."),
+}
+
+
+def _has_image(messages: Any) -> bool:
+    for m in messages if isinstance(messages, list) else []:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(p, dict) and p.get("type") == "image_url" for p in content
+        ):
+            return True
+    return False
+
+
+class ChatWire:
+    dialect = Dialect.OPENAI_CHAT
+    suffix = "/chat/completions"
+
+    def parse(self, body: dict[str, Any]) -> Ask:
+        tools = tuple(
+            Tool(t["function"]["name"], t["function"].get("parameters") or {})
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and t.get("type") == "function" and "function" in t
+        )
+        choice = body.get("tool_choice")
+        forced = choice["function"]["name"] if isinstance(choice, dict) else None
+        fmt = body.get("response_format") or {}
+        schema: dict[str, Any] | None = None
+        if fmt.get("type") == "json_schema":
+            schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+        elif fmt.get("type") == "json_object":
+            schema = {}
+        return Ask(
+            model=str(body.get("model", "")),
+            stream=bool(body.get("stream")),
+            tools=tools,
+            forced_tool=forced,
+            tool_required=choice == "required",
+            tool_none=choice == "none",
+            schema=schema,
+            has_image=_has_image(body.get("messages")),
+            cap=cap_of(body, "max_completion_tokens", "max_tokens"),
+            reasoning=body.get("reasoning_effort") not in (None, "none"),
+            input_chars=input_size(body.get("messages"), body.get("tools")),
+        )
+
+    @staticmethod
+    def _usage(reply: Reply) -> dict[str, Any]:
+        return {
+            "prompt_tokens": reply.input_tokens,
+            "completion_tokens": reply.output_tokens,
+            "total_tokens": reply.input_tokens + reply.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+        }
+
+    def complete(self, ask: Ask, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None if reply.tool_call else reply.text,
+            "refusal": None,
+        }
+        if reply.tool_call:
+            call = reply.tool_call
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+            ]
+        out: dict[str, Any] = {
+            "id": new_id("chatcmpl-"),
+            "object": "chat.completion",
+            "created": now(),
+            "model": ask.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": FINISH[reply.finish],
+                }
+            ],
+            "system_fingerprint": None,
+        }
+        if reply.usage:
+            out["usage"] = self._usage(reply)
+        return out
+
+    def stream(self, ask: Ask, reply: Reply, body: dict[str, Any]) -> list[bytes]:
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        with_usage = include_usage and reply.usage
+        base = {
+            "id": new_id("chatcmpl-"),
+            "object": "chat.completion.chunk",
+            "created": now(),
+            "model": ask.model,
+            "system_fingerprint": None,
+        }
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            data: dict[str, Any] = {**base, "choices": [choice]}
+            if with_usage:
+                data["usage"] = None
+            return frame(data)
+
+        frames = [chunk({"role": "assistant", "content": "", "refusal": None})]
+        if reply.tool_call:
+            call = reply.tool_call
+            head = {"index": 0, "id": call.id, "type": "function"}
+            frames.append(
+                chunk({"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]})
+            )
+            args = call.arguments
+            for i in range(0, len(args), 16):
+                part = {"index": 0, "function": {"arguments": args[i : i + 16]}}
+                frames.append(chunk({"tool_calls": [part]}))
+        for piece in chunks(reply.text):
+            frames.append(chunk({"content": piece}))
+        frames.append(chunk({}, FINISH[reply.finish]))
+        if with_usage:
+            frames.append(frame({**base, "choices": [], "usage": self._usage(reply)}))
+        frames.append(b"data: [DONE]\n\n")
+        return frames
+
+    def error(self, kind: str, message: str) -> dict[str, Any]:
+        etype, code, default = ERRORS.get(kind, ERRORS["server"])
+        return {
+            "error": {"message": message or default, "type": etype, "param": None, "code": code}
+        }
+
+    def stream_error(self, kind: str, message: str) -> bytes:
+        return frame(self.error(kind, message))
