@@ -1,0 +1,115 @@
+"""The bridge contract: pure translators between API skins, shared by every direction.
+
+A bridge never does I/O. The router hands it the inbound body and a context, sends what comes
+back upstream, and runs the upstream reply (JSON or SSE events) back through it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ...catalog.vocabulary import BridgeDirection, ErrorClass
+from ..sse import SSEEvent
+
+JSON = dict[str, Any]
+IdFactory = Callable[[str], str]
+"""prefix -> a fresh id with that prefix ("resp_", "msg_", "fc_", "call_", "chatcmpl-")."""
+
+
+def random_ids(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
+
+
+def counting_ids() -> IdFactory:
+    """Deterministic ids for golden tests: prefix + a running number."""
+    counter = itertools.count(1)
+    return lambda prefix: f"{prefix}{next(counter):04d}"
+
+
+@dataclass
+class BridgeContext:
+    upstream_model: str  # served model id to put in the upstream body
+    inbound_model: str  # the group name the caller asked for (echoed back in responses)
+    reasoning_control: str | None  # the target's proven control (None: reasoning is refused)
+    previous_response_id: str | None = None  # chatToResponses stateful sessions
+    want_usage: bool = True  # chat callers: emit the usage chunk at the end of a stream
+    ids: IdFactory = field(default=random_ids)
+    clock: Callable[[], int] = field(default=lambda: int(time.time()))
+
+
+class BridgeRefused(Exception):  # noqa: N818 - the contract name
+    """A request shape the bridge does not translate; the message is safe to show the caller."""
+
+
+class BridgeUpstreamFailed(Exception):  # noqa: N818 - pairs with BridgeRefused
+    """A 200 upstream reply that reports a failure (e.g. a Responses object with status failed)."""
+
+    def __init__(self, error_class: ErrorClass, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+class StreamTranslator(Protocol):
+    usage: tuple[int, int] | None
+    response_id: str | None
+
+    def feed(self, event: SSEEvent) -> bytes: ...
+
+    def finish(self) -> bytes: ...
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes: ...
+
+
+class Bridge(Protocol):
+    direction: BridgeDirection
+    upstream_path: str
+
+    def request(self, body: JSON, ctx: BridgeContext) -> JSON: ...
+
+    def response(self, body: JSON, ctx: BridgeContext) -> JSON: ...
+
+    def stream(self, ctx: BridgeContext) -> StreamTranslator: ...
+
+
+def refuse_unknown(body: JSON, known: frozenset[str], direction: BridgeDirection) -> None:
+    """Unknown fields could change what the caller meant; refuse them by name, never silently."""
+    extra = sorted(k for k in body if k not in known)
+    if extra:
+        raise BridgeRefused(
+            f"{direction.value} bridge does not support field(s): {', '.join(extra)}"
+        )
+
+
+def text_of(content: Any, what: str) -> str:
+    """Plain text from a string or a list of text parts; anything else is refused."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") in {"text", "input_text", "output_text"}:
+                out.append(str(part.get("text", "")))
+            else:
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                raise BridgeRefused(f"{what}: content part {kind!r} is not supported here")
+        return "".join(out)
+    raise BridgeRefused(f"{what}: content must be a string or a list of parts")
+
+
+def as_dict(value: Any, what: str) -> JSON:
+    if not isinstance(value, dict):
+        raise BridgeRefused(f"{what} must be an object")
+    return value
+
+
+def as_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise BridgeRefused(f"{what} must be an array")
+    return value

@@ -1,0 +1,116 @@
+"""Chat Completions output, shared by the bridges that serve Chat callers from another skin
+(chatToResponses, chatToMessages): completion objects, stream chunks, usage, error chunks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...catalog.vocabulary import ErrorClass
+from ..sse import DONE, encode
+from .base import JSON, BridgeContext
+
+# The `type` an OpenAI error object carries for each sanitized class.
+ERROR_TYPES = {
+    ErrorClass.RATE_LIMITED: "rate_limit_error",
+    ErrorClass.AUTH_FAILED: "authentication_error",
+    ErrorClass.FORBIDDEN: "permission_error",
+    ErrorClass.ENTITLEMENT: "permission_error",
+    ErrorClass.MODEL_NOT_FOUND: "not_found_error",
+    ErrorClass.BAD_REQUEST: "invalid_request_error",
+    ErrorClass.TIMEOUT: "timeout_error",
+    ErrorClass.UPSTREAM_ERROR: "server_error",
+    ErrorClass.CONNECT_ERROR: "server_error",
+    ErrorClass.BAD_RESPONSE: "server_error",
+}
+
+
+def chat_usage_object(input_tokens: int, output_tokens: int, cached: int = 0) -> JSON:
+    return {
+        "prompt_tokens": input_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
+
+
+def completion(
+    ctx: BridgeContext,
+    created: int,
+    message: JSON,
+    finish_reason: str,
+    usage: JSON | None,
+) -> JSON:
+    body: JSON = {
+        "id": ctx.ids("chatcmpl-"),
+        "object": "chat.completion",
+        "created": created,
+        "model": ctx.inbound_model,
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
+        ],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def chat_message(text: str | None, tool_calls: list[JSON], refusal: str | None = None) -> JSON:
+    message: JSON = {"role": "assistant", "content": text, "refusal": refusal}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return message
+
+
+class ChunkWriter:
+    """Frames chat.completion.chunk events with one id, model and timestamp per stream."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._id = ctx.ids("chatcmpl-")
+        self._created = ctx.clock()
+        self._model = ctx.inbound_model
+        self._want_usage = ctx.want_usage
+
+    def _frame(self, choices: list[JSON], **extra: Any) -> bytes:
+        chunk = {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": choices,
+            **extra,
+        }
+        return encode(chunk)
+
+    def delta(self, delta: JSON, finish_reason: str | None = None) -> bytes:
+        return self._frame(
+            [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        )
+
+    def role(self) -> bytes:
+        return self.delta({"role": "assistant", "content": ""})
+
+    def text(self, text: str) -> bytes:
+        return self.delta({"content": text})
+
+    def tool_start(self, index: int, call_id: str, name: str) -> bytes:
+        call = {"index": index, "id": call_id, "type": "function"}
+        return self.delta({"tool_calls": [{**call, "function": {"name": name, "arguments": ""}}]})
+
+    def tool_args(self, index: int, arguments: str) -> bytes:
+        return self.delta({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
+
+    def end(self, finish_reason: str, usage: JSON | None) -> bytes:
+        out = self.delta({}, finish_reason)
+        if self._want_usage and usage is not None:
+            out += self._frame([], usage=usage)
+        return out
+
+    @staticmethod
+    def done() -> bytes:
+        return DONE
+
+    @staticmethod
+    def error(error_class: ErrorClass, message: str) -> bytes:
+        """The mid-stream error chunk the openai SDK raises as an APIError."""
+        error = {"message": message, "type": ERROR_TYPES[error_class], "code": error_class.value}
+        return encode({"error": error})

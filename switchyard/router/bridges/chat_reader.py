@@ -1,0 +1,115 @@
+"""Chat Completions stream chunks -> a small vocabulary of happenings, shared by the bridges
+that serve other skins from a Chat upstream (responsesToChat, messagesToChat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...catalog.vocabulary import ErrorClass
+from ..sse import SSEEvent
+
+
+@dataclass(frozen=True)
+class Text:
+    delta: str
+
+
+@dataclass(frozen=True)
+class ToolStart:
+    index: int
+    call_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ToolArgs:
+    index: int
+    delta: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Failed:
+    error_class: ErrorClass
+    message: str
+
+
+Happening = Text | ToolStart | ToolArgs | Finish | Usage | Failed
+
+
+class ChatChunkReader:
+    """Keeps tool-call state across chunks; tool calls must arrive one after another (as every
+    known Chat server streams them). A delta for an earlier, already superseded call is reported
+    as Failed rather than silently mis-assigned."""
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.chunk_id: str | None = None
+        self._tools: list[int] = []  # chat tool indexes in order of appearance
+
+    def read(self, event: SSEEvent) -> list[Happening]:
+        if event.done or not event.data.strip():
+            return []
+        try:
+            chunk = event.json()
+        except ValueError:
+            return [Failed(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream chunk")]
+        if not isinstance(chunk, dict):
+            return [Failed(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream chunk")]
+        if chunk.get("error") is not None:
+            return [Failed(ErrorClass.UPSTREAM_ERROR, "upstream reported an error mid-stream")]
+        self.chunk_id = self.chunk_id or _str(chunk.get("id"))
+        self.model = self.model or _str(chunk.get("model"))
+        out: list[Happening] = []
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            out.extend(self._delta(choice.get("delta") or {}))
+            if choice.get("finish_reason"):
+                out.append(Finish(str(choice["finish_reason"])))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            out.append(chat_usage(usage))
+        return out
+
+    def _delta(self, delta: dict[str, Any]) -> list[Happening]:
+        out: list[Happening] = []
+        if delta.get("content"):
+            out.append(Text(str(delta["content"])))
+        for call in delta.get("tool_calls") or []:
+            index = int(call.get("index", 0))
+            fn = call.get("function") or {}
+            if index not in self._tools:
+                self._tools.append(index)
+                call_id = _str(call.get("id")) or f"call_{index}"
+                out.append(ToolStart(index, call_id, str(fn.get("name") or "")))
+            elif index != self._tools[-1]:
+                return [Failed(ErrorClass.BAD_RESPONSE, "upstream interleaved tool-call deltas")]
+            if fn.get("arguments"):
+                out.append(ToolArgs(index, str(fn["arguments"])))
+        return out
+
+
+def chat_usage(usage: dict[str, Any]) -> Usage:
+    details = usage.get("prompt_tokens_details") or {}
+    return Usage(
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+        int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,137 @@
+"""Chat Completions chunks built from an Anthropic Messages upstream's event stream."""
+
+from __future__ import annotations
+
+from ...catalog.vocabulary import ErrorClass
+from ..sse import SSEEvent
+from .base import JSON, BridgeContext
+from .chat_chunks import ChunkWriter, chat_usage_object
+
+# Anthropic stop_reason -> Chat finish_reason
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+UPSTREAM_ERRORS = {
+    "rate_limit_error": ErrorClass.RATE_LIMITED,
+    "overloaded_error": ErrorClass.UPSTREAM_ERROR,
+    "timeout_error": ErrorClass.TIMEOUT,
+}
+
+
+class ChatFromMessages:
+    """StreamTranslator: Anthropic Messages events in, Chat chunks out."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._out = ChunkWriter(ctx)
+        self._started = False
+        self._completed = False
+        self._done = False
+        self._blocks: dict[int, int] = {}  # content block index -> chat tool index
+        self._args_seen: set[int] = set()
+        self._stop: str | None = None
+        self._input = 0
+        self._cached = 0
+        self._output = 0
+        self.usage: tuple[int, int] | None = None
+        self.response_id: str | None = None
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done or not event.data.strip():
+            return b""
+        try:
+            data = event.json()
+        except ValueError:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        if not isinstance(data, dict):
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        kind = data.get("type") or event.event
+        if kind == "message_start":
+            message = data.get("message") or {}
+            self.response_id = message.get("id")
+            self._count(message.get("usage") or {})
+            return self._role()
+        if kind == "content_block_start":
+            return self._block_start(data)
+        if kind == "content_block_delta":
+            return self._block_delta(data)
+        if kind == "content_block_stop":
+            index = self._blocks.get(int(data.get("index", -1)))
+            if index is None or index in self._args_seen:
+                return b""
+            self._args_seen.add(index)
+            return self._out.tool_args(index, "{}")
+        if kind == "message_delta":
+            self._stop = (data.get("delta") or {}).get("stop_reason") or self._stop
+            self._count(data.get("usage") or {})
+            return b""
+        if kind == "message_stop":
+            self._completed = True
+            usage = chat_usage_object(self._input, self._output, self._cached)
+            reason = FINISH_REASONS.get(str(self._stop), "stop")
+            return self._role() + self._out.end(reason, usage)
+        if kind == "error":
+            error_type = (data.get("error") or {}).get("type")
+            error_class = UPSTREAM_ERRORS.get(str(error_type), ErrorClass.UPSTREAM_ERROR)
+            return self.fail(error_class, "upstream reported an error mid-stream")
+        return b""  # ping, and events a Chat caller has no field for
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        if not self._completed:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
+        self._done = True
+        return self._out.done()
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return self._role() + self._out.error(error_class, message)
+
+    def _role(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return self._out.role()
+
+    def _count(self, usage: JSON) -> None:
+        """Messages usage is cumulative; prompt tokens include cache reads and writes."""
+        if usage.get("input_tokens") is not None:
+            cached = int(usage.get("cache_read_input_tokens") or 0)
+            created = int(usage.get("cache_creation_input_tokens") or 0)
+            self._input = int(usage["input_tokens"]) + cached + created
+            self._cached = cached
+        if usage.get("output_tokens") is not None:
+            self._output = int(usage["output_tokens"])
+        self.usage = (self._input, self._output)
+
+    def _block_start(self, data: JSON) -> bytes:
+        block = data.get("content_block") or {}
+        out = self._role()
+        if block.get("type") == "tool_use":
+            index = len(self._blocks)
+            self._blocks[int(data.get("index", index))] = index
+            out += self._out.tool_start(index, str(block.get("id")), str(block.get("name")))
+        elif block.get("type") == "text" and block.get("text"):
+            out += self._out.text(str(block["text"]))
+        return out
+
+    def _block_delta(self, data: JSON) -> bytes:
+        delta = data.get("delta") or {}
+        if delta.get("type") == "text_delta":
+            return self._role() + self._out.text(str(delta.get("text", "")))
+        if delta.get("type") == "input_json_delta" and delta.get("partial_json"):
+            index = self._blocks.get(int(data.get("index", -1)))
+            if index is None:
+                return self.fail(
+                    ErrorClass.BAD_RESPONSE, "upstream sent input for an unknown block"
+                )
+            self._args_seen.add(index)
+            return self._out.tool_args(index, str(delta["partial_json"]))
+        return b""  # thinking, signatures, citations

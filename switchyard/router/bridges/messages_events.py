@@ -1,0 +1,162 @@
+"""The Anthropic Messages event stream, built from a Chat upstream's chunks.
+
+Order per the Messages streaming reference: message_start, then for each content block
+content_block_start, content_block_delta* (text_delta | input_json_delta), content_block_stop,
+then message_delta (stop_reason, cumulative usage) and message_stop. A failure is an
+`error` event, which the anthropic SDK raises as an APIStatusError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...catalog.vocabulary import ErrorClass
+from ..sse import SSEEvent, encode
+from .base import JSON, BridgeContext
+from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart, Usage
+
+# Chat finish_reason -> Anthropic stop_reason
+STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+ERROR_TYPES = {
+    ErrorClass.RATE_LIMITED: "rate_limit_error",
+    ErrorClass.AUTH_FAILED: "authentication_error",
+    ErrorClass.FORBIDDEN: "permission_error",
+    ErrorClass.ENTITLEMENT: "permission_error",
+    ErrorClass.MODEL_NOT_FOUND: "not_found_error",
+    ErrorClass.BAD_REQUEST: "invalid_request_error",
+    ErrorClass.TIMEOUT: "timeout_error",
+    ErrorClass.UPSTREAM_ERROR: "api_error",
+    ErrorClass.CONNECT_ERROR: "api_error",
+    ErrorClass.BAD_RESPONSE: "api_error",
+}
+
+
+def message_usage(usage: Usage | None) -> JSON:
+    if usage is None:
+        return {"input_tokens": 0, "output_tokens": 0}
+    return {
+        "input_tokens": usage.input_tokens - usage.cached_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cached_tokens,
+        "cache_creation_input_tokens": 0,
+    }
+
+
+def error_event(error_class: ErrorClass, message: str) -> bytes:
+    body = {"type": "error", "error": {"type": ERROR_TYPES[error_class], "message": message}}
+    return encode(body, event="error")
+
+
+class MessagesFromChat:
+    """StreamTranslator: Chat chunks in, Anthropic Messages events out."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._ctx = ctx
+        self._reader = ChatChunkReader()
+        self._started = False
+        self._done = False
+        self._block = -1  # index of the last content block started
+        self._open: str | None = None  # "text" | "tool_use" while a block is open
+        self._args_seen = False
+        self._finish: str | None = None
+        self._usage: Usage | None = None
+        self.usage: tuple[int, int] | None = None
+        self.response_id: str | None = None
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done:
+            return b""
+        out: list[bytes] = []
+        for happening in self._reader.read(event):
+            out.append(self._start())
+            if isinstance(happening, Text):
+                if self._open != "text":
+                    out.append(self._close())
+                    out.append(self._begin({"type": "text", "text": ""}))
+                delta = {"type": "text_delta", "text": happening.delta}
+                out.append(self._delta(delta))
+            elif isinstance(happening, ToolStart):
+                out.append(self._close())
+                block = {
+                    "type": "tool_use",
+                    "id": happening.call_id,
+                    "name": happening.name,
+                    "input": {},
+                }
+                out.append(self._begin(block))
+            elif isinstance(happening, ToolArgs):
+                self._args_seen = True
+                out.append(
+                    self._delta({"type": "input_json_delta", "partial_json": happening.delta})
+                )
+            elif isinstance(happening, Finish):
+                self._finish = happening.reason
+            elif isinstance(happening, Usage):
+                self._usage = happening
+                self.usage = (happening.input_tokens, happening.output_tokens)
+            elif isinstance(happening, Failed):
+                out.append(self.fail(happening.error_class, happening.message))
+                break
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        if self._finish is None:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
+        out = [self._start(), self._close()]
+        self._done = True
+        usage = message_usage(self._usage)
+        delta = {"stop_reason": STOP_REASONS.get(self._finish, "end_turn"), "stop_sequence": None}
+        out.append(self._event("message_delta", {"delta": delta, "usage": usage}))
+        out.append(self._event("message_stop", {}))
+        return b"".join(out)
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return error_event(error_class, message)
+
+    def _event(self, kind: str, fields: dict[str, Any]) -> bytes:
+        return encode({"type": kind, **fields}, event=kind)
+
+    def _start(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        message: JSON = {
+            "id": self._ctx.ids("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": self._ctx.inbound_model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
+        return self._event("message_start", {"message": message})
+
+    def _begin(self, block: JSON) -> bytes:
+        self._block += 1
+        self._open = block["type"]
+        self._args_seen = False
+        return self._event("content_block_start", {"index": self._block, "content_block": block})
+
+    def _delta(self, delta: JSON) -> bytes:
+        return self._event("content_block_delta", {"index": self._block, "delta": delta})
+
+    def _close(self) -> bytes:
+        if self._open is None:
+            return b""
+        out = b""
+        if self._open == "tool_use" and not self._args_seen:
+            out = self._delta({"type": "input_json_delta", "partial_json": "{}"})
+        self._open = None
+        return out + self._event("content_block_stop", {"index": self._block})

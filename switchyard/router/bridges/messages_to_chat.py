@@ -1,0 +1,221 @@
+"""messagesToChat: Anthropic Messages callers (Claude-Code style) on an openai-chat upstream.
+
+Translates system prompts, multi-turn messages, tool_use / tool_result blocks, images (base64
+and URL sources), tools and tool_choice, stop sequences, thinking budgets (as the target's
+reasoning control) and caps. Thinking blocks in the history are dropped: a Chat upstream cannot
+verify their signatures. Refused: server tools, documents, images inside tool results, top_k.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ...catalog.vocabulary import BridgeDirection, Dialect, ErrorClass
+from .. import reasoning
+from .base import (
+    JSON,
+    BridgeContext,
+    BridgeRefused,
+    BridgeUpstreamFailed,
+    as_dict,
+    as_list,
+    refuse_unknown,
+    text_of,
+)
+from .chat_reader import chat_usage
+from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
+
+DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
+KNOWN = frozenset(
+    {
+        "model", "messages", "system", "max_tokens", "stop_sequences", "temperature", "top_p",
+        "stream", "tools", "tool_choice", "thinking", "metadata", "service_tier",
+    }
+)  # fmt: skip
+IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+
+
+class MessagesToChat:
+    direction = DIRECTION
+    upstream_path = "/chat/completions"
+
+    def request(self, body: JSON, ctx: BridgeContext) -> JSON:
+        refuse_unknown(body, KNOWN, DIRECTION)
+        messages: list[JSON] = []
+        system = body.get("system")
+        if system:
+            messages.append({"role": "system", "content": text_of(system, "system")})
+        for i, raw in enumerate(as_list(body.get("messages"), "messages")):
+            message = as_dict(raw, f"messages[{i}]")
+            if message.get("role") == "user":
+                messages.extend(_user(message.get("content"), i))
+            elif message.get("role") == "assistant":
+                messages.append(_assistant(message.get("content"), i))
+            else:
+                raise BridgeRefused(f"messages[{i}]: role must be user or assistant")
+        out: JSON = {"model": ctx.upstream_model, "messages": messages}
+        if body.get("max_tokens") is not None:
+            out["max_tokens"] = body["max_tokens"]
+        if body.get("stop_sequences"):
+            out["stop"] = as_list(body["stop_sequences"], "stop_sequences")
+        for key in ("temperature", "top_p"):
+            if body.get(key) is not None:
+                out[key] = body[key]
+        if body.get("tools"):
+            out["tools"] = [_tool(t, i) for i, t in enumerate(as_list(body["tools"], "tools"))]
+        if body.get("tool_choice") is not None:
+            choice = as_dict(body["tool_choice"], "tool_choice")
+            out["tool_choice"] = _tool_choice(choice)
+            if choice.get("disable_parallel_tool_use") and choice.get("type") != "none":
+                out["parallel_tool_calls"] = False
+        effort = reasoning.read_effort(Dialect.ANTHROPIC, body)
+        if effort is not None:
+            out.update(
+                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
+            )
+        if body.get("stream"):
+            out["stream"] = True
+            out["stream_options"] = {"include_usage": True}
+        return out
+
+    def response(self, body: JSON, ctx: BridgeContext) -> JSON:
+        choices = body.get("choices") or []
+        if not choices or not isinstance(choices[0], dict):
+            raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
+        message = choices[0].get("message") or {}
+        content: list[JSON] = []
+        if message.get("content"):
+            content.append({"type": "text", "text": str(message["content"])})
+        for call in message.get("tool_calls") or []:
+            fn = call.get("function") or {}
+            try:
+                args = orjson.loads(fn.get("arguments") or "{}")
+            except orjson.JSONDecodeError:
+                raise BridgeUpstreamFailed(
+                    ErrorClass.BAD_RESPONSE, "upstream tool call arguments are not valid JSON"
+                ) from None
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": call.get("id") or ctx.ids("toolu_"),
+                    "name": fn.get("name", ""),
+                    "input": args if isinstance(args, dict) else {},
+                }
+            )
+        reason = str(choices[0].get("finish_reason") or "stop")
+        usage = chat_usage(body["usage"]) if isinstance(body.get("usage"), dict) else None
+        return {
+            "id": ctx.ids("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": ctx.inbound_model,
+            "content": content,
+            "stop_reason": STOP_REASONS.get(reason, "end_turn"),
+            "stop_sequence": None,
+            "usage": message_usage(usage),
+        }
+
+    def stream(self, ctx: BridgeContext) -> MessagesFromChat:
+        return MessagesFromChat(ctx)
+
+
+def _user(content: Any, i: int) -> list[JSON]:
+    """One Anthropic user turn: its tool results become tool messages, first, in order."""
+    if isinstance(content, str):
+        return [{"role": "user", "content": content}]
+    tools: list[JSON] = []
+    parts: list[JSON] = []
+    for raw in as_list(content, f"messages[{i}].content"):
+        block = as_dict(raw, f"messages[{i}].content[]")
+        kind = block.get("type")
+        if kind == "text":
+            parts.append({"type": "text", "text": str(block.get("text", ""))})
+        elif kind == "image":
+            parts.append({"type": "image_url", "image_url": {"url": _image_url(block, i)}})
+        elif kind == "tool_result":
+            text = text_of(block.get("content"), f"messages[{i}] tool_result")
+            if block.get("is_error"):
+                text = f"[tool error] {text}"
+            tools.append(
+                {"role": "tool", "tool_call_id": str(block.get("tool_use_id")), "content": text}
+            )
+        elif kind in IGNORED_BLOCKS:
+            continue
+        else:
+            raise BridgeRefused(
+                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
+            )
+    out = tools
+    if parts:
+        only_text = all(p["type"] == "text" for p in parts)
+        joined = "".join(p["text"] for p in parts)
+        out.append({"role": "user", "content": joined if only_text else parts})
+    return out
+
+
+def _assistant(content: Any, i: int) -> JSON:
+    if isinstance(content, str):
+        return {"role": "assistant", "content": content}
+    texts: list[str] = []
+    calls: list[JSON] = []
+    for raw in as_list(content, f"messages[{i}].content"):
+        block = as_dict(raw, f"messages[{i}].content[]")
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(str(block.get("text", "")))
+        elif kind == "tool_use":
+            args = orjson.dumps(block.get("input") or {}).decode()
+            calls.append(
+                {
+                    "id": str(block.get("id")),
+                    "type": "function",
+                    "function": {"name": str(block.get("name")), "arguments": args},
+                }
+            )
+        elif kind in IGNORED_BLOCKS:
+            continue
+        else:
+            raise BridgeRefused(
+                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
+            )
+    message: JSON = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
+def _image_url(block: JSON, i: int) -> str:
+    source = as_dict(block.get("source"), f"messages[{i}] image.source")
+    if source.get("type") == "base64":
+        return f"data:{source.get('media_type')};base64,{source.get('data')}"
+    if source.get("type") == "url":
+        return str(source.get("url"))
+    raise BridgeRefused(f"messages[{i}]: image source {source.get('type')!r} is not supported")
+
+
+def _tool(tool: Any, i: int) -> JSON:
+    tool = as_dict(tool, f"tools[{i}]")
+    if tool.get("type") not in (None, "custom"):
+        raise BridgeRefused(
+            f"tools[{i}]: server tool {tool.get('type')!r} is not supported through messagesToChat"
+        )
+    fn: JSON = {"name": tool.get("name")}
+    if tool.get("description") is not None:
+        fn["description"] = tool["description"]
+    fn["parameters"] = tool.get("input_schema") or {"type": "object", "properties": {}}
+    return {"type": "function", "function": fn}
+
+
+def _tool_choice(choice: JSON) -> Any:
+    kind = choice.get("type")
+    if kind == "auto":
+        return "auto"
+    if kind == "any":
+        return "required"
+    if kind == "none":
+        return "none"
+    if kind == "tool" and choice.get("name"):
+        return {"type": "function", "function": {"name": choice["name"]}}
+    raise BridgeRefused("tool_choice.type must be auto, any, none or tool")

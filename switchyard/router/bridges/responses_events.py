@@ -1,0 +1,261 @@
+"""Responses objects and the Responses event stream, built from a Chat upstream's chunks.
+
+Event order follows the Responses streaming reference: response.created, response.in_progress,
+then per output item output_item.added, (content_part.added, output_text.delta*,
+output_text.done, content_part.done | function_call_arguments.delta*,
+function_call_arguments.done), output_item.done, and finally response.completed (or
+response.incomplete when the upstream hit its output cap, response.failed on an error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...catalog.vocabulary import ErrorClass
+from ..sse import SSEEvent, encode
+from .base import JSON, BridgeContext
+from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart, Usage
+
+INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+ERROR_CODES = {ErrorClass.RATE_LIMITED: "rate_limit_exceeded"}
+
+
+def usage_object(usage: Usage | None) -> JSON | None:
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+    }
+
+
+def response_object(
+    response_id: str,
+    model: str,
+    created_at: int,
+    output: list[JSON],
+    *,
+    finish_reason: str | None,
+    usage: Usage | None,
+    error: JSON | None = None,
+) -> JSON:
+    """A Responses `response` object; finish_reason None means still in progress."""
+    if error is not None:
+        status = "failed"
+    elif finish_reason is None:
+        status = "in_progress"
+    else:
+        status = "incomplete" if finish_reason in INCOMPLETE else "completed"
+    incomplete = (
+        {"reason": INCOMPLETE[finish_reason]} if status == "incomplete" and finish_reason else None
+    )
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "error": error,
+        "incomplete_details": incomplete,
+        "instructions": None,
+        "max_output_tokens": None,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "store": False,
+        "temperature": None,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": None,
+        "truncation": "disabled",
+        "usage": usage_object(usage),
+        "metadata": {},
+    }
+
+
+class ResponsesFromChat:
+    """StreamTranslator: Chat chunks in, Responses events out."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._ctx = ctx
+        self._reader = ChatChunkReader()
+        self._id = ctx.ids("resp_")
+        self._created = ctx.clock()
+        self._seq = 0
+        self._started = False
+        self._done = False
+        self._output: list[JSON] = []  # finished items, by output_index
+        self._open: JSON | None = None  # the item being streamed (its output_index is len(output))
+        self._finish: str | None = None
+        self._usage: Usage | None = None
+        self.usage: tuple[int, int] | None = None
+        self.response_id: str | None = None
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done:
+            return b""
+        out: list[bytes] = []
+        for happening in self._reader.read(event):
+            out.append(self._start())
+            if isinstance(happening, Text):
+                out.append(self._text(happening.delta))
+            elif isinstance(happening, ToolStart):
+                out.append(self._close())
+                out.append(self._open_tool(happening))
+            elif isinstance(happening, ToolArgs):
+                out.append(self._args(happening.delta))
+            elif isinstance(happening, Finish):
+                self._finish = happening.reason
+            elif isinstance(happening, Usage):
+                self._usage = happening
+                self.usage = (happening.input_tokens, happening.output_tokens)
+            elif isinstance(happening, Failed):
+                out.append(self.fail(happening.error_class, happening.message))
+                break
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        if self._finish is None:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
+        out = [self._start(), self._close()]
+        self._done = True
+        body = self._response(self._output, self._finish)
+        kind = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
+        out.append(self._event(kind, {"response": body}))
+        return b"".join(out)
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        if self._done:
+            return b""
+        out = [self._start()]
+        self._done = True
+        error = {"code": ERROR_CODES.get(error_class, "server_error"), "message": message}
+        output = [*self._output, *([_partial(self._open)] if self._open else [])]
+        body = self._response(output, None, error)
+        out.append(self._event("response.failed", {"response": body}))
+        return b"".join(out)
+
+    # -- building blocks ---------------------------------------------------------------------
+
+    def _response(self, output: list[JSON], finish: str | None, error: JSON | None = None) -> JSON:
+        return response_object(
+            self._id,
+            self._ctx.inbound_model,
+            self._created,
+            output,
+            finish_reason=finish,
+            usage=self._usage,
+            error=error,
+        )
+
+    def _event(self, kind: str, fields: dict[str, Any]) -> bytes:
+        data = {"type": kind, "sequence_number": self._seq, **fields}
+        self._seq += 1
+        return encode(data, event=kind)
+
+    def _start(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        body = self._response([], None)
+        return self._event("response.created", {"response": body}) + self._event(
+            "response.in_progress", {"response": body}
+        )
+
+    def _where(self) -> dict[str, Any]:
+        assert self._open is not None
+        return {"item_id": self._open["id"], "output_index": len(self._output)}
+
+    def _text(self, delta: str) -> bytes:
+        out = b""
+        if self._open is None or self._open["type"] != "message":
+            out += self._close()
+            self._open = {
+                "id": self._ctx.ids("msg_"),
+                "type": "message",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            }
+            out += self._event(
+                "response.output_item.added",
+                {"output_index": len(self._output), "item": self._open},
+            )
+            self._open = {**self._open, "content": [], "text": ""}
+            out += self._event(
+                "response.content_part.added",
+                {**self._where(), "content_index": 0, "part": _text_part("")},
+            )
+        self._open["text"] += delta
+        return out + self._event(
+            "response.output_text.delta",
+            {**self._where(), "content_index": 0, "delta": delta, "logprobs": []},
+        )
+
+    def _open_tool(self, start: ToolStart) -> bytes:
+        self._open = {
+            "id": self._ctx.ids("fc_"),
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": start.call_id,
+            "name": start.name,
+            "arguments": "",
+        }
+        return self._event(
+            "response.output_item.added", {"output_index": len(self._output), "item": self._open}
+        )
+
+    def _args(self, delta: str) -> bytes:
+        assert self._open is not None and self._open["type"] == "function_call"
+        self._open = {**self._open, "arguments": self._open["arguments"] + delta}
+        return self._event(
+            "response.function_call_arguments.delta", {**self._where(), "delta": delta}
+        )
+
+    def _close(self) -> bytes:
+        if self._open is None:
+            return b""
+        where = self._where()
+        item = self._open
+        if item["type"] == "message":
+            text = item.pop("text")
+            part = _text_part(text)
+            out = self._event(
+                "response.output_text.done",
+                {**where, "content_index": 0, "text": text, "logprobs": []},
+            )
+            out += self._event(
+                "response.content_part.done", {**where, "content_index": 0, "part": part}
+            )
+            item = {**item, "status": "completed", "content": [part]}
+        else:
+            item = {**item, "status": "completed", "arguments": item["arguments"] or "{}"}
+            out = self._event(
+                "response.function_call_arguments.done",
+                {**where, "name": item["name"], "arguments": item["arguments"]},
+            )
+        out += self._event(
+            "response.output_item.done", {"output_index": where["output_index"], "item": item}
+        )
+        self._output.append(item)
+        self._open = None
+        return out
+
+
+def _text_part(text: str) -> JSON:
+    return {"type": "output_text", "text": text, "annotations": []}
+
+
+def _partial(item: JSON) -> JSON:
+    """An item cut short by a failure, in its wire form."""
+    item = {**item, "status": "incomplete"}
+    if item["type"] == "message":
+        item["content"] = [_text_part(item.pop("text", ""))]
+    return item

@@ -1,0 +1,148 @@
+"""Reasoning effort: read it from any inbound skin, write it as the target's own control.
+
+Controls (the `detail` a reasoning-effort smoke records, RouterModel.reasoning_control):
+
+=================  ==========================================  ===============================
+control            values                                      upstream body fragment
+=================  ==========================================  ===============================
+openai-effort      none minimal low medium high xhigh          chat: reasoning_effort;
+                                                               responses: reasoning.effort
+openrouter-effort  minimal low medium high                     reasoning.effort
+anthropic-budget   thinking budget_tokens >= 1024, or off      thinking {type, budget_tokens}
+gemini-budget      thinking_budget 0 (off), -1 (dynamic), N    extra_body.google.thinking_config
+=================  ==========================================  ===============================
+
+Policy: a value the target cannot express is mapped to the NEAREST documented value of that
+target (xhigh -> high on OpenRouter, none -> minimal on OpenRouter, 1..1023 -> 1024 on
+Anthropic, budgets clamped to Gemini's 32768 ceiling, labels -> the budget table below and
+budgets -> labels by the same table). What is refused: a target with no proven control, an
+unknown control, and a value that is not a reasoning value at all (unknown label, a negative
+budget other than Gemini's -1, a non-number budget).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from ..catalog.vocabulary import Dialect
+from .bridges.base import BridgeRefused
+
+LABELS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
+# label -> thinking tokens, used both ways (budget -> the smallest label whose budget covers it)
+BUDGETS: dict[str, int] = {
+    "none": 0,
+    "minimal": 1024,
+    "low": 4096,
+    "medium": 8192,
+    "high": 24576,
+    "xhigh": 32768,
+}
+DYNAMIC = -1  # Gemini's "let the model decide"; read as medium by label targets
+ANTHROPIC_MIN_BUDGET = 1024
+GEMINI_MAX_BUDGET = 32768
+
+
+class ReasoningControl(StrEnum):
+    OPENAI_EFFORT = "openai-effort"
+    OPENROUTER_EFFORT = "openrouter-effort"
+    ANTHROPIC_BUDGET = "anthropic-budget"
+    GEMINI_BUDGET = "gemini-budget"
+
+
+CONTROL_LABELS: dict[ReasoningControl, tuple[str, ...]] = {
+    ReasoningControl.OPENAI_EFFORT: LABELS,
+    ReasoningControl.OPENROUTER_EFFORT: ("minimal", "low", "medium", "high"),
+}
+
+Effort = str | int
+
+
+def _label(value: Effort) -> str:
+    """Any inbound value as a label on the shared scale."""
+    if isinstance(value, bool):
+        raise BridgeRefused("reasoning effort must be a label or a token budget")
+    if isinstance(value, str):
+        if value not in LABELS:
+            raise BridgeRefused(
+                f"unknown reasoning effort {value!r}; expected one of {', '.join(LABELS)}"
+            )
+        return value
+    if value == DYNAMIC:
+        return "medium"
+    if value < 0:
+        raise BridgeRefused("a reasoning budget must be 0, -1 (dynamic) or positive")
+    for label in LABELS:
+        if value <= BUDGETS[label]:
+            return label
+    return "xhigh"
+
+
+def _budget(value: Effort) -> int:
+    """Any inbound value as a token budget (-1 stays dynamic)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        _label(value)  # validates
+        return value
+    return BUDGETS[_label(value)]
+
+
+def _nearest(label: str, allowed: tuple[str, ...]) -> str:
+    rank = LABELS.index(label)
+    return min(allowed, key=lambda a: (abs(LABELS.index(a) - rank), LABELS.index(a)))
+
+
+def parse_control(control: str | None) -> ReasoningControl:
+    if control is None:
+        raise BridgeRefused("reasoning effort is not proven for this target")
+    try:
+        return ReasoningControl(control)
+    except ValueError:
+        raise BridgeRefused(f"reasoning control {control!r} is not supported") from None
+
+
+def translate_effort(
+    value: Effort, target_control: str | None, dialect: Dialect = Dialect.OPENAI_CHAT
+) -> dict[str, Any]:
+    """The upstream body fragment that asks `dialect`'s target for `value` reasoning."""
+    control = parse_control(target_control)
+    if control in CONTROL_LABELS:
+        label = _nearest(_label(value), CONTROL_LABELS[control])
+        if control is ReasoningControl.OPENROUTER_EFFORT:
+            return {"reasoning": {"effort": label}}
+        if dialect is Dialect.OPENAI_RESPONSES:
+            return {"reasoning": {"effort": label}}
+        return {"reasoning_effort": label}
+    budget = _budget(value)
+    if control is ReasoningControl.ANTHROPIC_BUDGET:
+        if budget == 0:
+            return {"thinking": {"type": "disabled"}}
+        if budget == DYNAMIC:
+            budget = BUDGETS["medium"]
+        return {"thinking": {"type": "enabled", "budget_tokens": max(budget, ANTHROPIC_MIN_BUDGET)}}
+    budget = min(budget, GEMINI_MAX_BUDGET)
+    return {"extra_body": {"google": {"thinking_config": {"thinking_budget": budget}}}}
+
+
+def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
+    """The reasoning value an inbound body asks for, in its own skin (None: not asked)."""
+    if dialect is Dialect.OPENAI_CHAT:
+        value = body.get("reasoning_effort")
+    elif dialect is Dialect.OPENAI_RESPONSES:
+        reasoning = body.get("reasoning")
+        value = reasoning.get("effort") if isinstance(reasoning, dict) else None
+    else:
+        thinking = body.get("thinking")
+        if not isinstance(thinking, dict) or thinking.get("type") in (None, "disabled"):
+            return None
+        if thinking.get("type") == "adaptive":
+            return "medium"
+        if thinking.get("type") != "enabled":
+            raise BridgeRefused(f"thinking type {thinking.get('type')!r} is not supported")
+        value = thinking.get("budget_tokens")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BridgeRefused("thinking.budget_tokens must be an integer")
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise BridgeRefused("reasoning effort must be a label or a token budget")
+    return value
