@@ -91,7 +91,7 @@ def test_parse_separates_targets_and_groups() -> None:
 
 def test_parse_rejects_garbage() -> None:
     with pytest.raises(MetricsParseError):
-        parse("switchyard_requests_total{group=\"g\" 1 2 3\n")
+        parse('switchyard_requests_total{group="g" 1 2 3\n')
 
 
 def test_delta_is_the_increase_since_the_baseline_summed_over_pods() -> None:

@@ -1,0 +1,217 @@
+"""The router's Kubernetes objects for one namespace: ConfigMaps, Deployment, Service. Pure.
+
+The live ConfigMap holds the rendered RouterConfig the router hot-reloads; a second ConfigMap
+keeps the last revision that became ready (and the Deployment template that served it), which is
+what a failed rollout is restored from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from switchyard.catalog import ModelGroup, Provider, RouterConfig
+
+from .providers import MANAGED_BY, MANAGED_BY_LABEL
+
+NAME = "switchyard-router"
+LAST_GOOD = "switchyard-router-last-good"
+CONFIG_KEY = "config.json"
+TEMPLATE_KEY = "deployment-template.json"
+REVISION_ANNOTATION = "switchyard.dev/revision"
+APPLIED_AT_ANNOTATION = "switchyard.dev/applied-at"
+FAILED_ANNOTATION = "switchyard.dev/failed-revision"
+FAILED_GROUPS_ANNOTATION = "switchyard.dev/failed-groups"
+FAILED_REASON_ANNOTATION = "switchyard.dev/failed-reason"
+COMPONENT_LABELS = {"app.kubernetes.io/name": NAME, MANAGED_BY_LABEL: MANAGED_BY}
+CONFIG_DIR = "/etc/switchyard/config"
+SECRETS_DIR = "/etc/switchyard/secrets"
+PORT = 8080
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    image: str
+    image_pull_policy: str = "IfNotPresent"
+    replicas: int = 2
+    cpu_request: str = "100m"
+    cpu_limit: str = "1"
+    memory_request: str = "128Mi"
+    memory_limit: str = "512Mi"
+    run_as_user: int = 65532
+
+
+def needed_secrets(
+    providers: Iterable[Provider],
+    groups: Iterable[ModelGroup],
+    default_caller_secret: str | None = None,
+) -> list[str]:
+    """Secrets the router reads: provider keys and caller tokens, nothing else."""
+    names = {p.spec.auth.secret_ref.name for p in providers if p.spec.auth.secret_ref}
+    names |= {
+        g.spec.access.caller_secret_ref.name for g in groups if g.spec.access.caller_secret_ref
+    }
+    if default_caller_secret:
+        names.add(default_caller_secret)
+    return sorted(names)
+
+
+def config_map(config: RouterConfig, namespace: str, applied_at: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": NAME,
+            "namespace": namespace,
+            "labels": dict(COMPONENT_LABELS),
+            "annotations": {
+                REVISION_ANNOTATION: config.revision,
+                APPLIED_AT_ANNOTATION: applied_at,
+            },
+        },
+        "data": {CONFIG_KEY: config.to_json()},
+    }
+
+
+def last_good_map(
+    namespace: str, revision: str, config_json: str, template: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": LAST_GOOD,
+            "namespace": namespace,
+            "labels": dict(COMPONENT_LABELS),
+            "annotations": {REVISION_ANNOTATION: revision},
+        },
+        "data": {
+            CONFIG_KEY: config_json,
+            TEMPLATE_KEY: json.dumps(template, sort_keys=True, separators=(",", ":")),
+        },
+    }
+
+
+def pod_template(revision: str, secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
+    """The router pod: /readyz readiness, config volume, read-only Secret mounts, non-root."""
+    mounts: list[dict[str, Any]] = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes: list[dict[str, Any]] = [
+        {
+            "name": "config",
+            "configMap": {"name": NAME, "items": [{"key": CONFIG_KEY, "path": CONFIG_KEY}]},
+        },
+        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+    ]
+    for i, secret in enumerate(secrets):
+        volume = f"secret-{i}"
+        volumes.append({"name": volume, "secret": {"secretName": secret, "defaultMode": 0o440}})
+        mounts.append({"name": volume, "mountPath": f"{SECRETS_DIR}/{secret}", "readOnly": True})
+    probe = {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5}
+    container = {
+        "name": "router",
+        "image": s.image,
+        "imagePullPolicy": s.image_pull_policy,
+        "command": ["switchyard"],
+        "args": [
+            "router",
+            "--config",
+            f"{CONFIG_DIR}/{CONFIG_KEY}",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(PORT),
+            "--secrets-dir",
+            SECRETS_DIR,
+        ],
+        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "readinessProbe": probe,
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
+        "resources": {
+            "requests": {"cpu": s.cpu_request, "memory": s.memory_request},
+            "limits": {"cpu": s.cpu_limit, "memory": s.memory_limit},
+        },
+        "volumeMounts": mounts,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    return {
+        "metadata": {
+            "labels": dict(COMPONENT_LABELS),
+            "annotations": {REVISION_ANNOTATION: revision},
+        },
+        "spec": {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": s.run_as_user,
+                "runAsGroup": s.run_as_user,
+                "fsGroup": s.run_as_user,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": volumes,
+        },
+    }
+
+
+def deployment(namespace: str, template: dict[str, Any], replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": dict(COMPONENT_LABELS)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": template,
+        },
+    }
+
+
+def service(namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": namespace, "labels": dict(COMPONENT_LABELS)},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/name": NAME},
+            "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def owner_references(groups: Iterable[ModelGroup]) -> list[dict[str, Any]]:
+    """Every ModelGroup of the namespace owns the router objects (none as controller), so the
+    garbage collector removes them once the last group is gone."""
+    return [
+        {
+            "apiVersion": g.api_version,
+            "kind": "ModelGroup",
+            "name": g.name,
+            "uid": g.metadata.uid,
+            "blockOwnerDeletion": False,
+            "controller": False,
+        }
+        for g in sorted(groups, key=lambda g: g.name)
+        if g.metadata.uid
+    ]
+
+
+def affected_groups(failed_json: str, good_json: str | None) -> list[str]:
+    """Groups whose rendered entry differs between a failed config and the last good one."""
+    failed = {g["name"]: g for g in json.loads(failed_json).get("groups", [])}
+    good = {g["name"]: g for g in json.loads(good_json).get("groups", [])} if good_json else {}
+    return sorted(n for n in failed.keys() | good.keys() if failed.get(n) != good.get(n))
