@@ -1,0 +1,37 @@
+"""Per-dialect probe adapters, looked up by skin (a registry, never a chain of ifs)."""
+
+from switchyard.catalog import Dialect
+
+from .anthropic import Anthropic
+from .base import (
+    Body,
+    DialectAdapter,
+    MalformedStreamError,
+    Reply,
+    StreamFailedError,
+    ToolCall,
+    ToolSpec,
+)
+from .openai_chat import OpenAIChat
+from .openai_responses import OpenAIResponses
+
+ADAPTERS: dict[Dialect, DialectAdapter] = {
+    a.dialect: a for a in (OpenAIChat(), OpenAIResponses(), Anthropic())
+}
+
+
+def adapter_for(dialect: Dialect) -> DialectAdapter:
+    return ADAPTERS[dialect]
+
+
+__all__ = [
+    "ADAPTERS",
+    "Body",
+    "DialectAdapter",
+    "MalformedStreamError",
+    "Reply",
+    "StreamFailedError",
+    "ToolCall",
+    "ToolSpec",
+    "adapter_for",
+]

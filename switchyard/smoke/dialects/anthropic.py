@@ -1,0 +1,219 @@
+"""Anthropic Messages (`POST {base}/messages`; the base URL carries `/v1`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from switchyard.catalog import Dialect
+from switchyard.router.sse import SSEEvent
+
+from .base import (
+    Body,
+    MalformedStreamError,
+    Reply,
+    StreamFailedError,
+    ToolCall,
+    ToolSpec,
+    as_int,
+    expect_dict,
+    parse_arguments,
+)
+
+API_VERSION = "2023-06-01"
+THINKING_BUDGET = 1024  # the smallest budget Anthropic accepts
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    return {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
+
+
+class Anthropic:
+    dialect = Dialect.ANTHROPIC
+    path = "/messages"
+    cap_field = "max_tokens"
+    min_cap = 1
+    reasoning_control = "budget"
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": API_VERSION}
+        if key:
+            headers["x-api-key"] = key
+        return headers
+
+    def text(self, model: str, prompt: str, cap: int) -> Body:
+        return {
+            "model": model,
+            "messages": [{"role": "user", "content": prompt}],
+            self.cap_field: cap,
+        }
+
+    def conversation(
+        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
+    ) -> Body:
+        body: Body = {
+            "model": model,
+            "messages": [{"role": role, "content": text} for role, text in turns],
+            self.cap_field: cap,
+        }
+        if tools:
+            body["tools"] = [_tool(t) for t in tools]
+        return body
+
+    def tools(
+        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["tools"] = [_tool(t) for t in tools]
+        body["tool_choice"] = {"type": "tool", "name": forced} if forced else {"type": "auto"}
+        return body
+
+    def structured(
+        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+        return body
+
+    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
+        data = base64.b64encode(png).decode()
+        return {
+            "model": model,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": data},
+                        },
+                        {"type": "text", "text": prompt},
+                    ],
+                }
+            ],
+            self.cap_field: cap,
+        }
+
+    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
+        body = self.text(model, prompt, max(cap, THINKING_BUDGET + 256))
+        body["thinking"] = {"type": "enabled", "budget_tokens": THINKING_BUDGET}
+        return body
+
+    def streaming(self, body: Body) -> Body:
+        return {**body, "stream": True}
+
+    def reply(self, body: Any) -> Reply:
+        data = expect_dict(body, "message")
+        if data.get("type") != "message" or not isinstance(data.get("content"), list):
+            raise ValueError("not a message object")
+        reply = Reply(finish=data.get("stop_reason"))
+        for block in data["content"]:
+            if not isinstance(block, dict):
+                continue
+            kind = block.get("type")
+            if kind == "text":
+                reply.text += str(block.get("text") or "")
+            elif kind == "tool_use" and isinstance(block.get("name"), str):
+                reply.tool_calls.append(
+                    ToolCall(block["name"], parse_arguments(block.get("input")))
+                )
+            elif kind in ("thinking", "redacted_thinking"):
+                reply.reasoning_seen = True
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            reply.input_tokens = as_int(usage.get("input_tokens"))
+            reply.output_tokens = as_int(usage.get("output_tokens"))
+        return reply
+
+    def stream_reply(self, events: Sequence[SSEEvent]) -> Reply:
+        state = _StreamState()
+        for event in events:
+            try:
+                data = event.json()
+            except ValueError:
+                raise MalformedStreamError("event data is not JSON") from None
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise MalformedStreamError("event without a type")
+            if event.event is not None and event.event != data["type"]:
+                raise MalformedStreamError("event name and data type disagree")
+            state.feed(data)
+        return state.finish()
+
+
+class _StreamState:
+    """Follows the Messages event grammar: message_start, blocks, message_delta, message_stop."""
+
+    def __init__(self) -> None:
+        self.reply = Reply()
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.seen: list[str] = []
+
+    def feed(self, data: dict[str, Any]) -> None:
+        kind = data["type"]
+        if kind == "error":
+            raise StreamFailedError("error event in stream")
+        if kind == "ping":
+            return
+        if self.seen and self.seen[-1] == "message_stop":
+            raise MalformedStreamError("events after message_stop")
+        self.seen.append(kind)
+        handler = getattr(self, "_" + kind, None)
+        if handler is not None:
+            handler(data)
+
+    def _message_start(self, data: dict[str, Any]) -> None:
+        usage = (data.get("message") or {}).get("usage") or {}
+        self.reply.input_tokens = as_int(usage.get("input_tokens"))
+        self.reply.output_tokens = as_int(usage.get("output_tokens"))
+
+    def _content_block_start(self, data: dict[str, Any]) -> None:
+        block = data.get("content_block") or {}
+        self.blocks[int(data.get("index", 0))] = {
+            "type": block.get("type"),
+            "name": block.get("name"),
+            "json": "",
+            "open": True,
+        }
+        if block.get("type") == "text":
+            self.reply.text += str(block.get("text") or "")
+
+    def _content_block_delta(self, data: dict[str, Any]) -> None:
+        slot = self.blocks.get(int(data.get("index", -1)))
+        if slot is None or not slot["open"]:
+            raise MalformedStreamError("delta for a block that is not open")
+        delta = data.get("delta") or {}
+        kind = delta.get("type")
+        if kind == "text_delta":
+            self.reply.text += str(delta.get("text") or "")
+        elif kind == "input_json_delta":
+            slot["json"] += str(delta.get("partial_json") or "")
+        elif kind in ("thinking_delta", "signature_delta"):
+            self.reply.reasoning_seen = True
+
+    def _content_block_stop(self, data: dict[str, Any]) -> None:
+        slot = self.blocks.get(int(data.get("index", -1)))
+        if slot is None:
+            raise MalformedStreamError("stop for a block that never started")
+        slot["open"] = False
+
+    def _message_delta(self, data: dict[str, Any]) -> None:
+        self.reply.finish = (data.get("delta") or {}).get("stop_reason")
+        usage = data.get("usage") or {}
+        if as_int(usage.get("output_tokens")) is not None:
+            self.reply.output_tokens = usage["output_tokens"]
+        if as_int(usage.get("input_tokens")):
+            self.reply.input_tokens = usage["input_tokens"]
+
+    def finish(self) -> Reply:
+        if not self.seen or self.seen[0] != "message_start":
+            raise MalformedStreamError("stream did not start with message_start")
+        if self.seen[-1] != "message_stop":
+            raise MalformedStreamError("stream did not end with message_stop")
+        if any(b["open"] for b in self.blocks.values()):
+            raise MalformedStreamError("a content block was never stopped")
+        for _, slot in sorted(self.blocks.items()):
+            if slot["type"] == "tool_use" and isinstance(slot["name"], str):
+                args = parse_arguments(slot["json"]) if slot["json"] else {}
+                self.reply.tool_calls.append(ToolCall(slot["name"], args))
+        return self.reply

@@ -1,0 +1,112 @@
+"""What a dialect adapter does for the probes, and the shapes they exchange.
+
+An adapter builds the real request body of each probe for its skin and reads the answer back
+into a `Reply`; the tasks never look at wire formats themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from switchyard.catalog import Dialect
+from switchyard.router.sse import SSEEvent
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: Any  # parsed JSON (None when the arguments did not parse)
+
+
+@dataclass
+class Reply:
+    """A response reduced to what the checks need; nothing of it is ever printed raw."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    reasoning_seen: bool = False  # reasoning text/blocks came back separately
+    finish: str | None = None
+
+    @property
+    def has_usage(self) -> bool:
+        return self.input_tokens is not None and self.output_tokens is not None
+
+
+class MalformedStreamError(ValueError):
+    """The event stream broke its dialect's grammar; the message is a short safe note."""
+
+
+class StreamFailedError(ValueError):
+    """The stream carried an error event after it started."""
+
+
+class DialectAdapter(Protocol):
+    dialect: Dialect
+    path: str  # appended to the base URL
+    cap_field: str  # the dialect's own output-cap field
+    min_cap: int  # the smallest cap the reference API accepts
+    reasoning_control: str  # the control the reasoning probe tests (the catalog's `detail`)
+
+    def auth_headers(self, key: str | None) -> dict[str, str]: ...
+
+    def text(self, model: str, prompt: str, cap: int) -> Body: ...
+
+    def conversation(
+        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
+    ) -> Body: ...
+
+    def tools(
+        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
+    ) -> Body: ...
+
+    def structured(
+        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
+    ) -> Body: ...
+
+    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body: ...
+
+    def reasoning(self, model: str, prompt: str, cap: int) -> Body: ...
+
+    def streaming(self, body: Body) -> Body: ...
+
+    def reply(self, body: Any) -> Reply: ...
+
+    def stream_reply(self, events: Sequence[SSEEvent]) -> Reply: ...
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_arguments(raw: Any) -> Any:
+    """Tool arguments arrive as a JSON string (OpenAI) or an object (Anthropic)."""
+    import json
+
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+    return None
+
+
+def expect_dict(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    return body

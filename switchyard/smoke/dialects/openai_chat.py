@@ -1,0 +1,180 @@
+"""OpenAI Chat Completions (`POST {base}/chat/completions`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from switchyard.catalog import Dialect
+from switchyard.router.sse import SSEEvent
+
+from .base import (
+    Body,
+    MalformedStreamError,
+    Reply,
+    StreamFailedError,
+    ToolCall,
+    ToolSpec,
+    as_int,
+    expect_dict,
+    parse_arguments,
+)
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": spec.parameters,
+        },
+    }
+
+
+def _usage(reply: Reply, usage: Any) -> None:
+    if not isinstance(usage, dict):
+        return
+    reply.input_tokens = as_int(usage.get("prompt_tokens"))
+    reply.output_tokens = as_int(usage.get("completion_tokens"))
+    details = usage.get("completion_tokens_details")
+    if isinstance(details, dict):
+        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
+
+
+class OpenAIChat:
+    dialect = Dialect.OPENAI_CHAT
+    path = "/chat/completions"
+    cap_field = "max_completion_tokens"
+    min_cap = 1
+    reasoning_control = "effort"
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def text(self, model: str, prompt: str, cap: int) -> Body:
+        return {
+            "model": model,
+            "messages": [{"role": "user", "content": prompt}],
+            self.cap_field: cap,
+        }
+
+    def conversation(
+        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
+    ) -> Body:
+        body: Body = {
+            "model": model,
+            "messages": [{"role": role, "content": text} for role, text in turns],
+            self.cap_field: cap,
+        }
+        if tools:
+            body["tools"] = [_tool(t) for t in tools]
+        return body
+
+    def tools(
+        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["tools"] = [_tool(t) for t in tools]
+        body["tool_choice"] = (
+            {"type": "function", "function": {"name": forced}} if forced else "auto"
+        )
+        return body
+
+    def structured(
+        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": True},
+        }
+        return body
+
+    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
+        url = "data:image/png;base64," + base64.b64encode(png).decode()
+        return {
+            "model": model,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": prompt},
+                        {"type": "image_url", "image_url": {"url": url}},
+                    ],
+                }
+            ],
+            self.cap_field: cap,
+        }
+
+    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
+        body = self.text(model, prompt, cap)
+        body["reasoning_effort"] = "low"
+        return body
+
+    def streaming(self, body: Body) -> Body:
+        return {**body, "stream": True, "stream_options": {"include_usage": True}}
+
+    def reply(self, body: Any) -> Reply:
+        data = expect_dict(body, "chat completion")
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise ValueError("chat completion without choices")
+        message = choices[0].get("message")
+        if not isinstance(message, dict):
+            raise ValueError("chat completion choice without a message")
+        reply = Reply(finish=choices[0].get("finish_reason"))
+        content = message.get("content")
+        reply.text = content if isinstance(content, str) else ""
+        reply.reasoning_seen = bool(message.get("reasoning_content") or message.get("reasoning"))
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                reply.tool_calls.append(
+                    ToolCall(function["name"], parse_arguments(function.get("arguments")))
+                )
+        _usage(reply, data.get("usage"))
+        return reply
+
+    def stream_reply(self, events: Sequence[SSEEvent]) -> Reply:
+        reply = Reply()
+        if not events or not events[-1].done:
+            raise MalformedStreamError("stream did not end with [DONE]")
+        calls: dict[int, dict[str, str]] = {}
+        chunks = 0
+        for event in events[:-1]:
+            if event.done:
+                raise MalformedStreamError("[DONE] before the end of the stream")
+            try:
+                chunk = event.json()
+            except ValueError:
+                raise MalformedStreamError("event data is not JSON") from None
+            if not isinstance(chunk, dict):
+                raise MalformedStreamError("event data is not an object")
+            if "error" in chunk:
+                raise StreamFailedError("error event in stream")
+            if chunk.get("object") != "chat.completion.chunk":
+                raise MalformedStreamError("event is not a chat.completion.chunk")
+            chunks += 1
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if isinstance(delta.get("content"), str):
+                    reply.text += delta["content"]
+                if delta.get("reasoning_content") or delta.get("reasoning"):
+                    reply.reasoning_seen = True
+                for tc in delta.get("tool_calls") or []:
+                    slot = calls.setdefault(int(tc.get("index", 0)), {"name": "", "args": ""})
+                    fn = tc.get("function") or {}
+                    slot["name"] += fn.get("name") or ""
+                    slot["args"] += fn.get("arguments") or ""
+                if choice.get("finish_reason"):
+                    reply.finish = choice["finish_reason"]
+            if chunk.get("usage"):
+                _usage(reply, chunk["usage"])
+        if not chunks:
+            raise MalformedStreamError("no chunks before [DONE]")
+        reply.tool_calls = [
+            ToolCall(c["name"], parse_arguments(c["args"])) for _, c in sorted(calls.items())
+        ]
+        return reply

@@ -1,0 +1,195 @@
+"""OpenAI Responses (`POST {base}/responses`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from switchyard.catalog import Dialect
+from switchyard.router.sse import SSEEvent
+
+from .base import (
+    Body,
+    MalformedStreamError,
+    Reply,
+    StreamFailedError,
+    ToolCall,
+    ToolSpec,
+    as_int,
+    expect_dict,
+    parse_arguments,
+)
+
+_TERMINAL = {"response.completed", "response.incomplete"}
+_FAILED = {"response.failed", "error"}
+
+
+def _tool(spec: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": spec.name,
+        "description": spec.description,
+        "parameters": spec.parameters,
+    }
+
+
+def _usage(reply: Reply, usage: Any) -> None:
+    if not isinstance(usage, dict):
+        return
+    reply.input_tokens = as_int(usage.get("input_tokens"))
+    reply.output_tokens = as_int(usage.get("output_tokens"))
+    details = usage.get("output_tokens_details")
+    if isinstance(details, dict):
+        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
+
+
+class OpenAIResponses:
+    dialect = Dialect.OPENAI_RESPONSES
+    path = "/responses"
+    cap_field = "max_output_tokens"
+    min_cap = 16  # OpenAI refuses max_output_tokens below 16
+    reasoning_control = "effort"
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def text(self, model: str, prompt: str, cap: int) -> Body:
+        return {"model": model, "input": prompt, self.cap_field: cap, "store": False}
+
+    def conversation(
+        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
+    ) -> Body:
+        body: Body = {
+            "model": model,
+            "input": [
+                {
+                    "role": role,
+                    "content": [
+                        {
+                            "type": "output_text" if role == "assistant" else "input_text",
+                            "text": text,
+                        }
+                    ],
+                }
+                for role, text in turns
+            ],
+            self.cap_field: cap,
+            "store": False,
+        }
+        if tools:
+            body["tools"] = [_tool(t) for t in tools]
+        return body
+
+    def tools(
+        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["tools"] = [_tool(t) for t in tools]
+        body["tool_choice"] = {"type": "function", "name": forced} if forced else "auto"
+        return body
+
+    def structured(
+        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
+    ) -> Body:
+        body = self.text(model, prompt, cap)
+        body["text"] = {
+            "format": {"type": "json_schema", "name": name, "schema": schema, "strict": True}
+        }
+        return body
+
+    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
+        url = "data:image/png;base64," + base64.b64encode(png).decode()
+        return {
+            "model": model,
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": prompt},
+                        {"type": "input_image", "image_url": url},
+                    ],
+                }
+            ],
+            self.cap_field: cap,
+            "store": False,
+        }
+
+    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
+        body = self.text(model, prompt, cap)
+        body["reasoning"] = {"effort": "low"}
+        return body
+
+    def streaming(self, body: Body) -> Body:
+        return {**body, "stream": True}
+
+    def _from_response(self, data: dict[str, Any], reply: Reply) -> None:
+        status = data.get("status")
+        details = data.get("incomplete_details")
+        if status == "incomplete" and isinstance(details, dict):
+            reply.finish = str(details.get("reason") or "incomplete")
+        elif isinstance(status, str):
+            reply.finish = status
+        for item in data.get("output") or []:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("type")
+            if kind == "message":
+                for part in item.get("content") or []:
+                    if isinstance(part, dict) and part.get("type") == "output_text":
+                        reply.text += str(part.get("text") or "")
+            elif kind == "function_call" and isinstance(item.get("name"), str):
+                reply.tool_calls.append(
+                    ToolCall(item["name"], parse_arguments(item.get("arguments")))
+                )
+            elif kind == "reasoning":
+                reply.reasoning_seen = True
+        _usage(reply, data.get("usage"))
+
+    def reply(self, body: Any) -> Reply:
+        data = expect_dict(body, "response")
+        if data.get("object") not in (None, "response"):
+            raise ValueError("not a response object")
+        if not isinstance(data.get("output"), list):
+            raise ValueError("response without output")
+        reply = Reply()
+        self._from_response(data, reply)
+        return reply
+
+    def stream_reply(self, events: Sequence[SSEEvent]) -> Reply:
+        reply = Reply()
+        kinds: list[str] = []
+        final: dict[str, Any] | None = None
+        for event in events:
+            try:
+                data = event.json()
+            except ValueError:
+                raise MalformedStreamError("event data is not JSON") from None
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise MalformedStreamError("event without a type")
+            kind = data["type"]
+            if event.event is not None and event.event != kind:
+                raise MalformedStreamError("event name and data type disagree")
+            if kind in _FAILED:
+                raise StreamFailedError("failure event in stream")
+            if final is not None:
+                raise MalformedStreamError("events after the terminal event")
+            kinds.append(kind)
+            if kind in _TERMINAL:
+                response = data.get("response")
+                if not isinstance(response, dict):
+                    raise MalformedStreamError("terminal event without a response")
+                final = response
+        if not kinds or kinds[0] != "response.created":
+            raise MalformedStreamError("stream did not start with response.created")
+        if final is None:
+            raise MalformedStreamError("stream ended without response.completed")
+        self._from_response(final, reply)
+        if not reply.text:
+            # Some servers send the text only as deltas; rebuild it from them.
+            reply.text = "".join(
+                str(e.json().get("delta") or "")
+                for e in events
+                if e.json().get("type") == "response.output_text.delta"
+            )
+        return reply

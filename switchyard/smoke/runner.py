@@ -1,0 +1,129 @@
+"""Running a set of tasks against one endpoint, per dialect, into evidence.
+
+Rows are kept whatever they say: a partial pass is evidence too. Once a dialect shows an
+access failure or cannot be reached, its remaining tasks are recorded as `skip` rather than
+sending requests that can only fail the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from switchyard.catalog import (
+    ACCESS_FAILURES,
+    Dialect,
+    ErrorClass,
+    EvidenceRow,
+    Layer,
+    ProbeResult,
+    ProbeTask,
+)
+
+from .client import Ledger, ProbeClient, new_http
+from .dialects import adapter_for
+from .tasks import ORDER, TASKS, ProbeOptions, TaskContext
+
+STOPPERS = ACCESS_FAILURES | {ErrorClass.CONNECT_ERROR.value}
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where to probe: an upstream base URL (direct) or the router's `/v1` (router layer)."""
+
+    base_url: str
+    layer: Layer
+    model: str  # the served model id (direct) or the ModelGroup name (router)
+    key: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+
+
+@dataclass
+class DialectReport:
+    dialect: Dialect
+    rows: list[EvidenceRow] = field(default_factory=list)
+    tokens_spent: int = 0
+    requests: int = 0
+
+
+@dataclass
+class ProbeReport:
+    target: ProbeTarget
+    started_at: datetime
+    completed_at: datetime
+    dialects: list[DialectReport]
+
+    @property
+    def rows(self) -> list[EvidenceRow]:
+        return [r for d in self.dialects for r in d.rows]
+
+    @property
+    def tokens_spent(self) -> int:
+        return sum(d.tokens_spent for d in self.dialects)
+
+    def all_passed(self) -> bool:
+        """True when every task's decisive (last) row passed."""
+        last: dict[tuple[Dialect, ProbeTask], ProbeResult] = {}
+        for row in self.rows:
+            last[(row.dialect, row.task)] = row.result
+        return bool(last) and all(r is ProbeResult.PASS for r in last.values())
+
+
+def ordered(tasks: Sequence[ProbeTask]) -> list[ProbeTask]:
+    wanted = set(tasks)
+    unknown = wanted - set(TASKS)
+    if unknown:
+        raise ValueError(f"no probe for task(s): {', '.join(sorted(t.value for t in unknown))}")
+    return [t for t in ORDER if t in wanted]
+
+
+def _stopper(rows: Sequence[EvidenceRow]) -> ErrorClass | None:
+    for row in rows:
+        if row.result is ProbeResult.FAIL and row.error_class and row.error_class in STOPPERS:
+            return row.error_class
+    return None
+
+
+async def probe_dialect(
+    http: httpx.AsyncClient,
+    target: ProbeTarget,
+    dialect: Dialect,
+    tasks: Sequence[ProbeTask],
+    options: ProbeOptions,
+) -> DialectReport:
+    ledger = Ledger()
+    client = ProbeClient(
+        http, target.base_url, adapter_for(dialect), target.layer, target.key, ledger
+    )
+    ctx = TaskContext(client, target.model, options)
+    report = DialectReport(dialect)
+    blocked: ErrorClass | None = None
+    for task in ordered(tasks):
+        if blocked is not None:
+            report.rows.append(
+                ctx.row(task, ProbeResult.SKIP, detail=f"not run: {blocked.value} earlier")
+            )
+            continue
+        rows = await TASKS[task](ctx)
+        report.rows.extend(rows)
+        blocked = _stopper(rows)
+    report.tokens_spent = ledger.tokens
+    report.requests = ledger.requests
+    return report
+
+
+async def run_probes(
+    target: ProbeTarget,
+    dialects: Sequence[Dialect],
+    tasks: Sequence[ProbeTask],
+    options: ProbeOptions | None = None,
+) -> ProbeReport:
+    """Probe every dialect in turn (sequentially: probes measure latency, not throughput)."""
+    options = options or ProbeOptions()
+    started = datetime.now(UTC).replace(microsecond=0)
+    async with new_http(target.timeout) as http:
+        reports = [await probe_dialect(http, target, d, tasks, options) for d in dialects]
+    return ProbeReport(target, started, datetime.now(UTC).replace(microsecond=0), reports)
