@@ -33,6 +33,17 @@ class WireModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+class OperatorStatus(WireModel):
+    """Base of the three status stanzas; tolerates the operator framework's bookkeeping."""
+
+    kopf: dict[str, Any] | None = Field(
+        default=None,
+        exclude=True,
+        description="Operator framework bookkeeping (handler progress, last-handled spec); "
+        "not part of the API.",
+    )
+
+
 class SecretKeyRef(WireModel):
     name: str = Field(description="Name of a Secret in the same namespace.", pattern=NAME_PATTERN)
     key: str = Field(description="Key inside the Secret that holds the value.", min_length=1)

@@ -7,7 +7,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import DECIMAL_PATTERN, NAME_PATTERN, Condition, Resource, SecretRef, WireModel
+from .base import (
+    DECIMAL_PATTERN,
+    NAME_PATTERN,
+    Condition,
+    OperatorStatus,
+    Resource,
+    SecretRef,
+    WireModel,
+)
 from .vocabulary import Capability, Stage, Strategy
 
 RETRY_ANNOTATION = "switchyard.dev/retry"
@@ -210,7 +218,7 @@ class TargetStatus(WireModel):
         return f"{self.provider}/{self.model}"
 
 
-class ModelGroupStatus(WireModel):
+class ModelGroupStatus(OperatorStatus):
     observed_generation: int | None = Field(
         default=None, description="Generation reconciled.", ge=0
     )

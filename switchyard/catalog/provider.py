@@ -7,7 +7,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import DECIMAL_PATTERN, NAME_PATTERN, Condition, Resource, SecretKeyRef, WireModel
+from .base import (
+    DECIMAL_PATTERN,
+    NAME_PATTERN,
+    Condition,
+    OperatorStatus,
+    Resource,
+    SecretKeyRef,
+    WireModel,
+)
 from .vocabulary import (
     AccessFailure,
     AuthScheme,
@@ -252,7 +260,7 @@ class ModelStatus(WireModel):
     )
 
 
-class ProviderStatus(WireModel):
+class ProviderStatus(OperatorStatus):
     observed_generation: int | None = Field(
         default=None, description="The generation last reconciled.", ge=0
     )

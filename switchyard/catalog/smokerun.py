@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import NAME_PATTERN, Condition, Resource, WireModel
+from .base import NAME_PATTERN, Condition, OperatorStatus, Resource, WireModel
 from .vocabulary import (
     BridgeDirection,
     Dialect,
@@ -147,7 +147,7 @@ class EvidenceRow(WireModel):
     at: datetime | None = Field(default=None, description="When the row was recorded.")
 
 
-class SmokeRunStatus(WireModel):
+class SmokeRunStatus(OperatorStatus):
     observed_generation: int | None = Field(
         default=None, description="Generation reconciled.", ge=0
     )
