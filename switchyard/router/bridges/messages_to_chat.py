@@ -150,7 +150,7 @@ def _user(content: Any, i: int) -> list[JSON]:
     out = tools
     if parts:
         only_text = all(p["type"] == "text" for p in parts)
-        joined = "".join(p["text"] for p in parts)
+        joined = "".join(p["text"] for p in parts) if only_text else ""
         out.append({"role": "user", "content": joined if only_text else parts})
     return out
 
