@@ -34,7 +34,7 @@ class Anthropic:
     path = "/messages"
     cap_field = "max_tokens"
     min_cap = 1
-    reasoning_control = "budget"
+    reasoning_control = "anthropic-budget"
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}

@@ -48,7 +48,7 @@ class OpenAIChat:
     path = "/chat/completions"
     cap_field = "max_completion_tokens"
     min_cap = 1
-    reasoning_control = "effort"
+    reasoning_control = "openai-effort"
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}

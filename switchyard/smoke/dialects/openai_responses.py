@@ -49,7 +49,7 @@ class OpenAIResponses:
     path = "/responses"
     cap_field = "max_output_tokens"
     min_cap = 16  # OpenAI refuses max_output_tokens below 16
-    reasoning_control = "effort"
+    reasoning_control = "openai-effort"
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}
