@@ -1,0 +1,55 @@
+"""Caller access: who may use a group. Tokens are compared as SHA-256 digests in constant time.
+
+Default policy (RouterConfig settings.defaultAccess): `open` lets any caller use groups that are
+not restricted (the network boundary is the control); `callers` requires a token from
+settings.defaultCallerSecret. A restricted group accepts only tokens from its own caller Secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from switchyard.catalog import DefaultAccess, RouterGroup
+
+from .config import LoadedConfig, token_digest
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    status: int = 200
+    message: str = ""
+    caller: str = ""  # a digest prefix: enough to key sessions, useless as a credential
+
+
+def caller_token(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    key = headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def _member(digest: bytes, accepted: frozenset[bytes]) -> bool:
+    found = False
+    for candidate in accepted:  # no early exit: time does not depend on the position
+        found |= hmac.compare_digest(digest, candidate)
+    return found
+
+
+def decide(cfg: LoadedConfig, group: RouterGroup, token: str | None) -> Decision:
+    digest = token_digest(token) if token else None
+    caller = digest.hex()[:16] if digest else ""
+    if group.restricted:
+        secret = group.caller_secret
+    elif cfg.config.settings.default_access is DefaultAccess.CALLERS:
+        secret = cfg.config.settings.default_caller_secret
+    else:
+        return Decision(True, caller=caller)
+    if digest is None:
+        return Decision(False, 401, "a caller token is required for this model group")
+    if not _member(digest, cfg.callers.get(secret or "", frozenset())):
+        return Decision(False, 403, "this caller may not use this model group")
+    return Decision(True, caller=caller)

@@ -1,0 +1,59 @@
+"""`switchyard router`: serve the data plane (uvloop, orjson)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from .app import create_app
+from .settings import Settings
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="RouterConfig file (JSON or YAML)")
+    parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument("--secrets-dir", type=Path, help="Secrets mounted as DIR/<secret>/<key>")
+    parser.add_argument("--usage-sink", help="stdout (default), none, or a file path")
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = {
+        k: v
+        for k, v in {
+            "config": args.config,
+            "host": args.host,
+            "port": args.port,
+            "secrets_dir": args.secrets_dir,
+            "usage_sink": args.usage_sink,
+        }.items()
+        if v is not None
+    }
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"switchyard router: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        pass
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
+    )
+    return 0

@@ -1,0 +1,190 @@
+"""Loading a RouterConfig file and the Secrets it names into an immutable, ready-to-route view.
+
+Everything is validated before a LoadedConfig exists, so a swap is all or nothing. Secret
+values live only in memory here (provider keys as prepared headers, callers as SHA-256
+digests); error messages name files and fields, never values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from switchyard.catalog import (
+    AuthScheme,
+    DefaultAccess,
+    Dialect,
+    RouterConfig,
+    RouterGroup,
+    RouterModel,
+    RouterProvider,
+    RouterTarget,
+)
+
+DEFAULT_HEADERS: dict[Dialect, dict[str, str]] = {
+    Dialect.ANTHROPIC: {"anthropic-version": "2023-06-01"},
+}
+
+
+class ConfigError(ValueError):
+    """A config (or a Secret it needs) that cannot be served; the message is safe to log."""
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """One group target resolved against its provider and model."""
+
+    target: RouterTarget
+    provider: RouterProvider
+    model: RouterModel
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.name}/{self.model.name}"
+
+
+@dataclass(frozen=True)
+class GroupView:
+    group: RouterGroup
+    targets: tuple[TargetView, ...]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: RouterConfig
+    groups: dict[str, GroupView]
+    upstream_headers: dict[str, dict[str, str]]  # provider -> auth + configured headers
+    callers: dict[str, frozenset[bytes]]  # caller Secret name -> token digests
+    fingerprint: tuple[object, ...] = field(default=())
+
+    @property
+    def revision(self) -> str:
+        return self.config.revision
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _parse(path: Path) -> RouterConfig:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ConfigError(f"{path}: neither JSON nor YAML") from None
+    try:
+        config = RouterConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)[:10]
+        ]
+        raise ConfigError(f"{path}: invalid RouterConfig: " + "; ".join(problems)) from None
+    return config if config.revision else config.with_revision()
+
+
+def _secret_dir(secrets_dir: Path, name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise ConfigError(f"secret name {name!r} is not a valid Secret name")
+    return secrets_dir / name
+
+
+def read_secret(secrets_dir: Path, name: str, key: str) -> str:
+    if "/" in key or key.startswith(".."):
+        raise ConfigError(f"secret {name}: key {key!r} is not a valid key")
+    path = _secret_dir(secrets_dir, name) / key
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise ConfigError(f"secret {name}/{key}: not readable under {secrets_dir}") from None
+    if not value:
+        raise ConfigError(f"secret {name}/{key}: empty")
+    return value
+
+
+def read_callers(secrets_dir: Path, name: str) -> frozenset[bytes]:
+    """Every key of a caller Secret is one accepted token (kubelet's ..data entries skipped)."""
+    directory = _secret_dir(secrets_dir, name)
+    try:
+        keys = sorted(k for k in os.listdir(directory) if not k.startswith("."))
+    except OSError:
+        raise ConfigError(f"caller secret {name}: not readable under {secrets_dir}") from None
+    return frozenset(token_digest(read_secret(secrets_dir, name, k)) for k in keys)
+
+
+def _provider_headers(p: RouterProvider, secrets_dir: Path) -> dict[str, str]:
+    headers = dict(DEFAULT_HEADERS.get(p.dialect, {}))
+    headers.update({h.name: h.value for h in p.headers})
+    if p.auth_scheme is AuthScheme.NONE:
+        return headers
+    if p.secret is None:
+        raise ConfigError(f"provider {p.name}: auth {p.auth_scheme.value} needs a secret")
+    key = read_secret(secrets_dir, p.secret.name, p.secret.key)
+    if p.auth_scheme is AuthScheme.BEARER:
+        headers["Authorization"] = f"Bearer {key}"
+    else:
+        headers["x-api-key"] = key
+    return headers
+
+
+def _groups(config: RouterConfig) -> dict[str, GroupView]:
+    providers = {p.name: p for p in config.providers}
+    problems: list[str] = []
+    views: dict[str, GroupView] = {}
+    for g in config.groups:
+        if g.name in views:
+            problems.append(f"groups: duplicate group {g.name!r}")
+        targets = []
+        for i, t in enumerate(g.targets):
+            provider = providers.get(t.provider)
+            model = provider.model(t.model) if provider else None
+            if provider is None or model is None:
+                problems.append(f"groups.{g.name}.targets[{i}]: unknown {t.provider}/{t.model}")
+                continue
+            targets.append(TargetView(t, provider, model))
+        if g.restricted and not g.caller_secret:
+            problems.append(f"groups.{g.name}: restricted without a caller secret")
+        views[g.name] = GroupView(g, tuple(targets))
+    if problems:
+        raise ConfigError("invalid RouterConfig: " + "; ".join(problems[:10]))
+    return views
+
+
+def load_config(
+    path: Path, secrets_dir: Path, fingerprint: tuple[object, ...] = ()
+) -> LoadedConfig:
+    """Parse, validate and resolve; raises ConfigError and changes nothing on any problem."""
+    config = _parse(path)
+    groups = _groups(config)
+    used = {t.provider.name for g in groups.values() for t in g.targets}
+    headers = {
+        p.name: _provider_headers(p, secrets_dir) for p in config.providers if p.name in used
+    }
+    names = {g.group.caller_secret for g in groups.values() if g.group.caller_secret}
+    settings = config.settings
+    if settings.default_access is DefaultAccess.CALLERS:
+        if not settings.default_caller_secret:
+            raise ConfigError("settings.defaultAccess callers needs settings.defaultCallerSecret")
+        names.add(settings.default_caller_secret)
+    callers = {n: read_callers(secrets_dir, n) for n in sorted(n for n in names if n)}
+    return LoadedConfig(config, groups, headers, callers, fingerprint)
+
+
+def secret_names(config: RouterConfig) -> set[str]:
+    names = {p.secret.name for p in config.providers if p.secret is not None}
+    names |= {g.caller_secret for g in config.groups if g.caller_secret}
+    if config.settings.default_caller_secret:
+        names.add(config.settings.default_caller_secret)
+    return names

@@ -1,0 +1,19 @@
+"""Native dialect adapters, one per caller skin, looked up by dialect or inbound path."""
+
+from switchyard.catalog import Dialect
+
+from .anthropic import MessagesAdapter
+from .base import DialectAdapter, StreamWatcher
+from .openai_chat import ChatAdapter
+from .openai_responses import ResponsesAdapter
+
+ADAPTERS: dict[Dialect, DialectAdapter] = {
+    a.dialect: a for a in (ChatAdapter(), ResponsesAdapter(), MessagesAdapter())
+}
+
+
+def get_adapter(dialect: Dialect) -> DialectAdapter:
+    return ADAPTERS[dialect]
+
+
+__all__ = ["ADAPTERS", "DialectAdapter", "StreamWatcher", "get_adapter"]

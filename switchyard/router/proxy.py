@@ -1,0 +1,255 @@
+"""The request path: group -> access -> needs -> eligible targets -> attempts with fallback."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import web
+
+from switchyard.catalog import BridgeDirection, Dialect, Eligibility, ErrorClass, check
+
+from .access import caller_token, decide
+from .bridges import BridgeContext, BridgeRefused, get_bridge
+from .config import GroupView, LoadedConfig, TargetView
+from .dialects import ADAPTERS, DialectAdapter
+from .errors import error_body, http_error_body, status_for, upstream_message
+from .exchange import Exchange, attempt_failed, finish, no_eligible, wants_usage
+from .relay import Leg, json_reply, stream_reply
+from .runtime import RUNTIME, Runtime
+from .selection import usable, weighted_order
+from .sessions import session_key
+from .upstream import UpstreamError, build_call, send
+
+Candidate = tuple[TargetView, Eligibility]
+
+
+def _error(
+    dialect: Dialect, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = orjson.dumps(http_error_body(dialect, status, code, message))
+    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
+
+
+def _eligible(view: GroupView, adapter: DialectAdapter, body: dict[str, object], size: int,
+              cfg: LoadedConfig) -> tuple[list[Candidate], list[str]]:  # fmt: skip
+    needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
+    out: list[Candidate] = []
+    reasons: list[str] = []
+    for t in view.targets:
+        if t.target.weight <= 0:
+            reasons.append("no routing weight")
+            continue
+        verdict = check(needs, t.provider, t.model, t.target, view.group)
+        if verdict:
+            out.append((t, verdict))
+        elif verdict.reason:
+            reasons.append(verdict.reason)
+    return out, reasons
+
+
+@dataclass
+class Prepared:
+    leg: Leg
+    body: dict[str, object]
+    path: str
+    forwarded: dict[str, str]
+
+
+@dataclass
+class Attempt:
+    request: web.Request
+    runtime: Runtime
+    cfg: LoadedConfig
+    view: GroupView
+    adapter: DialectAdapter
+    body: dict[str, object]
+    ex: Exchange
+    session_value: str | None
+    caller: str
+
+    def _session(self, kind: str) -> str | None:
+        if self.session_value is None:
+            return None
+        return session_key(kind, self.view.group.name, self.caller, self.session_value)
+
+    async def _prepare(self, target: TargetView, verdict: Eligibility) -> Prepared:
+        group = self.view.group
+        upstream = ADAPTERS[target.provider.dialect]
+        headers = {
+            "x-switchyard-upstream": target.key,
+            "x-switchyard-attempts": str(self.ex.attempts),
+        }
+        if verdict.bridge is None:
+            forwarded = {
+                h: self.request.headers[h]
+                for h in self.adapter.forward_headers()
+                if h in self.request.headers
+            }
+            usage = wants_usage(group.require_usage, target)
+            body = self.adapter.prepare(self.body, target.model.model, usage)
+            leg = Leg(upstream, self.adapter.dialect, None, None, headers)
+            return Prepared(leg, body, self.adapter.upstream_path, forwarded)
+        bridge = get_bridge(verdict.bridge)
+        previous = None
+        key = self._session("responses")
+        if verdict.bridge is BridgeDirection.CHAT_TO_RESPONSES and group.sessions.stateful and key:
+            previous = await self.runtime.sessions.get(key)
+        options = self.body.get("stream_options")
+        chat_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        ctx = BridgeContext(
+            upstream_model=target.model.model,
+            inbound_model=group.name,
+            reasoning_control=target.model.reasoning_control,
+            previous_response_id=previous,
+            want_usage=not self.ex.stream
+            or chat_usage
+            or self.adapter.dialect is not Dialect.OPENAI_CHAT,
+        )
+        headers["x-switchyard-bridge"] = verdict.bridge.value
+        leg = Leg(upstream, self.adapter.dialect, bridge, ctx, headers)
+        return Prepared(leg, bridge.request(self.body, ctx), bridge.upstream_path, {})
+
+    async def run(self, target: TargetView, verdict: Eligibility) -> web.StreamResponse:
+        """One upstream attempt; raises UpstreamError while nothing reached the caller."""
+        self.ex.target, self.ex.bridge = target, verdict.bridge
+        p = await self._prepare(target, verdict)
+        auth = self.cfg.upstream_headers.get(target.provider.name, {})
+        call = build_call(target, p.path, orjson.dumps(p.body), auth, p.forwarded)
+        resp = await send(self.runtime.client, call)
+        try:
+            if p.body.get("stream") is True:
+                out, rid = await stream_reply(self.request, resp, p.leg, self.ex)
+            else:
+                out, rid = await json_reply(self.request, resp, p.leg, self.ex)
+        finally:
+            resp.release()
+        key = self._session("responses")
+        if rid and key and verdict.bridge is BridgeDirection.CHAT_TO_RESPONSES:
+            await self.runtime.sessions.set(key, rid, self.view.group.sessions.ttl_seconds)
+        return out
+
+
+async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    cfg = runtime.state.current
+    dialect = adapter.dialect
+    if cfg is None:
+        return _error(dialect, 503, "NotReady", "the router has no configuration loaded")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limit = runtime.settings.max_body_bytes
+        return _error(dialect, 413, "RequestTooLarge", f"request body exceeds {limit} bytes")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _error(dialect, 400, "BadRequest", "request body is not valid JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+        return _error(dialect, 400, "BadRequest", "request body needs a string field 'model'")
+    view = cfg.groups.get(body["model"])
+    if view is None:
+        return _error(
+            dialect, 404, "ModelNotFound", f"model group {body['model']!r} does not exist"
+        )
+    decision = decide(cfg, view.group, caller_token(request.headers))
+    if not decision.allowed:
+        return _error(dialect, decision.status, "AccessDenied", decision.message)
+    ex = Exchange(
+        request_id=request.headers.get("x-request-id") or os.urandom(8).hex(),
+        group=view.group.name,
+        inbound=dialect,
+        stream=body.get("stream") is True,
+    )
+    try:
+        return await _route(
+            request, runtime, cfg, view, adapter, body, len(raw), ex, decision.caller
+        )
+    except ConnectionResetError:
+        ex.status = 499  # the caller went away
+        raise
+    finally:
+        finish(runtime.metrics, runtime.sink, ex)
+
+
+async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view: GroupView,
+                 adapter: DialectAdapter, body: dict[str, object], size: int, ex: Exchange,
+                 caller: str) -> web.StreamResponse:  # fmt: skip
+    dialect, group = adapter.dialect, view.group
+    candidates, reasons = _eligible(view, adapter, body, size, cfg)
+    if not candidates:
+        no_eligible(runtime.metrics, group.name)
+        ex.status = 400
+        why = "; ".join(dict.fromkeys(reasons)) or "the group has no targets"
+        message = f"no target of model group {group.name!r} can serve this request: {why}"
+        return _error(dialect, 400, "NoEligibleTarget", message)
+    verdicts = {t.key: v for t, v in candidates}
+    health = runtime.health
+    alive = usable([t for t, _ in candidates], health)
+    ready = [t for t in alive if health.cooling(t.key) == 0]
+    if not ready:
+        wait = math.ceil(min(health.cooling(t.key) for t in alive))
+        ex.status, ex.error_class = 429, ErrorClass.RATE_LIMITED
+        return _error(dialect, 429, "RateLimited", "every eligible target is rate limited",
+                      {"Retry-After": str(max(wait, 1))})  # fmt: skip
+    session_value = request.headers.get(group.sessions.header)
+    sticky_key = None
+    first = None
+    if session_value and group.sessions.sticky:
+        sticky_key = session_key("sticky", group.name, caller, session_value)
+        first = await runtime.sessions.get(sticky_key)
+    order = weighted_order(ready, runtime.rng, first)[: group.fallback_max_attempts]
+    attempt = Attempt(request, runtime, cfg, view, adapter, body, ex, session_value, caller)
+    peers = [t.key for t in alive]
+    for i, target in enumerate(order):
+        ex.attempts += 1
+        try:
+            out = await attempt.run(target, verdicts[target.key])
+        except BridgeRefused as exc:
+            ex.status, ex.error_class = 400, ErrorClass.BAD_REQUEST
+            runtime.metrics.errors.labels(group.name, target.provider.name, target.model.name,
+                                          ErrorClass.BAD_REQUEST.value).inc()  # fmt: skip
+            return _error(dialect, 400, ErrorClass.BAD_REQUEST.value, str(exc))
+        except UpstreamError as failure:
+            last = i + 1 >= len(order)
+            answer = _failed(runtime, ex, target, failure, peers, last, dialect)
+            if answer is None:
+                continue
+            return answer
+        if ex.error_class is None:
+            health.succeeded(target.key)
+            if sticky_key is not None and first != target.key:
+                await runtime.sessions.set(sticky_key, target.key, group.sessions.ttl_seconds)
+        elif health.failed(target.key, peers):
+            runtime.metrics.ejections.labels(
+                group.name, target.provider.name, target.model.name
+            ).inc()
+        return out
+    raise AssertionError("unreachable: order is never empty")  # pragma: no cover
+
+
+def _failed(runtime: Runtime, ex: Exchange, target: TargetView, failure: UpstreamError,
+            peers: list[str], last: bool, dialect: Dialect) -> web.Response | None:  # fmt: skip
+    """Book a failed attempt; None means fall back, otherwise the caller's error response."""
+    lab = (ex.group, target.provider.name, target.model.name)
+    attempt_failed(runtime.metrics, ex, target, failure.error_class)
+    if failure.error_class is ErrorClass.RATE_LIMITED:
+        cap = runtime.settings.max_retry_after_seconds
+        runtime.health.cool(target.key, min(failure.retry_after or 1.0, cap))
+    if failure.retryable and runtime.health.failed(target.key, peers):
+        runtime.metrics.ejections.labels(*lab).inc()
+    if failure.retryable and not last:
+        runtime.metrics.fallbacks.labels(*lab).inc()
+        ex.fallback = True
+        return None
+    ex.status, ex.error_class = status_for(failure.error_class), failure.error_class
+    headers = {"x-switchyard-upstream": target.key}
+    if failure.retry_after is not None:
+        headers["Retry-After"] = str(math.ceil(failure.retry_after))
+    message = upstream_message(failure.error_class)
+    body = orjson.dumps(error_body(dialect, failure.error_class, message))
+    return web.Response(
+        body=body, status=ex.status, content_type="application/json", headers=headers
+    )

@@ -1,0 +1,79 @@
+"""Everything one router app holds for its lifetime, behind one typed AppKey."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from .config import LoadedConfig
+from .metrics import RouterMetrics
+from .selection import Health
+from .sessions import SessionStore
+from .settings import Settings
+from .usage import UsageSink
+
+
+@dataclass
+class ConfigState:
+    """The config being served and how the last reload went (what /readyz reports)."""
+
+    current: LoadedConfig | None = None
+    last_error: str | None = None
+    last_reload_at: float | None = None
+    fingerprint: tuple[object, ...] | None = None
+
+    def swap(self, loaded: LoadedConfig) -> None:
+        # One assignment: a request holds the object it started with until it ends.
+        self.current = loaded
+        self.fingerprint = loaded.fingerprint
+        self.last_error = None
+        self.last_reload_at = time.time()
+
+    def reject(self, message: str, fingerprint: tuple[object, ...]) -> None:
+        self.fingerprint = fingerprint
+        self.last_error = message
+        self.last_reload_at = time.time()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: RouterMetrics
+    health: Health
+    sessions: SessionStore
+    sink: UsageSink
+    state: ConfigState = field(default_factory=ConfigState)
+    rng: random.Random = field(default_factory=random.Random)
+    _client: aiohttp.ClientSession | None = None
+
+    @property
+    def client(self) -> aiohttp.ClientSession:
+        if self._client is None:
+            raise RuntimeError("the upstream client exists only while the app runs")
+        return self._client
+
+    def open_client(self) -> None:
+        s = self.settings
+        connector = aiohttp.TCPConnector(
+            limit=s.pool_limit, limit_per_host=s.pool_limit_per_host, ttl_dns_cache=60
+        )
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=s.connect_timeout, sock_connect=s.connect_timeout,
+            sock_read=s.read_timeout,
+        )  # fmt: skip
+        self._client = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=True, trust_env=False
+        )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        await self.sessions.close()
+        self.sink.close()
+
+
+RUNTIME = web.AppKey("switchyard_runtime", Runtime)

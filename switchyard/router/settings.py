@@ -1,0 +1,37 @@
+"""Process settings of the router: one pydantic-settings class, env prefix SWITCHYARD_ROUTER_.
+
+Routing policy lives in the RouterConfig file (it hot-reloads); these are the knobs of the
+process itself (ports, limits, timeouts), fixed for its lifetime.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHYARD_ROUTER_", extra="forbid")
+
+    config: Path = Field(default=Path("/etc/switchyard/config/router.json"))
+    host: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+    secrets_dir: Path = Field(default=Path("/etc/switchyard/secrets"))
+
+    # 512 KiB coding-agent payloads plus several base64 images fit with room to spare.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    pool_limit: int = Field(default=512, ge=1, description="Upstream connections in total.")
+    pool_limit_per_host: int = Field(default=0, ge=0, description="0: no per-host limit.")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    # A gap between upstream bytes (headers included), never a total: long streams are fine.
+    read_timeout: float = Field(default=300.0, gt=0)
+
+    eject_after_failures: int = Field(default=3, ge=1)
+    eject_seconds: float = Field(default=30.0, gt=0)
+    max_retry_after_seconds: float = Field(default=60.0, ge=0)
+
+    reload_interval: float = Field(default=1.0, gt=0)
+    usage_sink: str = Field(default="stdout", description="stdout, none, or a file path.")
+    log_level: str = "INFO"

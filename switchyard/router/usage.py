@@ -1,0 +1,77 @@
+"""Usage rows (one JSON line per request) and cost arithmetic.
+
+Rows carry routing facts and counts only: never prompts, tool schemas, keys or upstream bodies.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import IO, Any
+
+import orjson
+
+from switchyard.catalog import Pricing
+
+MILLION = Decimal(1_000_000)
+
+
+def cost_usd(pricing: Pricing | None, input_tokens: int, output_tokens: int) -> Decimal | None:
+    if pricing is None:
+        return None
+    return (
+        Decimal(pricing.input_per_million_usd) * input_tokens
+        + Decimal(pricing.output_per_million_usd) * output_tokens
+    ) / MILLION
+
+
+@dataclass
+class UsageRow:
+    ts: float
+    request_id: str
+    group: str
+    provider: str | None
+    model: str | None
+    inbound_skin: str
+    target_skin: str | None
+    bridge_direction: str | None
+    status: int
+    error_class: str | None
+    latency_ms: int
+    ttfb_ms: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: str | None
+    selected_upstream: str | None
+    fallback: bool
+    attempts: int
+    stream: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class UsageSink:
+    """stdout, a file (appended, one line per row), or nowhere."""
+
+    def __init__(self, target: str) -> None:
+        self._owned = False
+        self._out: IO[bytes] | None
+        if target == "none":
+            self._out = None
+        elif target == "stdout":
+            self._out = sys.stdout.buffer
+        else:
+            self._out = open(target, "ab", buffering=0)  # noqa: SIM115 - lives as long as the app
+            self._owned = True
+
+    def write(self, row: UsageRow) -> None:
+        if self._out is not None:
+            self._out.write(orjson.dumps(row.to_dict()) + b"\n")
+            if not self._owned:
+                self._out.flush()
+
+    def close(self) -> None:
+        if self._owned and self._out is not None:
+            self._out.close()

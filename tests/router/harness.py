@@ -1,0 +1,323 @@
+"""Real processes and real catalog objects for router tests.
+
+The router and the fake upstream run as `switchyard` subprocesses on free loopback ports; the
+RouterConfig they load is rendered by `switchyard.render` from Provider / ModelGroup / SmokeRun
+objects carrying evidence rows, exactly as the operator would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from switchyard.catalog import (
+    Dialect,
+    ModelGroup,
+    Provider,
+    RouterConfig,
+    RouterSettings,
+    SmokeRun,
+)
+from switchyard.render import RenderOptions, render
+
+ALL_TASKS = (
+    "text", "max-tokens-cap", "auto-tools", "forced-tools", "structured-outputs", "streaming",
+    "image-input", "reasoning-effort", "usage", "large-payload",
+)  # fmt: skip
+PROVIDER_KEY = "sk-planted-provider-key-7f3a9c"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=1.0)
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class Mock:
+    """A running fake upstream."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def scenario(self, data: dict[str, Any]) -> None:
+        r = httpx.put(f"{self.url}/_mock/scenario", json=data)
+        assert r.status_code == 200, r.text
+        httpx.delete(f"{self.url}/_mock/requests")
+
+    def requests(self, model: str | None = None) -> list[dict[str, Any]]:
+        params = {"model": model} if model else {}
+        rows: list[dict[str, Any]] = httpx.get(f"{self.url}/_mock/requests", params=params).json()[
+            "requests"
+        ]
+        return rows
+
+    def count(self, model: str) -> int:
+        by_model: dict[str, int] = httpx.get(f"{self.url}/_mock/requests").json()["byModel"]
+        return by_model.get(model, 0)
+
+
+@contextlib.contextmanager
+def run_mock(scenario: Path | None = None) -> Iterator[Mock]:
+    port = free_port()
+    args = [sys.executable, "-m", "switchyard.cli", "mock-upstream", "--port", str(port)]
+    if scenario is not None:
+        args += ["--scenario", str(scenario)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_mock/health", proc)
+        yield Mock(port, proc)
+    finally:
+        stop(proc)
+
+
+@dataclass
+class Router:
+    port: int
+    proc: subprocess.Popen[bytes]
+    config: Path
+    secrets: Path
+    usage_file: Path
+    log_file: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def v1(self) -> str:
+        return f"{self.url}/v1"
+
+    def usage_rows(self) -> list[dict[str, Any]]:
+        if not self.usage_file.exists():
+            return []
+        return [orjson.loads(line) for line in self.usage_file.read_bytes().splitlines() if line]
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics").text
+
+    def readyz(self) -> dict[str, Any]:
+        data: dict[str, Any] = httpx.get(f"{self.url}/readyz").json()
+        return data
+
+    def logs(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    def wait_revision(self, revision: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.readyz().get("revision") == revision:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"router did not load revision {revision}: {self.readyz()}")
+
+    def wait_reload_error(self, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = self.readyz()
+            if ready.get("lastReloadError"):
+                return ready
+            time.sleep(0.05)
+        raise AssertionError("router did not report a reload error")
+
+
+@contextlib.contextmanager
+def run_router(
+    tmp: Path, config: RouterConfig, secrets: dict[str, dict[str, str]], **env: str
+) -> Iterator[Router]:
+    secrets_dir = tmp / "secrets"
+    write_secrets(secrets_dir, secrets)
+    config_path = tmp / "router.json"
+    config_path.write_text(config.to_json())
+    port = free_port()
+    usage_file, log_file = tmp / "usage.jsonl", tmp / "router.log"
+    args = [
+        sys.executable, "-m", "switchyard.cli", "router", "--config", str(config_path),
+        "--host", "127.0.0.1", "--port", str(port), "--secrets-dir", str(secrets_dir),
+        "--usage-sink", str(usage_file),
+    ]  # fmt: skip
+    environ = {**os.environ, "SWITCHYARD_ROUTER_RELOAD_INTERVAL": "0.1", **env}
+    with log_file.open("wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=environ)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+            yield Router(port, proc, config_path, secrets_dir, usage_file, log_file)
+        finally:
+            stop(proc)
+
+
+def write_secrets(root: Path, secrets: dict[str, dict[str, str]]) -> None:
+    for name, keys in secrets.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for key, value in keys.items():
+            (root / name / key).write_text(value + "\n")
+
+
+# ---------------------------------------------------------------- catalog builders
+
+
+def provider(
+    name: str,
+    base_url: str,
+    dialect: Dialect = Dialect.OPENAI_CHAT,
+    models: dict[str, str] | None = None,
+    bridges: Sequence[str] = (),
+    pricing: tuple[str, str] | None = ("1.00", "2.00"),
+    auth: str = "bearer",
+) -> Provider:
+    specs = []
+    for ref, served in (models or {"m": "m"}).items():
+        spec: dict[str, Any] = {"name": ref, "model": served}
+        if pricing:
+            spec["pricing"] = {"inputPerMillionUsd": pricing[0], "outputPerMillionUsd": pricing[1]}
+        if bridges:
+            spec["bridges"] = {b: {"enabled": True} for b in bridges}
+        specs.append(spec)
+    auth_spec: dict[str, Any] = {"scheme": auth}
+    if auth != "none":
+        auth_spec["secretRef"] = {"name": "provider-keys", "key": name}
+    return Provider.model_validate(
+        {
+            "kind": "Provider",
+            "metadata": {"name": name, "namespace": "t", "generation": 1},
+            "spec": {
+                "baseUrl": base_url,
+                "dialect": dialect.value,
+                "auth": auth_spec,
+                "models": specs,
+            },
+        }
+    )
+
+
+_RUNS = iter(range(1, 1_000_000))
+
+
+def evidence(
+    provider: Provider,
+    model: str = "m",
+    tasks: Sequence[str] = ALL_TASKS,
+    failed: Sequence[str] = (),
+    reasoning: str = "openai-effort",
+) -> SmokeRun:
+    """A completed direct SmokeRun: `tasks` passed, `failed` failed."""
+    dialect = provider.spec.dialect.value
+    rows: list[dict[str, Any]] = []
+    for task in tasks:
+        row: dict[str, Any] = {
+            "task": task,
+            "dialect": dialect,
+            "layer": "direct",
+            "result": "pass",
+        }
+        if task == "reasoning-effort":
+            row["detail"] = reasoning
+        rows.append(row)
+    rows += [{"task": t, "dialect": dialect, "layer": "direct", "result": "fail"} for t in failed]
+    return SmokeRun.model_validate(
+        {
+            "kind": "SmokeRun",
+            "metadata": {"name": f"{provider.name}-{model}-{next(_RUNS)}", "namespace": "t"},
+            "spec": {"target": {"provider": provider.name, "model": model}, "layer": "direct"},
+            "status": {
+                "results": rows,
+                "completedAt": datetime(2026, 11, 20, tzinfo=UTC).isoformat(),
+                "providerGeneration": 1,
+                "conditions": [{"type": "Complete", "status": "True", "reason": "Done"}],
+            },
+        }
+    )
+
+
+@dataclass
+class T:
+    provider: str
+    model: str = "m"
+    weight: int = 100
+    tool_only: bool = False
+
+
+@dataclass
+class G:
+    name: str
+    targets: list[T]
+    restricted: bool = False
+    max_attempts: int = 2
+    sessions: dict[str, Any] = field(default_factory=dict)
+    required: list[str] = field(default_factory=lambda: ["text"])
+
+
+def group(g: G) -> ModelGroup:
+    spec: dict[str, Any] = {
+        "strategy": "static",
+        "targets": [
+            {"provider": t.provider, "model": t.model, "weight": t.weight, "toolOnly": t.tool_only}
+            for t in g.targets
+        ],
+        "fallback": {"maxAttempts": g.max_attempts},
+        "promotion": {"requiredCapabilities": g.required},
+    }
+    if g.sessions:
+        spec["sessions"] = g.sessions
+    if g.restricted:
+        spec["access"] = {"restricted": True, "callerSecretRef": {"name": f"{g.name}-callers"}}
+    return ModelGroup.model_validate(
+        {"kind": "ModelGroup", "metadata": {"name": g.name, "namespace": "t"}, "spec": spec}
+    )
+
+
+def build(
+    providers: Sequence[Provider],
+    groups: Sequence[G],
+    runs: Sequence[SmokeRun],
+    settings: RouterSettings | None = None,
+) -> RouterConfig:
+    return render(
+        providers,
+        [group(g) for g in groups],
+        runs,
+        RenderOptions(namespace="t", settings=settings or RouterSettings()),
+    )
+
+
+def provider_keys(*names: str) -> dict[str, dict[str, str]]:
+    return {"provider-keys": dict.fromkeys(names, PROVIDER_KEY)}
