@@ -16,6 +16,7 @@ A scenario is YAML or JSON. Keys may be camelCase or snake_case; unknown keys ar
       slow: {latencyMs: 200, eventDelayMs: 10}
       keyed: {apiKey: sk-test}
       chat-only: {dialects: [openai-chat]}
+      small-context: {maxRequestBytes: 65536}
 
 A listed model overrides only the fields it sets; the rest come from `defaults`.
 """
@@ -104,6 +105,9 @@ class Behaviour(_Model):
     failure: Failure | None = None
     mid_stream: MidStream | None = None
     api_key: str | None = Field(default=None, description="Required key; None: any key.")
+    max_request_bytes: int | None = Field(
+        default=None, ge=1, description="Bodies larger than this get 413; None: no limit."
+    )
 
 
 class Scenario(_Model):

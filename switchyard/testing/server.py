@@ -126,6 +126,8 @@ async def _serve(
         return fail("not_found", 404)
     if b.api_key is not None and _key_of(request, wire) != b.api_key:
         return fail("auth", 401)
+    if b.max_request_bytes is not None and record["bytes"] > b.max_request_bytes:
+        return fail("bad_request", 413, "request too large for this model")
     if b.latency_ms:
         await asyncio.sleep(b.latency_ms / 1000)
     f = b.failure
@@ -150,8 +152,9 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
     if wire is None:
         return _json({"error": {"message": "unknown path", "type": "invalid_request_error"}}, 404)
     state = request.app[STATE]
+    raw = await request.read()
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(raw)
         if not isinstance(body, dict):
             raise ValueError("body is not an object")
     except ValueError:
@@ -165,6 +168,7 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
         "headers": {str(k).lower(): v for k, v in request.headers.items()},
         "body": body,
         "status": None,
+        "bytes": len(raw),
     }
     state.recent.append(record)
     state.total += 1

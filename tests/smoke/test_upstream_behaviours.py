@@ -235,3 +235,22 @@ async def test_tokens_spent_counts_every_request(upstream: str) -> None:
     assert len(rows) == 2 and report.dialects[0].requests == 2
     assert report.tokens_spent == sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in rows)
     assert report.tokens_spent > 0
+
+
+async def test_large_payload_refused_by_a_small_context_model(upstream: str) -> None:
+    big = ProbeOptions(large_payload=LargePayload(target_bytes=131072, tool_count=8, max_tokens=32))
+    rows = await probe(
+        upstream, "small-context", [ProbeTask.TEXT, ProbeTask.LARGE_PAYLOAD], options=big
+    )
+    for dialect in Dialect:
+        last = decisive(rows, dialect)
+        assert last[ProbeTask.TEXT].result is ProbeResult.PASS
+        large = last[ProbeTask.LARGE_PAYLOAD]
+        assert (large.result, large.status_code, large.error_class) == (
+            ProbeResult.FAIL, 413, ErrorClass.BAD_REQUEST)  # fmt: skip
+        assert large.detail is not None and "requestBytes=13" in large.detail
+        status = rec(rows, dialect)
+        assert status.verified.large_payload is None and status.access_failure is None
+    # under the limit the same model passes: the refusal is about size only
+    rows = await probe(upstream, "small-context", [ProbeTask.LARGE_PAYLOAD])
+    assert all(r.result is ProbeResult.PASS for r in rows)
