@@ -70,6 +70,9 @@ def decide(
     ready = ready_count(reports, desired)
     if ready >= max(replicas, 1):
         return Step(Action.PROMOTE, f"revision {desired} ready on {ready} pods")
+    if desired == live.failed_revision:
+        # It failed and there was nothing to restore: keep it, without rolling back again.
+        return Step(Action.HOLD, f"revision {desired} failed its rollout; no earlier revision")
     started = live.applied_at or now
     if now - started > deadline:
         stale = sorted({r.revision or "unreachable" for r in reports if r.revision != desired})

@@ -83,8 +83,11 @@ def probe_args(run: SmokeRun, target: ProbeTarget) -> list[str]:
         args = ["--router", target.base_url, "--group", target.group or ""]
         if target.secret_name:
             args += ["--caller-token-env", CALLER_ENV]
-        for dialect in run.spec.dialects or [Dialect.OPENAI_CHAT]:
-            args += ["--dialect", dialect.value]
+        dialects = run.spec.dialects or [Dialect.OPENAI_CHAT]
+        if len(dialects) == 1:
+            args += ["--dialect", dialects[0].value]
+        else:
+            args += ["--dialects", ",".join(d.value for d in dialects)]
     else:
         args = ["--base-url", target.base_url, "--model", target.model or ""]
         args += ["--dialect", target.dialect.value]
@@ -122,9 +125,9 @@ def build_job(run: SmokeRun, target: ProbeTarget, settings: JobSettings) -> dict
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
-        # sh only redirects stdout to the termination log; "$@" passes arguments unparsed.
-        "command": ["/bin/sh", "-c", f'exec switchyard probe "$@" > {TERMINATION_LOG}', "probe"],
-        "args": probe_args(run, target),
+        "command": ["switchyard", "probe"],
+        # The evidence goes to the termination message, where the operator reads it back.
+        "args": [*probe_args(run, target), "--output-file", TERMINATION_LOG],
         "env": env,
         "resources": {
             "requests": {"cpu": settings.cpu_request, "memory": settings.memory_request},

@@ -92,3 +92,12 @@ def test_affected_groups_are_those_whose_entry_changed() -> None:
     bad = '{"groups": [{"name": "a", "x": 2}, {"name": "b", "x": 1}, {"name": "c"}]}'
     assert affected_groups(bad, good) == ["a", "c"]
     assert affected_groups(bad, None) == ["a", "b", "c"]
+
+
+def test_failed_first_revision_without_last_good_is_held_not_rolled_back_again() -> None:
+    state = live("a", None, failed="a")
+    later = T0 + DEADLINE * 10
+    assert decide("a", state, [], 1, later, DEADLINE).action is Action.HOLD
+    # ... and if its pods do become ready after all, it is promoted
+    ready = [PodReport("x", "a", True)]
+    assert decide("a", state, ready, 1, later, DEADLINE).action is Action.PROMOTE

@@ -1,0 +1,34 @@
+"""What every handler shares for the operator's lifetime (kept in kopf's memo)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .gates import PodSnapshots
+from .kube import Kube
+from .metrics import OperatorMetrics
+from .routerpoll import RouterPoller
+from .settings import OperatorSettings
+
+# (namespace, group, provider/model) -> (window start it belongs to, the baseline scrape)
+Baselines = dict[tuple[str, str, str], tuple[datetime | None, PodSnapshots]]
+
+
+@dataclass
+class Context:
+    settings: OperatorSettings
+    kube: Kube
+    poller: RouterPoller
+    metrics: OperatorMetrics
+    baselines: Baselines = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, key: str) -> asyncio.Lock:
+        """One lock per key (a namespace's router, one object), so reconciles never interleave."""
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    async def close(self) -> None:
+        await self.poller.close()
+        await self.kube.close()

@@ -1,0 +1,67 @@
+"""Shared by the handlers: the context from kopf's memo, catalog listing, time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import kopf
+from pydantic import ValidationError
+
+from switchyard.catalog import ModelGroup, Provider, Resource, SmokeRun
+
+from ..context import Context
+
+R = TypeVar("R", bound=Resource)
+
+
+def context(memo: kopf.Memo) -> Context:
+    ctx: Context = memo["ctx"]
+    return ctx
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def plain(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A kopf Body (or API dict) as a plain dict of the fields the catalog models read."""
+    return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": dict(body.get("metadata") or {}),
+        "spec": dict(body.get("spec") or {}),
+        "status": dict(body.get("status") or {}),
+    }
+
+
+def parse(cls: type[R], body: Mapping[str, Any]) -> R:
+    return cls.model_validate(plain(body))
+
+
+def deleting(body: Mapping[str, Any]) -> bool:
+    return bool((body.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def parse_all(cls: type[R], items: list[dict[str, Any]]) -> list[R]:
+    """Valid, live objects only: an invalid neighbour never blocks this one's reconcile."""
+    out = []
+    for item in items:
+        if deleting(item):
+            continue
+        try:
+            out.append(parse(cls, item))
+        except ValidationError:
+            continue
+    return out
+
+
+async def catalog(
+    ctx: Context, namespace: str
+) -> tuple[list[Provider], list[ModelGroup], list[SmokeRun]]:
+    kube = ctx.kube
+    providers = parse_all(Provider, await kube.list_custom(namespace, Provider.PLURAL))
+    groups = parse_all(ModelGroup, await kube.list_custom(namespace, ModelGroup.PLURAL))
+    runs = parse_all(SmokeRun, await kube.list_custom(namespace, SmokeRun.PLURAL))
+    return providers, groups, runs

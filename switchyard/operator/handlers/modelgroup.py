@@ -1,0 +1,148 @@
+"""ModelGroup handlers: promotion on a timer, the namespace's router, and cleanup on delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from switchyard.catalog import (
+    RETRY_ANNOTATION,
+    ModelGroup,
+    ModelGroupStatus,
+    Provider,
+    Stage,
+    Strategy,
+    TargetStatus,
+)
+from switchyard.catalog.manifests import describe
+from switchyard.render import apply_evidence
+
+from ..conditions import condition, merge
+from ..context import Context
+from ..gates import Measurement, PodSnapshots, TargetKey, delta
+from ..promotion import Decision, Inputs, decide, group_conditions
+from .common import catalog, context, now, parse, plain
+from .router import SELECTOR, sync_namespace
+
+
+def _gated(group: ModelGroup) -> bool:
+    """Only open, weighted groups are promoted by live traffic."""
+    return not group.spec.access.restricted and group.spec.strategy is Strategy.WEIGHTED
+
+
+async def _scrape(ctx: Context, group: ModelGroup) -> PodSnapshots | None:
+    stages = {t.stage for t in group.status.targets}
+    if not _gated(group) or not stages & {Stage.LIMITED, Stage.ACTIVE}:
+        return None
+    pods = await ctx.kube.pods(group.metadata.namespace or "", SELECTOR)
+    return await ctx.poller.scrape_all(pods)
+
+
+def _measurement(
+    ctx: Context, group: ModelGroup, current: TargetStatus | None, snap: PodSnapshots | None
+) -> Measurement | None:
+    """The window since the target's lastStepTime, when a baseline for that window exists."""
+    if current is None or snap is None:
+        return None
+    key = (group.metadata.namespace or "", group.name, current.key)
+    baseline = ctx.baselines.get(key)
+    if baseline is None or baseline[0] != current.last_step_time:
+        ctx.baselines[key] = (current.last_step_time, snap)  # start measuring from now
+        return None
+    counters = delta(baseline[1], snap).get(TargetKey(group.name, current.provider, current.model))
+    if counters is None:
+        return Measurement(0, 0, 0, 0, None)
+    return Measurement.from_counters(counters)
+
+
+async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    ctx = context(memo)
+    ns = body.metadata.namespace or ""
+    generation = int(body.metadata.get("generation") or 0)
+    async with ctx.lock(f"modelgroup/{ns}/{body.metadata.name}"):
+        try:
+            group = parse(ModelGroup, body)
+        except ValidationError as err:
+            message = "; ".join(describe("ModelGroup", plain(body), err))[:1024]
+            bad = condition("Ready", False, "InvalidSpec", message, generation)
+            patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
+            ctx.metrics.reconciles.labels("ModelGroup", "invalid").inc()
+            return
+        providers, _groups, runs = await catalog(ctx, ns)
+        resolved = {p.name: p for p in apply_evidence(providers, runs)}
+        snap = await _scrape(ctx, group)
+        t = now()
+        retry = group.metadata.annotations.get(RETRY_ANNOTATION)
+        targets: list[TargetStatus] = []
+        for target in group.spec.targets:
+            provider = resolved.get(target.provider)
+            current = group.status.target(target.provider, target.model)
+            decision: Decision = decide(
+                Inputs(
+                    spec=group.spec,
+                    generation=generation,
+                    target=target,
+                    current=current,
+                    evidence=provider.status.model(target.model) if provider else None,
+                    provider_model=provider.spec.model(target.model) if provider else None,
+                    measurement=_measurement(ctx, group, current, snap),
+                    now=t,
+                    retry=retry,
+                    eligibility_skin=_eligibility(provider, target.model),
+                )
+            )
+            if decision.window_reset and snap is not None:
+                key = (ns, group.name, decision.status.key)
+                ctx.baselines[key] = (decision.status.last_step_time, snap)
+            for event in decision.events:
+                kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+                ctx.metrics.promotion_steps.labels(event.reason).inc()
+            targets.append(decision.status)
+        updated = group.model_copy(
+            update={"status": group.status.model_copy(update={"targets": targets})}
+        )
+        report = await sync_namespace(ctx, ns, override=updated)
+        failure = report.failure_for(group.name) if report else None
+        status = ModelGroupStatus(
+            observed_generation=generation,
+            targets=targets,
+            router_revision=report.serving if report else None,
+            conditions=merge(
+                group.status.conditions, group_conditions(targets, generation, failure), t
+            ),
+        )
+        patch.status.update(status.wire())
+        ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
+
+
+def _eligibility(provider: Provider | None, model: str) -> str | None:
+    if provider is None:
+        return None
+    return f"native:{provider.spec.dialect.value}" if provider.spec.model(model) else None
+
+
+async def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Re-render without this group (the router stops serving it); with no group left, remove
+    the router objects. The garbage collector would too, through the owner references."""
+    ctx = context(memo)
+    ns = body.metadata.namespace or ""
+    await sync_namespace(ctx, ns)
+    for key in [k for k in ctx.baselines if k[0] == ns and k[1] == body.metadata.name]:
+        del ctx.baselines[key]
+
+
+def register(registry: kopf.OperatorRegistry, interval: float) -> None:
+    resource = (ModelGroup.GROUP, ModelGroup.VERSION, ModelGroup.PLURAL)
+    kopf.on.resume(*resource, id="modelgroup-resume", registry=registry)(reconcile)
+    kopf.on.create(*resource, id="modelgroup-create", registry=registry)(reconcile)
+    kopf.on.update(*resource, id="modelgroup-update", registry=registry)(reconcile)
+    kopf.on.delete(*resource, id="modelgroup-delete", registry=registry)(deleted)
+    kopf.timer(
+        *resource,
+        id="modelgroup-level",
+        interval=interval,
+        initial_delay=interval,
+        registry=registry,
+    )(reconcile)

@@ -1,0 +1,63 @@
+"""Provider handlers: parse, reconcile (pure service), create missing SmokeRuns, write status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from switchyard.catalog import Provider, ProviderStatus, SmokeRun
+from switchyard.catalog.manifests import describe
+
+from .. import providers as service
+from ..kube import ConflictError
+from .common import context, now, parse, parse_all, plain
+
+
+async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    ctx = context(memo)
+    ns = body.metadata.namespace or ""
+    async with ctx.lock(f"provider/{ns}/{body.metadata.name}"):
+        try:
+            provider = parse(Provider, body)
+        except ValidationError as err:
+            problems = describe("Provider", plain(body), err)
+            generation = int(body.metadata.get("generation") or 0)
+            status = service.invalid_status(_status(body), problems, generation, now())
+            patch.status.update(status.wire())
+            ctx.metrics.reconciles.labels("Provider", "invalid").inc()
+            return
+        runs = parse_all(SmokeRun, await ctx.kube.list_custom(ns, SmokeRun.PLURAL))
+        secret = None
+        ref = provider.spec.auth.secret_ref
+        if ref is not None:
+            secret = service.secret_state(await ctx.kube.secret(ns, ref.name), ref.key)
+        plan = service.reconcile(provider, runs, secret, now(), ctx.settings.smoke_executor)
+        for manifest in plan.smoke_runs:
+            kopf.adopt(manifest, owner=body)
+            try:
+                await ctx.kube.create_custom(ns, SmokeRun.PLURAL, manifest)
+            except ConflictError:
+                continue
+            ctx.metrics.smoke_runs_created.inc()
+            kopf.info(body, reason="SmokeRunCreated", message=manifest["metadata"]["name"])
+        patch.status.update(plan.status.wire())
+        ctx.metrics.reconciles.labels("Provider", "ok").inc()
+
+
+def _status(body: kopf.Body) -> ProviderStatus:
+    try:
+        return ProviderStatus.model_validate(dict(body.get("status") or {}))
+    except ValidationError:
+        return ProviderStatus()
+
+
+def register(registry: kopf.OperatorRegistry, interval: float) -> None:
+    resource = (Provider.GROUP, Provider.VERSION, Provider.PLURAL)
+    kopf.on.resume(*resource, id="provider-resume", registry=registry)(reconcile)
+    kopf.on.create(*resource, id="provider-create", registry=registry)(reconcile)
+    kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(reconcile)
+    kopf.timer(
+        *resource, id="provider-level", interval=interval, initial_delay=interval, registry=registry
+    )(reconcile)

@@ -1,0 +1,229 @@
+"""The namespace's router: render, roll out, watch readiness, restore the last good revision.
+
+Called from the ModelGroup handlers (each group's reconcile syncs its namespace, under one lock
+per namespace). The state of a rollout lives in ConfigMap annotations, so an operator restart
+picks it up where it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import kopf
+
+from switchyard.catalog import CatalogError, ModelGroup, RouterConfig
+from switchyard.render import RenderOptions, render
+
+from .. import rollout, routerres
+from ..context import Context
+from ..rollout import Action, LiveState
+from ..routerres import (
+    APPLIED_AT_ANNOTATION,
+    CONFIG_KEY,
+    FAILED_ANNOTATION,
+    FAILED_GROUPS_ANNOTATION,
+    FAILED_REASON_ANNOTATION,
+    LAST_GOOD,
+    NAME,
+    REVISION_ANNOTATION,
+    TEMPLATE_KEY,
+)
+from .common import catalog, now
+
+SELECTOR = f"app.kubernetes.io/name={NAME}"
+
+
+@dataclass(frozen=True)
+class RouterReport:
+    """What a group's status needs to know about the namespace's router."""
+
+    serving: str | None  # the revision the router serves (last good, else the live one)
+    desired: str | None
+    failed_groups: list[str] = field(default_factory=list)
+    failure: str | None = None
+    action: Action | None = None
+
+    def failure_for(self, group: str) -> str | None:
+        return self.failure if group in self.failed_groups else None
+
+
+def _annotations(obj: Mapping[str, Any] | None) -> dict[str, str]:
+    return dict(((obj or {}).get("metadata") or {}).get("annotations") or {})
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _owned(obj: dict[str, Any], owners: list[dict[str, Any]]) -> dict[str, Any]:
+    obj["metadata"]["ownerReferences"] = owners
+    return obj
+
+
+async def sync_namespace(
+    ctx: Context, namespace: str, override: ModelGroup | None = None
+) -> RouterReport | None:
+    """Bring the namespace's router objects to the catalog; None when no ModelGroup is left."""
+    async with ctx.lock(f"router/{namespace}"):
+        providers, groups, runs = await catalog(ctx, namespace)
+        if override is not None:
+            groups = [override if g.name == override.name else g for g in groups]
+        if not groups:
+            await ctx.kube.delete_router(namespace, (NAME, LAST_GOOD))
+            return None
+        return await _sync(ctx, namespace, providers, groups, runs)
+
+
+async def _sync(
+    ctx: Context, ns: str, providers: Sequence[Any], groups: list[ModelGroup], runs: Sequence[Any]
+) -> RouterReport:
+    s = ctx.settings
+    live = await ctx.kube.get_config_map(ns, NAME)
+    good = await ctx.kube.get_config_map(ns, LAST_GOOD)
+    live_ann = _annotations(live)
+    state = LiveState(
+        revision=live_ann.get(REVISION_ANNOTATION),
+        applied_at=_time(live_ann.get(APPLIED_AT_ANNOTATION)),
+        failed_revision=live_ann.get(FAILED_ANNOTATION),
+        last_good_revision=_annotations(good).get(REVISION_ANNOTATION),
+    )
+    try:
+        config = render(providers, groups, runs, RenderOptions(namespace=ns))
+    except CatalogError as exc:
+        names = sorted(g.name for g in groups)
+        return RouterReport(state.last_good_revision, None, names, f"render failed: {exc}")
+    pods = [
+        p for p in await ctx.kube.pods(ns, SELECTOR) if not p["metadata"].get("deletionTimestamp")
+    ]
+    reports = await ctx.poller.reports(pods)
+    t = now()
+    step = rollout.decide(
+        config.revision,
+        state,
+        reports,
+        s.router_replicas,
+        t,
+        timedelta(seconds=s.rollout_deadline_seconds),
+    )
+    owners = routerres.owner_references(groups)
+    secrets = routerres.needed_secrets(providers, groups)
+    rsettings = routerres.RouterSettings(
+        image=s.image, image_pull_policy=s.image_pull_policy, replicas=s.router_replicas
+    )
+    ctx.metrics.rollouts.labels(step.action.value).inc()
+    if step.action is Action.APPLY:
+        cm = routerres.config_map(config, ns, t.isoformat())
+        if state.failed_revision:  # remember what failed, so it is not retried in a loop
+            cm["metadata"]["annotations"].update(
+                {k: v for k, v in live_ann.items() if k.startswith("switchyard.dev/failed")}
+            )
+        await ctx.kube.put_config_map(_owned(cm, owners))
+        template = routerres.pod_template(config.revision, secrets, rsettings)
+        await ctx.kube.put_deployment(
+            _owned(routerres.deployment(ns, template, s.router_replicas), owners)
+        )
+    elif step.action is Action.PROMOTE:
+        await _promote(ctx, ns, live, owners)
+    elif step.action is Action.ROLLBACK:
+        await _rollback(ctx, ns, config, live, good, owners, step.message, groups)
+    elif await ctx.kube.get_deployment(ns, NAME) is None:
+        template = routerres.pod_template(state.revision or config.revision, secrets, rsettings)
+        await ctx.kube.put_deployment(
+            _owned(routerres.deployment(ns, template, s.router_replicas), owners)
+        )
+    await ctx.kube.put_service(_owned(routerres.service(ns), owners))
+    return await _report(ctx, ns, config.revision, step.action)
+
+
+async def _promote(
+    ctx: Context, ns: str, live: Mapping[str, Any] | None, owners: list[dict[str, Any]]
+) -> None:
+    live = live or {}
+    revision = _annotations(live).get(REVISION_ANNOTATION, "")
+    deployment = await ctx.kube.get_deployment(ns, NAME) or {}
+    template = (deployment.get("spec") or {}).get("template") or {}
+    config_json = (live.get("data") or {}).get(CONFIG_KEY, "")
+    await ctx.kube.put_config_map(
+        _owned(routerres.last_good_map(ns, revision, config_json, template), owners)
+    )
+    cleared: dict[str, Any] = {
+        FAILED_ANNOTATION: None,
+        FAILED_GROUPS_ANNOTATION: None,
+        FAILED_REASON_ANNOTATION: None,
+    }
+    await ctx.kube.patch_config_map(ns, NAME, {"metadata": {"annotations": cleared}})
+
+
+async def _rollback(
+    ctx: Context,
+    ns: str,
+    config: RouterConfig,
+    live: Mapping[str, Any] | None,
+    good: Mapping[str, Any] | None,
+    owners: list[dict[str, Any]],
+    message: str,
+    groups: list[ModelGroup],
+) -> None:
+    good_json = ((good or {}).get("data") or {}).get(CONFIG_KEY)
+    affected = routerres.affected_groups(config.to_json(), good_json)
+    failed = {
+        FAILED_ANNOTATION: config.revision,
+        FAILED_GROUPS_ANNOTATION: ",".join(affected),
+        FAILED_REASON_ANNOTATION: message[:1024],
+    }
+    if good is not None and good_json:
+        good_rev = _annotations(good).get(REVISION_ANNOTATION, "")
+        cm = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": NAME,
+                "namespace": ns,
+                "labels": dict(routerres.COMPONENT_LABELS),
+                "annotations": {
+                    REVISION_ANNOTATION: good_rev,
+                    APPLIED_AT_ANNOTATION: now().isoformat(),
+                    **failed,
+                },
+            },
+            "data": {CONFIG_KEY: good_json},
+        }
+        await ctx.kube.put_config_map(_owned(cm, owners))
+        template = json.loads((good.get("data") or {}).get(TEMPLATE_KEY) or "{}")
+        deployment = await ctx.kube.get_deployment(ns, NAME)
+        if template and deployment and deployment["spec"].get("template") != template:
+            body = routerres.deployment(ns, template, ctx.settings.router_replicas)
+            await ctx.kube.put_deployment(_owned(body, owners))
+    else:
+        await ctx.kube.patch_config_map(ns, NAME, {"metadata": {"annotations": failed}})
+    ctx.metrics.rollbacks.inc()
+    for g in groups:
+        if g.name in affected:
+            raw: Any = {
+                "apiVersion": g.api_version,
+                "kind": "ModelGroup",
+                "metadata": {"name": g.name, "namespace": ns, "uid": g.metadata.uid},
+            }
+            kopf.warn(
+                kopf.Body(raw),
+                reason="RouterRolledBack",
+                message=message,
+            )
+
+
+async def _report(ctx: Context, ns: str, desired: str, action: Action) -> RouterReport:
+    live_ann = _annotations(await ctx.kube.get_config_map(ns, NAME))
+    good_rev = _annotations(await ctx.kube.get_config_map(ns, LAST_GOOD)).get(REVISION_ANNOTATION)
+    failed = live_ann.get(FAILED_ANNOTATION)
+    groups = [g for g in (live_ann.get(FAILED_GROUPS_ANNOTATION) or "").split(",") if g]
+    return RouterReport(
+        serving=good_rev or live_ann.get(REVISION_ANNOTATION),
+        desired=desired,
+        failed_groups=groups if failed else [],
+        failure=live_ann.get(FAILED_REASON_ANNOTATION) if failed else None,
+        action=action,
+    )

@@ -1,0 +1,149 @@
+"""SmokeRun handlers: start the run (a Job, or inline), then read its outcome into status."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from switchyard.catalog import (
+    Dialect,
+    Executor,
+    Layer,
+    ModelGroup,
+    Provider,
+    SmokeRun,
+    SmokeRunStatus,
+)
+from switchyard.smoke import decode_compact
+
+from .. import smokejobs
+from ..context import Context
+from ..inline import run_probe
+from ..kube import ConflictError
+from ..routerres import NAME as ROUTER_NAME
+from ..routerres import PORT as ROUTER_PORT
+from ..smokejobs import JobSettings, Outcome, ProbeTarget
+from .common import context, now, parse, parse_all
+
+
+def _rows(text: str) -> list[Any]:
+    return list(decode_compact(text).rows)
+
+
+async def _target(ctx: Context, run: SmokeRun) -> tuple[ProbeTarget, Dialect, int | None]:
+    """Where to probe, which skin the evidence is for, and the Provider generation tested."""
+    ns = run.metadata.namespace or ""
+    if run.spec.layer is Layer.DIRECT:
+        providers = parse_all(Provider, await ctx.kube.list_custom(ns, Provider.PLURAL))
+        provider = next((p for p in providers if p.name == run.spec.target.provider), None)
+        if provider is None:
+            raise LookupError(f"Provider {run.spec.target.provider!r} not found")
+        target = smokejobs.direct_target(provider, run.spec.target.model or "")
+        return target, provider.spec.dialect, provider.metadata.generation
+    groups = parse_all(ModelGroup, await ctx.kube.list_custom(ns, ModelGroup.PLURAL))
+    group = next((g for g in groups if g.name == run.spec.target.model_group), None)
+    if group is None:
+        raise LookupError(f"ModelGroup {run.spec.target.model_group!r} not found")
+    secret_name = secret_key = None
+    ref = group.spec.access.caller_secret_ref
+    if ref is not None:
+        data = await ctx.kube.secret(ns, ref.name) or {}
+        secret_name, secret_key = ref.name, (sorted(data)[0] if data else None)
+    url = f"http://{ROUTER_NAME}.{ns}.svc:{ROUTER_PORT}"
+    dialect = (run.spec.dialects or [Dialect.OPENAI_CHAT])[0]
+    target = ProbeTarget(
+        url, dialect, group=group.name, secret_name=secret_name, secret_key=secret_key
+    )
+    return target, dialect, None
+
+
+def _job_settings(ctx: Context) -> JobSettings:
+    s = ctx.settings
+    return JobSettings(
+        image=s.image, image_pull_policy=s.image_pull_policy, ttl_seconds=s.job_ttl_seconds
+    )
+
+
+async def _start(ctx: Context, body: kopf.Body, run: SmokeRun) -> SmokeRunStatus:
+    ns = run.metadata.namespace or ""
+    try:
+        target, dialect, generation = await _target(ctx, run)
+    except (LookupError, ValueError) as exc:
+        return smokejobs.finished(
+            run, Outcome([], "TargetNotFound", str(exc)), Dialect.OPENAI_CHAT, now()
+        )
+    if run.spec.executor is Executor.INLINE:
+        secret = None
+        if target.secret_name and target.secret_key:
+            secret = (await ctx.kube.secret(ns, target.secret_name) or {}).get(target.secret_key)
+        running = run.model_copy(update={"status": smokejobs.started(run, now(), None, generation)})
+        outcome = await run_probe(
+            smokejobs.probe_args(run, target),
+            smokejobs.secret_env_name(run) if target.secret_name else None,
+            secret,
+            float(run.spec.timeout_seconds),
+        )
+        return smokejobs.finished(running, outcome, dialect, now())
+    job = smokejobs.build_job(run, target, _job_settings(ctx))
+    kopf.adopt(job, owner=body)
+    # ConflictError: created by an earlier attempt whose status write was lost.
+    with contextlib.suppress(ConflictError):
+        await ctx.kube.create_job(ns, job)
+    kopf.info(body, reason="JobCreated", message=job["metadata"]["name"])
+    return smokejobs.started(run, now(), job["metadata"]["name"], generation)
+
+
+async def _poll(ctx: Context, run: SmokeRun) -> SmokeRunStatus | None:
+    ns = run.metadata.namespace or ""
+    job_name = run.status.job_name or smokejobs.job_name(run)
+    job = await ctx.kube.get_job(ns, job_name)
+    pods = await ctx.kube.pods(ns, f"job-name={job_name}")
+    outcome = smokejobs.job_outcome(job, pods, _rows)
+    if outcome is None and smokejobs.timed_out(run, now()):
+        outcome = Outcome([], "Timeout", f"no result within {run.spec.timeout_seconds}s")
+    if outcome is None:
+        return None
+    try:
+        _, dialect, _ = await _target(ctx, run)
+    except (LookupError, ValueError):
+        dialect = outcome.rows[0].dialect if outcome.rows else Dialect.OPENAI_CHAT
+    return smokejobs.finished(run, outcome, dialect, now())
+
+
+async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    ctx = context(memo)
+    ns = body.metadata.namespace or ""
+    async with ctx.lock(f"smokerun/{ns}/{body.metadata.name}"):
+        try:
+            run = parse(SmokeRun, body)
+        except ValidationError:
+            ctx.metrics.reconciles.labels("SmokeRun", "invalid").inc()
+            return  # the CRD schema refuses these; nothing to run
+        if run.status.completed():
+            return
+        if run.status.started_at is None:
+            status: SmokeRunStatus | None = await _start(ctx, body, run)
+        else:
+            status = await _poll(ctx, run)
+        if status is None:
+            return
+        patch.status.update(status.wire())
+        ctx.metrics.reconciles.labels("SmokeRun", "ok").inc()
+        if status.completed():
+            complete = next(c for c in status.conditions if c.type == "Complete")
+            ctx.metrics.smoke_runs.labels(complete.reason).inc()
+            ok = next((c for c in status.conditions if c.type == "Succeeded"), None)
+            kind = "Normal" if ok and ok.status.value == "True" else "Warning"
+            kopf.event(body, type=kind, reason=complete.reason, message=ok.message if ok else "")
+
+
+def register(registry: kopf.OperatorRegistry, interval: float) -> None:
+    resource = (SmokeRun.GROUP, SmokeRun.VERSION, SmokeRun.PLURAL)
+    kopf.on.resume(*resource, id="smokerun-resume", registry=registry)(reconcile)
+    kopf.on.create(*resource, id="smokerun-create", registry=registry)(reconcile)
+    kopf.timer(
+        *resource, id="smokerun-poll", interval=interval, initial_delay=interval, registry=registry
+    )(reconcile)

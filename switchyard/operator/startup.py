@@ -1,0 +1,89 @@
+"""Operator startup: kopf settings (each one deliberate), login, and the shared context."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import kopf
+from prometheus_client import start_http_server
+
+from .context import Context
+from .kube import Kube
+from .metrics import OperatorMetrics
+from .routerpoll import RouterPoller
+from .settings import OperatorSettings
+
+FINALIZER = "switchyard.dev/finalizer"
+
+
+def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> None:
+    """Every kopf setting we depend on, set explicitly rather than inherited from defaults."""
+    p = kopf_settings.persistence
+    # Our own finalizer name, so `kubectl get -o yaml` says whose it is.
+    p.finalizer = FINALIZER
+    # Handler progress in status.kopf.progress, not in annotations: objects applied from Git
+    # (Argo CD, Flux) then carry no operator annotations, so no drift is reported.
+    p.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
+    # The last-handled spec (used to compute diffs for update handlers) in status for the same
+    # reason; the CRDs declare status.kopf with preserved unknown fields to hold both.
+    p.diffbase_storage = kopf.StatusDiffBaseStorage(field="status.kopf.last-handled-configuration")
+    w = kopf_settings.watching
+    # Ask the API server to end each watch after this long, and give up on the client side a
+    # little later, so a silently dead connection is noticed and the watch re-established.
+    w.server_timeout = settings.watch_server_timeout
+    w.client_timeout = settings.watch_client_timeout
+    w.connect_timeout = 10
+    # Only warnings and errors of handlers become Kubernetes Events; the explicit events
+    # (SmokeRunCreated, Promoted, RolledBack...) are posted either way.
+    kopf_settings.posting.level = logging.WARNING
+    kopf_settings.posting.reporting_component = "switchyard-operator"
+    # One operator replica per cluster (Recreate strategy): no peering objects, and no RBAC for
+    # them.
+    kopf_settings.peering.standalone = True
+    # Serve only the namespaces we were given and the CRDs present at startup: no cluster-wide
+    # watch of Namespaces or CRDs, so the RBAC stays namespaced.
+    kopf_settings.scanning.disabled = not settings.all_namespaces
+    # API calls time out rather than hang a handler forever.
+    kopf_settings.networking.request_timeout = 60
+    kopf_settings.networking.connect_timeout = 10
+    # Retry failed handlers with growing back-off, never faster than every 5 s.
+    kopf_settings.execution.default_backoff = 5
+
+
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    ours: OperatorSettings = memo["settings"]
+    configure_kopf(settings, ours)
+    metrics = OperatorMetrics()
+    if ours.metrics_port:
+        server, _thread = start_http_server(ours.metrics_port, registry=metrics.registry)
+        memo["metrics_server"] = server
+    memo["ctx"] = Context(
+        settings=ours,
+        kube=await Kube.connect(),
+        poller=RouterPoller(ours.router_url_template, ours.router_port, ours.http_timeout_seconds),
+        metrics=metrics,
+    )
+
+
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    ctx: Context | None = memo.get("ctx")
+    if ctx is not None:
+        await ctx.close()
+    server = memo.get("metrics_server")
+    if server is not None:
+        server.shutdown()
+
+
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In-cluster service account when mounted, else $KUBECONFIG (as kubectl does)."""
+    if os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token"):
+        return kopf.login_with_service_account(**kwargs)
+    return kopf.login_with_kubeconfig(**kwargs)
+
+
+def register(registry: kopf.OperatorRegistry) -> None:
+    kopf.on.startup(id="switchyard-startup", registry=registry)(startup)
+    kopf.on.cleanup(id="switchyard-cleanup", registry=registry)(cleanup)
+    kopf.on.login(id="switchyard-login", registry=registry)(login)
