@@ -1,7 +1,8 @@
 """The probe's HTTP side: one httpx client per run, timing, safe classification, token ledger.
 
 Keys go into request headers and nowhere else; error bodies are read only to classify them.
-The router reports what it did in response headers, which router-layer rows carry.
+The router reports what it did in response headers (`x-switchyard-upstream` provider/model,
+`x-switchyard-bridge` direction, `x-switchyard-attempts` count), which router-layer rows carry.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .dialects import Body, DialectAdapter, MalformedStreamError, Reply, StreamF
 UPSTREAM_HEADER = "x-switchyard-upstream"
 BRIDGE_HEADER = "x-switchyard-bridge"
 FALLBACK_HEADER = "x-switchyard-fallback"
+ATTEMPTS_HEADER = "x-switchyard-attempts"  # more than one attempt means the router fell back
 MAX_ERROR_BODY = 64 * 1024
 
 
@@ -88,8 +90,11 @@ class ProbeClient:
         except ValueError:
             ex.bridge_direction = None
         fallback = headers.get(FALLBACK_HEADER)
+        attempts = headers.get(ATTEMPTS_HEADER, "")
         if fallback is not None:
             ex.fallback = fallback.strip().lower() in ("1", "true", "yes")
+        elif attempts.strip().isdigit():
+            ex.fallback = int(attempts) > 1
 
     async def send(self, body: Body) -> Exchange:
         """POST one probe request; streaming when the body asks for it."""
