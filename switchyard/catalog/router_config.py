@@ -10,7 +10,7 @@ import json
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import SecretKeyRef, WireModel
 from .modelgroup import Sessions
@@ -55,6 +55,12 @@ class RouterSettings(WireModel):
         default=SessionBackend.MEMORY, description="Where bridge session state lives."
     )
     redis_url: str | None = Field(default=None, description="redis:// URL for the redis backend.")
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> RouterSettings:
+        if self.session_backend is SessionBackend.REDIS and not self.redis_url:
+            raise ValueError("sessionBackend redis needs redisUrl")
+        return self
 
 
 class RouterBridge(WireModel):

@@ -13,9 +13,9 @@ from .dialects import ADAPTERS
 from .metrics import RouterMetrics
 from .proxy import handle
 from .reload import watcher_ctx
-from .runtime import RUNTIME, Runtime
+from .runtime import RUNTIME, ConfigState, Runtime
 from .selection import Health
-from .sessions import MemorySessionStore
+from .sessions_config import ConfiguredSessions
 from .settings import Settings
 from .usage import UsageSink
 
@@ -69,12 +69,15 @@ async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
+    state = ConfigState()
     app[RUNTIME] = Runtime(
         settings=settings,
         metrics=RouterMetrics(),
         health=Health(settings.eject_after_failures, settings.eject_seconds),
-        sessions=MemorySessionStore(),
+        # memory or Redis, as the loaded config's settings say; bounded per group
+        sessions=ConfiguredSessions(lambda: state.current.config if state.current else None),
         sink=UsageSink(settings.usage_sink),
+        state=state,
     )
     for adapter in ADAPTERS.values():
         app.router.add_post(adapter.path, partial(handle, adapter=adapter))

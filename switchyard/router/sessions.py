@@ -13,9 +13,21 @@ from typing import Protocol
 
 
 def session_key(kind: str, group: str, caller: str, session: str) -> str:
-    """A store key that reveals neither the caller token nor the session header value."""
+    """A store key that reveals neither the caller token nor the session header value.
+
+    Kind and group stay readable (they are catalog names, not secrets) so stores can bound
+    each group's sessions on their own; see partition_of.
+    """
     digest = hashlib.sha256(f"{group}\0{caller}\0{session}".encode()).hexdigest()[:32]
-    return f"switchyard:{kind}:{digest}"
+    return f"switchyard:{kind}:{group}:{digest}"
+
+
+def partition_of(key: str) -> tuple[str, str]:
+    """(kind, group) of a session_key; foreign keys share one ("", "") partition."""
+    parts = key.split(":")
+    if len(parts) == 4 and parts[0] == "switchyard":
+        return parts[1], parts[2]
+    return "", ""
 
 
 class SessionStore(Protocol):

@@ -56,6 +56,10 @@ class RedisSessionStore:
         )
         return cls(client, max_entries)
 
+    @property
+    def client(self) -> aioredis.Redis:
+        return self._client
+
     async def get(self, key: str) -> str | None:
         value = await self._client.get(key)
         if value is None:
