@@ -83,6 +83,10 @@ class Behaviour(_Model):
     reply: str = "OK"
     image_reply: str = Field(default="Rite Aid", description="Reply when an image part is sent.")
     tools: bool = True
+    parallel_tool_calls: bool = Field(
+        default=False,
+        description="Call every offered tool at once (unless the request disables parallel calls).",
+    )
     tool_choice: bool = Field(default=True, description="Honours a forced tool_choice.")
     structured_outputs: bool = True
     images: bool = True

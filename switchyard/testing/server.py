@@ -4,7 +4,8 @@ what it received so tests can check what the router sent upstream.
 Control endpoints (not part of any real API):
 
 * ``GET /_mock/requests[?model=M&limit=N]`` -> ``{"total", "byModel", "byDialect", "requests",
-  "last"}``; each request record has ``path, dialect, model, stream, headers, body, status``.
+  "last"}``; each request record has ``path, dialect, model, stream, headers, body, status,
+  responseId`` (the id the fake answered with).
 * ``DELETE /_mock/requests`` forgets records and failure counters.
 * ``PUT /_mock/scenario`` replaces the scenario (JSON body; 400 names the bad field).
 """
@@ -143,8 +144,23 @@ async def _serve(
         return fail("bad_request", 400, str(exc))
     record["status"] = 200
     if ask.stream and b.streaming:
-        return await _stream(request, wire, wire.stream(ask, reply, body), b, state, model)
-    return _json(wire.complete(ask, reply, body))
+        frames = wire.stream(ask, reply, body)
+        record["responseId"] = _reply_id(frames[0]) if frames else None
+        return await _stream(request, wire, frames, b, state, model)
+    out = wire.complete(ask, reply, body)
+    record["responseId"] = out.get("id")
+    return _json(out)
+
+
+def _reply_id(first_frame: bytes) -> str | None:
+    """The id a stream's first event announces (response.id, message.id or the chunk id)."""
+    data_line = next(
+        (ln for ln in first_frame.splitlines() if ln.startswith(b"data: ")), b"data: {}"
+    )
+    data = orjson.loads(data_line[6:])
+    inner = data.get("response") or data.get("message") or data
+    rid = inner.get("id") if isinstance(inner, dict) else None
+    return rid if isinstance(rid, str) else None
 
 
 async def handle_post(request: web.Request) -> web.StreamResponse:

@@ -51,6 +51,7 @@ class Ask:
     cap: int | None = None
     reasoning: bool = False
     input_chars: int = 0
+    parallel: bool = True  # the request allows parallel tool calls
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Reply:
     output_tokens: int
     reasoning_tokens: int
     usage: bool
+    more_calls: tuple[ToolCall, ...] = ()  # parallel calls after tool_call
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        return (self.tool_call, *self.more_calls) if self.tool_call else ()
 
 
 class UnsupportedError(Exception):
@@ -134,16 +140,27 @@ def answer(ask: Ask, b: Behaviour) -> Reply:
     use_tools, choice_ok, schema_ok, image_ok = _check(ask, b)
     input_tokens = max(1, ask.input_chars // 4)
     reasoning_tokens = 8 if ask.reasoning and b.reasoning else 0
-    call: ToolCall | None = None
+    calls: list[ToolCall] = []
     if use_tools and not ask.tool_none:
         name = ask.forced_tool if (ask.forced_tool and choice_ok) else None
         tool = next((t for t in ask.tools if t.name == name), ask.tools[0])
-        args = orjson.dumps(instance_of(tool.parameters or {"type": "object"})).decode()
-        call = ToolCall(_call_id(ask, tool.name), tool.name, args)
-    if call is not None:
-        out = max(1, len(call.arguments) // 4)
+        chosen = [tool]
+        if b.parallel_tool_calls and ask.parallel and name is None:
+            chosen = list(ask.tools)
+        for t in chosen:
+            args = orjson.dumps(instance_of(t.parameters or {"type": "object"})).decode()
+            calls.append(ToolCall(_call_id(ask, t.name), t.name, args))
+    if calls:
+        out = max(1, sum(len(c.arguments) for c in calls) // 4)
         return Reply(
-            "", call, "tool", input_tokens, out + reasoning_tokens, reasoning_tokens, b.usage
+            "",
+            calls[0],
+            "tool",
+            input_tokens,
+            out + reasoning_tokens,
+            reasoning_tokens,
+            b.usage,
+            tuple(calls[1:]),
         )
 
     if ask.schema is not None and schema_ok:

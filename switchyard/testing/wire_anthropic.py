@@ -73,6 +73,7 @@ class AnthropicWire:
             cap=cap_of(body, "max_tokens"),
             reasoning=thinking.get("type") in ("enabled", "adaptive") or effort is not None,
             input_chars=input_size(body.get("system"), body.get("messages"), body.get("tools")),
+            parallel=not choice.get("disable_parallel_tool_use"),
         )
 
     @staticmethod
@@ -89,8 +90,7 @@ class AnthropicWire:
         blocks: list[dict[str, Any]] = []
         if reply.reasoning_tokens:
             blocks.append({"type": "thinking", "thinking": THINKING, "signature": "c2lnbmF0dXJl"})
-        if reply.tool_call:
-            call = reply.tool_call
+        for call in reply.calls:
             tid = "toolu_" + call.id.removeprefix("call_")
             blocks.append(
                 {
@@ -100,7 +100,7 @@ class AnthropicWire:
                     "input": orjson.loads(call.arguments),
                 }
             )
-        elif reply.text or not blocks:
+        if not reply.calls and (reply.text or not blocks):
             blocks.append({"type": "text", "text": reply.text})
         return blocks
 

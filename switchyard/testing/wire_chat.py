@@ -71,6 +71,7 @@ class ChatWire:
             cap=cap_of(body, "max_completion_tokens", "max_tokens"),
             reasoning=body.get("reasoning_effort") not in (None, "none"),
             input_chars=input_size(body.get("messages"), body.get("tools")),
+            parallel=body.get("parallel_tool_calls") is not False,
         )
 
     @staticmethod
@@ -90,13 +91,13 @@ class ChatWire:
             "refusal": None,
         }
         if reply.tool_call:
-            call = reply.tool_call
             message["tool_calls"] = [
                 {
                     "id": call.id,
                     "type": "function",
                     "function": {"name": call.name, "arguments": call.arguments},
                 }
+                for call in reply.calls
             ]
         out: dict[str, Any] = {
             "id": new_id("chatcmpl-"),
@@ -136,15 +137,14 @@ class ChatWire:
             return frame(data)
 
         frames = [chunk({"role": "assistant", "content": "", "refusal": None})]
-        if reply.tool_call:
-            call = reply.tool_call
-            head = {"index": 0, "id": call.id, "type": "function"}
+        for n, call in enumerate(reply.calls):
+            head = {"index": n, "id": call.id, "type": "function"}
             frames.append(
                 chunk({"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]})
             )
             args = call.arguments
             for i in range(0, len(args), 16):
-                part = {"index": 0, "function": {"arguments": args[i : i + 16]}}
+                part = {"index": n, "function": {"arguments": args[i : i + 16]}}
                 frames.append(chunk({"tool_calls": [part]}))
         for piece in chunks(reply.text):
             frames.append(chunk({"content": piece}))

@@ -52,6 +52,7 @@ class ResponsesWire:
             cap=cap_of(body, "max_output_tokens"),
             reasoning=effort not in (None, "none"),
             input_chars=input_size(body.get("input"), body.get("instructions"), body.get("tools")),
+            parallel=body.get("parallel_tool_calls") is not False,
         )
 
     @staticmethod
@@ -59,11 +60,10 @@ class ResponsesWire:
         items: list[dict[str, Any]] = []
         if reply.reasoning_tokens:
             items.append({"id": ids["rs"], "type": "reasoning", "summary": []})
-        if reply.tool_call:
-            call = reply.tool_call
+        for n, call in enumerate(reply.calls):
             items.append(
                 {
-                    "id": ids["fc"],
+                    "id": ids["fc"] + (f"_{n}" if n else ""),
                     "type": "function_call",
                     "status": "completed",
                     "call_id": call.id,
@@ -71,7 +71,7 @@ class ResponsesWire:
                     "arguments": call.arguments,
                 }
             )
-        elif reply.text or reply.finish != "length":
+        if not reply.calls and (reply.text or reply.finish != "length"):
             items.append(
                 {
                     "id": ids["msg"],
