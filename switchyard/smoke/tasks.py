@@ -124,9 +124,12 @@ async def _text_ladder(
         first = ctx.row(task, ProbeResult.INFO, ex, detail=note)
         ex = await ctx.client.send(build(ctx.options.budget))
         problem = checks.has_text(ex.reply, ctx.options.expected_text) if ex.reply else None
-        return [first, ctx.judge(task, ex, problem)]
+        return [
+            first,
+            ctx.judge(task, ex, problem, f"expected text at a cap of {ctx.options.budget}"),
+        ]
     problem = checks.has_text(ex.reply, ctx.options.expected_text) if ex.reply else None
-    return [ctx.judge(task, ex, problem)]
+    return [ctx.judge(task, ex, problem, f"expected text at a cap of {tiny}")]
 
 
 async def text(ctx: TaskContext) -> list[EvidenceRow]:
