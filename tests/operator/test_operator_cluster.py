@@ -1,0 +1,315 @@
+"""The operator on a real kube-apiserver: smoke Jobs, evidence, stages, router objects, rollback,
+restart mid-promotion, cleanup. The test plays the kubelet (there is none) by patching pod status;
+the termination message comes from really running `switchyard probe` against the fake upstream.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchyard.catalog import RouterConfig
+from switchyard.operator.settings import OperatorSettings
+
+from .harness import (
+    OperatorThread,
+    RouterPods,
+    examples,
+    mock_upstream,
+    operator_kubeconfig,
+    probe_compact,
+    running_pod_status,
+    terminated_pod_status,
+    wait_for,
+)
+
+pytestmark = pytest.mark.cluster
+
+ROUTER = "switchyard-router"
+TASKS = [
+    "text",
+    "max-tokens-cap",
+    "auto-tools",
+    "forced-tools",
+    "structured-outputs",
+    "streaming",
+    "usage",
+]
+
+
+def settings(namespace: str, pods: RouterPods, **kw: Any) -> OperatorSettings:
+    base: dict[str, Any] = {
+        "namespaces": [namespace],
+        "image": "registry.example/switchyard:test",
+        "router_replicas": 1,
+        "rollout_deadline_seconds": 5,
+        "router_url_template": "http://{pod_ip}:{port}",
+        "router_port": pods.port,
+        "http_timeout_seconds": 2,
+        "reconcile_interval_seconds": 1,
+        "smoke_poll_seconds": 1,
+        "metrics_port": 0,
+    }
+    base.update(kw)
+    return OperatorSettings(**base)
+
+
+@pytest.fixture
+def pods() -> Iterator[RouterPods]:
+    server = RouterPods().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def admin_env(kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator with cluster-admin rights."""
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+
+
+@pytest.fixture
+def rbac_env(
+    kubectl: Any, kubeconfig: Any, namespace: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator with a token bound to exactly deploy/rbac.yaml's role, in its namespace."""
+    path = operator_kubeconfig(kubectl, kubeconfig, namespace, tmp_path / "operator.kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(path))
+
+
+def secret(kubectl: Any, ns: str, name: str, **data: str) -> None:
+    args = [f"--from-literal={k}={v}" for k, v in data.items()]
+    kubectl("create", "secret", "generic", name, "-n", ns, *args)
+
+
+def get(kubectl: Any, ns: str, *what: str) -> Any:
+    proc = kubectl("get", *what, "-n", ns, "-o", "json", check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def cond(obj: Any, type_: str) -> dict[str, Any] | None:
+    for c in (obj or {}).get("status", {}).get("conditions", []):
+        if c["type"] == type_:
+            return dict(c)
+    return None
+
+
+def pods_of(kubectl: Any, ns: str, selector: str) -> list[dict[str, Any]]:
+    return list((get(kubectl, ns, "pods", "-l", selector) or {}).get("items", []))
+
+
+def finish_job(kubectl: Any, ns: str, job: str, message: str) -> None:
+    """Play the kubelet: the Job's pod ran and wrote `message` as its termination message."""
+    pod = wait_for(lambda: pods_of(kubectl, ns, f"job-name={job}"), f"a pod of Job {job}")[0]
+    kubectl(
+        "patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status",
+        "--type=merge", "-p", terminated_pod_status(message),
+    )  # fmt: skip
+
+
+def serve_router_pods(kubectl: Any, ns: str) -> list[str]:
+    """Play the kubelet for router pods: running at 127.0.0.1 (where RouterPods listens)."""
+    names = []
+    for pod in pods_of(kubectl, ns, f"app.kubernetes.io/name={ROUTER}"):
+        if not pod["status"].get("podIP"):
+            kubectl(
+                "patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status",
+                "--type=merge", "-p", running_pod_status(),
+            )  # fmt: skip
+        names.append(pod["metadata"]["name"])
+    return names
+
+
+def live_revision(kubectl: Any, ns: str) -> str | None:
+    cm = get(kubectl, ns, "configmap", ROUTER)
+    return cm["metadata"]["annotations"]["switchyard.dev/revision"] if cm else None
+
+
+def test_examples_become_jobs_evidence_stages_router_and_rollback(
+    kubectl: Any, namespace: str, rbac_env: None, pods: RouterPods
+) -> None:
+    """The whole loop, run by an operator holding only the least-privilege role."""
+    ns = namespace
+    secret(kubectl, ns, "crusoe", apiKey="sk-planted-provider-key-123")
+    secret(kubectl, ns, "smoke-callers", alice="caller-token-abc")
+    op = OperatorThread(settings(ns, pods)).start()
+    try:
+        kubectl("apply", "-f", "-", input=examples("01-hosted-smoke-group.yaml", ns))
+
+        # 1. Both SmokeRuns (the example's and the one the new Provider generation needs) get
+        #    a Job with the intended spec.
+        jobs = {"crusoe-llama-3-3-70b-1-probe", "crusoe-llama-3-3-70b-g1-probe"}
+        for name in jobs:
+            job = wait_for(lambda n=name: get(kubectl, ns, "job", n), f"Job {name}")
+            spec = job["spec"]
+            pod = spec["template"]["spec"]
+            (c,) = pod["containers"]
+            assert spec["backoffLimit"] == 0
+            assert spec["activeDeadlineSeconds"] == 600
+            assert spec["ttlSecondsAfterFinished"] == 600
+            assert pod["automountServiceAccountToken"] is False
+            assert pod["restartPolicy"] == "Never"
+            assert c["env"] == [
+                {
+                    "name": "SWITCHYARD_PROVIDER_KEY",
+                    "valueFrom": {"secretKeyRef": {"name": "crusoe", "key": "apiKey"}},
+                }
+            ]
+            assert c["resources"]["limits"]["memory"] == "256Mi"
+            args = c["args"]
+            assert args[args.index("--base-url") + 1] == "https://api.inference.crusoecloud.com/v1"
+            assert args[args.index("--model") + 1] == "meta-llama/Llama-3.3-70B-Instruct"
+            assert args[args.index("--output") + 1] == "compact"
+            assert job["metadata"]["ownerReferences"][0]["kind"] == "SmokeRun"
+
+        # 2. The pods "run": their termination messages are real probe output.
+        with mock_upstream() as upstream:
+            message = probe_compact(upstream, "meta-llama/Llama-3.3-70B-Instruct", TASKS)
+        assert len(message.encode()) <= 4096
+        for name in jobs:
+            finish_job(kubectl, ns, name, message)
+
+        # 3. Evidence lands in SmokeRun status, then in the Provider, then in the group.
+        run = wait_for(
+            lambda: (
+                cond(get(kubectl, ns, "smokerun", "crusoe-llama-3-3-70b-g1"), "Complete")
+                and get(kubectl, ns, "smokerun", "crusoe-llama-3-3-70b-g1")
+            ),
+            "the auto SmokeRun to complete",
+        )
+        assert cond(run, "Succeeded")["status"] == "True"
+        assert {r["task"] for r in run["status"]["results"]} == set(TASKS)
+        assert "text" in run["status"]["recommended"]["verified"]
+        assert run["status"]["providerGeneration"] == 1
+
+        provider = wait_for(
+            lambda: (
+                (p := get(kubectl, ns, "provider", "crusoe"))
+                and cond(p, "Ready")
+                and cond(p, "Ready")["status"] == "True"
+                and p
+            ),
+            "the Provider to be Ready",
+        )
+        verified = provider["status"]["models"][0]["verified"]
+        assert {"text", "tools", "toolChoice", "streaming", "usage"} <= set(verified)
+        assert cond(provider, "AccessBlocked")["status"] == "False"
+        assert "kopf" not in json.dumps(provider["metadata"].get("annotations", {}))
+
+        group = wait_for(
+            lambda: (
+                (g := get(kubectl, ns, "modelgroup", "hosted-openai-compatible-smoke"))
+                and g.get("status", {}).get("targets")
+                and g["status"]["targets"][0]["stage"] == "SmokeOnly"
+                and g
+            ),
+            "the restricted group's target to reach SmokeOnly",
+        )
+        assert group["status"]["targets"][0]["effectiveWeight"] == 100
+
+        # 4. The router: ConfigMap with the rendered config, Deployment, Service.
+        def routed() -> RouterConfig | None:
+            cm = get(kubectl, ns, "configmap", ROUTER)
+            if not cm:
+                return None
+            config = RouterConfig.model_validate_json(cm["data"]["config.json"])
+            g = config.group("hosted-openai-compatible-smoke")
+            return config if g and g.targets and g.targets[0].weight == 100 else None
+
+        config = wait_for(routed, "the ConfigMap to route the proven target")
+        assert live_revision(kubectl, ns) == config.revision
+        assert config.provider("crusoe").model("llama-3-3-70b").verified  # type: ignore[union-attr]
+        dep = wait_for(lambda: get(kubectl, ns, "deployment", ROUTER), "the router Deployment")
+        tpl = dep["spec"]["template"]
+        assert tpl["metadata"]["annotations"]["switchyard.dev/revision"] == config.revision
+        mounts = {m["mountPath"]: m for m in tpl["spec"]["containers"][0]["volumeMounts"]}
+        assert mounts["/etc/switchyard/secrets/crusoe"]["readOnly"] is True
+        assert mounts["/etc/switchyard/secrets/smoke-callers"]["readOnly"] is True
+        assert tpl["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert tpl["spec"]["securityContext"]["runAsNonRoot"] is True
+        assert get(kubectl, ns, "service", ROUTER)["spec"]["ports"][0]["port"] == 8080
+
+        # 5. Router pods report the revision: it becomes the last good one.
+        wait_for(lambda: serve_router_pods(kubectl, ns), "router pods to exist")
+        good = config.revision
+        pods.revision = good
+        wait_for(
+            lambda: (
+                (lg := get(kubectl, ns, "configmap", f"{ROUTER}-last-good"))
+                and lg["metadata"]["annotations"]["switchyard.dev/revision"] == good
+            ),
+            "the revision to become the last good one",
+        )
+        wait_for(
+            lambda: (
+                get(kubectl, ns, "modelgroup", "hosted-openai-compatible-smoke")["status"].get(
+                    "routerRevision"
+                )
+                == good
+            ),
+            "the group to report the served revision",
+        )
+
+        # 6. A change whose pods stay on the stale revision past the deadline is rolled back.
+        kubectl(
+            "patch", "modelgroup", "hosted-openai-compatible-smoke", "-n", ns, "--type=merge",
+            "-p", json.dumps({"spec": {"fallback": {"maxAttempts": 3}}}),
+        )  # fmt: skip
+        wait_for(lambda: live_revision(kubectl, ns) not in (None, good), "the new revision")
+        new_tpl_rev = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]["metadata"]
+        assert new_tpl_rev["annotations"]["switchyard.dev/revision"] != good
+        serve_router_pods(kubectl, ns)
+        degraded = wait_for(
+            lambda: (
+                (
+                    d := cond(
+                        get(kubectl, ns, "modelgroup", "hosted-openai-compatible-smoke"), "Degraded"
+                    )
+                )
+                and d["status"] == "True"
+                and d
+            ),
+            "the group to be Degraded by the rollback",
+        )
+        assert degraded["reason"] == "RouterRolloutFailed"
+        cm = get(kubectl, ns, "configmap", ROUTER)
+        assert cm["metadata"]["annotations"]["switchyard.dev/revision"] == good
+        assert RouterConfig.model_validate_json(cm["data"]["config.json"]).revision == good
+        failed = cm["metadata"]["annotations"]["switchyard.dev/failed-revision"]
+        assert failed != good
+        restored = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]["metadata"]
+        assert restored["annotations"]["switchyard.dev/revision"] == good
+        events = get(kubectl, ns, "events", "--field-selector", "reason=RouterRolledBack")
+        assert events["items"], "a RouterRolledBack event"
+
+        # Nothing secret anywhere the operator writes.
+        everything = kubectl(
+            "get",
+            "providers,modelgroups,smokeruns,configmaps,events,jobs,deployments",
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ).stdout
+        assert "sk-planted-provider-key-123" not in everything
+        assert "caller-token-abc" not in everything
+        assert base64.b64encode(b"sk-planted-provider-key-123").decode() not in everything
+
+        # 7. Deleting the group removes the router objects the operator created for it.
+        kubectl(
+            "delete",
+            "modelgroup",
+            "hosted-openai-compatible-smoke",
+            "-n",
+            ns,
+            "--wait=true",
+            timeout=60,
+        )
+        for kind in ("configmap", "deployment", "service"):
+            wait_for(lambda k=kind: get(kubectl, ns, k, ROUTER) is None, f"the router {kind} to go")
+        assert get(kubectl, ns, "configmap", f"{ROUTER}-last-good") is None
+    finally:
+        op.stop()
