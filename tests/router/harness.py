@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -102,12 +103,17 @@ def run_mock(scenario: Path | None = None) -> Iterator[Mock]:
     args = [sys.executable, "-m", "switchyard.cli", "mock-upstream", "--port", str(port)]
     if scenario is not None:
         args += ["--scenario", str(scenario)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_mock/health", proc)
-        yield Mock(port, proc)
-    finally:
-        stop(proc)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/_mock/health", proc)
+            yield Mock(port, proc)
+        finally:
+            stop(proc)
+            log.seek(0)
+            tail = log.read()[-4000:].decode(errors="replace")
+            if "Traceback" in tail:
+                print("fake upstream log:\n" + tail)
 
 
 @dataclass
