@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,17 +52,23 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def upstream() -> Iterator[str]:
     """Base URL (`.../v1`) of a fake upstream serving every behaviour the probes meet."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "switchyard.cli", "mock-upstream", "--port", str(port),
-         "--scenario", str(HERE / "scenario.yaml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/_mock/health", proc)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        stop(proc)
+    # a file, not a pipe: an unread pipe could stall the server
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "switchyard.cli", "mock-upstream", "--port", str(port),
+             "--scenario", str(HERE / "scenario.yaml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_http(f"http://127.0.0.1:{port}/_mock/health", proc)
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            stop(proc)
+            log.seek(0)
+            tail = log.read()[-4000:].decode(errors="replace")
+            if "Traceback" in tail:
+                print("fake upstream log:\n" + tail)
 
 
 def probe_cli(
