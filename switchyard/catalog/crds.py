@@ -201,10 +201,8 @@ def crd_for(model: type[Resource]) -> dict[str, Any]:
                                     "description": "API version: switchyard.dev/v1alpha1.",
                                 },
                                 "kind": {"type": "string", "description": f"Kind: {kind}."},
-                                "metadata": {
-                                    "type": "object",
-                                    "description": "Standard object metadata.",
-                                },
+                                # The API server refuses anything but the type here.
+                                "metadata": {"type": "object"},
                                 "spec": spec,
                                 "status": status,
                             },
