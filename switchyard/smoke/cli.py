@@ -26,6 +26,7 @@ import yaml
 from switchyard.catalog import DEFAULT_TASKS, Dialect, LargePayload, Layer, ProbeTask
 
 from .compact import CompactTooLargeError, encode_compact
+from .dialects import ADAPTERS
 from .image import SUPPORTED as IMAGE_GLYPHS
 from .report import Naming, dns_name, report_document, smokerun_document, summary
 from .runner import DialectReport, ProbeReport, ProbeTarget, run_probes
@@ -113,6 +114,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=60.0, help="per-request seconds (default 60)"
     )
     what.add_argument(
+        "--reasoning-control",
+        choices=sorted({c for a in ADAPTERS.values() for c in a.reasoning_controls}),
+        help="reasoning control to test (default: openai-effort, or anthropic-budget on anthropic)",
+    )
+    what.add_argument(
         "--budget", type=int, default=1024, help="realistic output-token budget (default 1024)"
     )
     big = parser.add_argument_group("large-payload task")
@@ -183,6 +189,7 @@ def _options(args: argparse.Namespace) -> ProbeOptions:
         field = str(exc).split("\n")[1].strip() if "\n" in str(exc) else "large payload"
         raise UsageError(f"large payload: {field}: out of range") from None
     return ProbeOptions(
+        reasoning_control=args.reasoning_control,
         expected_text=args.expected_text,
         image_text=args.image_text,
         budget=args.budget,

@@ -64,6 +64,7 @@ class ProbeOptions:
     image_text: str = "Rite Aid"
     tiny_cap: int = 16  # first try; reasoning models may answer it with empty content
     budget: int = 1024  # the realistic output budget
+    reasoning_control: str | None = None  # None: each dialect's default control
     large_payload: LargePayload = field(default_factory=LargePayload)
 
 
@@ -216,14 +217,18 @@ async def image_input(ctx: TaskContext) -> list[EvidenceRow]:
 async def reasoning_effort(ctx: TaskContext) -> list[EvidenceRow]:
     adapter = ctx.client.adapter
     prompt = TEXT_PROMPT.format(expected=ctx.options.expected_text)
-    ex = await ctx.client.send(adapter.reasoning(ctx.model, prompt, ctx.options.budget))
+    control = ctx.options.reasoning_control or adapter.reasoning_control
+    if control not in adapter.reasoning_controls:
+        note = f"reasoning control {control} is not expressible on {adapter.dialect.value}"
+        return [ctx.row(ProbeTask.REASONING_EFFORT, ProbeResult.SKIP, detail=note)]
+    ex = await ctx.client.send(adapter.reasoning(ctx.model, prompt, ctx.options.budget, control))
     problem = None
     if ex.reply is not None:
         problem = checks.has_text(ex.reply, ctx.options.expected_text)
         if problem is None and not (ex.reply.reasoning_tokens or ex.reply.reasoning_seen):
             problem = "control accepted but no reasoning reported"
     # The detail is the control that was tested; the catalog carries it as reasoningControl.
-    return [ctx.judge(ProbeTask.REASONING_EFFORT, ex, problem, adapter.reasoning_control)]
+    return [ctx.judge(ProbeTask.REASONING_EFFORT, ex, problem, control)]
 
 
 async def usage(ctx: TaskContext) -> list[EvidenceRow]:

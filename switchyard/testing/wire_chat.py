@@ -69,7 +69,8 @@ class ChatWire:
             schema=schema,
             has_image=_has_image(body.get("messages")),
             cap=cap_of(body, "max_completion_tokens", "max_tokens"),
-            reasoning=body.get("reasoning_effort") not in (None, "none"),
+            reasoning=body.get("reasoning_effort") not in (None, "none")
+            or isinstance(body.get("reasoning"), dict),  # OpenRouter's reasoning.effort
             input_chars=input_size(body.get("messages"), body.get("tools")),
             parallel=body.get("parallel_tool_calls") is not False,
         )

@@ -82,3 +82,24 @@ async def test_anthropic_shapes(upstream: str) -> None:
     assert image["messages"][0]["content"][0]["source"]["media_type"] == "image/png"
     assert reasoning["thinking"]["type"] == "enabled"
     assert reasoning["max_tokens"] > reasoning["thinking"]["budget_tokens"] >= 1024
+
+
+async def test_reasoning_control_is_chosen_and_recorded(upstream: str) -> None:
+    from switchyard.catalog import ProbeResult
+    from switchyard.smoke import ProbeOptions
+
+    await _reset(upstream)
+    options = ProbeOptions(reasoning_control="openrouter-effort")
+    report = await run_probes(
+        ProbeTarget(upstream, Layer.DIRECT, "good", "sk-x", 10),
+        [Dialect.OPENAI_CHAT, Dialect.ANTHROPIC],
+        [ProbeTask.REASONING_EFFORT],
+        options,
+    )
+    chat, messages = report.rows
+    assert (chat.result, chat.detail) == (ProbeResult.PASS, "openrouter-effort")
+    body = (await _log(upstream, "good"))[-1]["body"]
+    assert body["reasoning"] == {"effort": "low"} and "reasoning_effort" not in body
+    # a control the skin cannot express is not sent at all
+    assert messages.result is ProbeResult.SKIP and messages.status_code is None
+    assert len(await _log(upstream, "good")) == 1

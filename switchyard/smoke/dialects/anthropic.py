@@ -35,6 +35,9 @@ class Anthropic:
     cap_field = "max_tokens"
     min_cap = 1
     reasoning_control = "anthropic-budget"
+    reasoning_controls: dict[str, dict[str, Any]] = {
+        "anthropic-budget": {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET}},
+    }
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
@@ -95,10 +98,10 @@ class Anthropic:
             self.cap_field: cap,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
+    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
+        # max_tokens must exceed the thinking budget
         body = self.text(model, prompt, max(cap, THINKING_BUDGET + 256))
-        body["thinking"] = {"type": "enabled", "budget_tokens": THINKING_BUDGET}
-        return body
+        return {**body, **self.reasoning_controls[control]}
 
     def streaming(self, body: Body) -> Body:
         return {**body, "stream": True}

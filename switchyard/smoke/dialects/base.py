@@ -59,7 +59,8 @@ class DialectAdapter(Protocol):
     path: str  # appended to the base URL
     cap_field: str  # the dialect's own output-cap field
     min_cap: int  # the smallest cap the reference API accepts
-    reasoning_control: str  # the control the reasoning probe tests (the catalog's `detail`)
+    reasoning_control: str  # the default control the reasoning probe tests (the row's detail)
+    reasoning_controls: dict[str, dict[str, Any]]  # control -> body fragment it adds
 
     def auth_headers(self, key: str | None) -> dict[str, str]: ...
 
@@ -79,7 +80,7 @@ class DialectAdapter(Protocol):
 
     def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body: ...
 
-    def reasoning(self, model: str, prompt: str, cap: int) -> Body: ...
+    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body: ...
 
     def streaming(self, body: Body) -> Body: ...
 

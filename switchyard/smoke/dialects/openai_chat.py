@@ -49,6 +49,10 @@ class OpenAIChat:
     cap_field = "max_completion_tokens"
     min_cap = 1
     reasoning_control = "openai-effort"
+    reasoning_controls: dict[str, dict[str, Any]] = {
+        "openai-effort": {"reasoning_effort": "low"},
+        "openrouter-effort": {"reasoning": {"effort": "low"}},
+    }
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}
@@ -108,10 +112,8 @@ class OpenAIChat:
             self.cap_field: cap,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
-        body = self.text(model, prompt, cap)
-        body["reasoning_effort"] = "low"
-        return body
+    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
+        return {**self.text(model, prompt, cap), **self.reasoning_controls[control]}
 
     def streaming(self, body: Body) -> Body:
         return {**body, "stream": True, "stream_options": {"include_usage": True}}

@@ -50,6 +50,10 @@ class OpenAIResponses:
     cap_field = "max_output_tokens"
     min_cap = 16  # OpenAI refuses max_output_tokens below 16
     reasoning_control = "openai-effort"
+    reasoning_controls: dict[str, dict[str, Any]] = {
+        "openai-effort": {"reasoning": {"effort": "low"}},
+        "openrouter-effort": {"reasoning": {"effort": "low"}},
+    }
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}
@@ -115,10 +119,8 @@ class OpenAIResponses:
             "store": False,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int) -> Body:
-        body = self.text(model, prompt, cap)
-        body["reasoning"] = {"effort": "low"}
-        return body
+    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
+        return {**self.text(model, prompt, cap), **self.reasoning_controls[control]}
 
     def streaming(self, body: Body) -> Body:
         return {**body, "stream": True}
