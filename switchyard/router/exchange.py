@@ -61,6 +61,9 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
         lab = labels(ex.group, t)
         ok = ex.error_class is None and ex.status < 400
         metrics.duration.labels(*lab).observe(elapsed)
+        bridge = ex.bridge.value if ex.bridge else "none"
+        skins = (ex.inbound.value, t.provider.dialect.value, bridge, "ok" if ok else "error")
+        metrics.skins.labels(*lab, *skins).inc()
         if ex.ttfb is not None:
             metrics.ttfb.labels(*lab).observe(ex.ttfb)
         if ok:

@@ -20,6 +20,11 @@ class RouterMetrics:
             "switchyard_requests", "Upstream attempts by final result.",
             [*TARGET, "inbound", "outcome"], registry=r,
         )  # fmt: skip
+        self.skins = Counter(
+            "switchyard_skin_requests",
+            "Served requests by inbound skin, target skin and bridge (native: none).",
+            [*TARGET, "inbound", "target_skin", "bridge_direction", "outcome"], registry=r,
+        )  # fmt: skip
         self.errors = Counter(
             "switchyard_request_errors", "Errors by sanitized class.",
             [*TARGET, "error_class"], registry=r,

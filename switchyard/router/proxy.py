@@ -96,7 +96,10 @@ class Attempt:
         previous = None
         key = self._session("responses")
         if verdict.bridge is BridgeDirection.CHAT_TO_RESPONSES and group.sessions.stateful and key:
-            previous = await self.runtime.sessions.get(key)
+            # an id is only meaningful to the target that issued it (fallback may switch)
+            stored = await self.runtime.sessions.get(key)
+            owner, _, rid = (stored or "").partition(" ")
+            previous = rid if owner == target.key and rid else None
         options = self.body.get("stream_options")
         chat_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         ctx = BridgeContext(
@@ -127,8 +130,10 @@ class Attempt:
         finally:
             resp.release()
         key = self._session("responses")
-        if rid and key and verdict.bridge is BridgeDirection.CHAT_TO_RESPONSES:
-            await self.runtime.sessions.set(key, rid, self.view.group.sessions.ttl_seconds)
+        sessions = self.view.group.sessions
+        stateful = verdict.bridge is BridgeDirection.CHAT_TO_RESPONSES and sessions.stateful
+        if rid and key and stateful:
+            await self.runtime.sessions.set(key, f"{target.key} {rid}", sessions.ttl_seconds)
         return out
 
 
