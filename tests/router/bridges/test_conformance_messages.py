@@ -123,10 +123,12 @@ def test_stream_broken_after_first_byte(stack: Stack, model: str) -> None:
     ant = client(stack)
     before = stack.row_count(model)
     seen: list[str] = []
-    with pytest.raises(anthropic.APIStatusError) as info:
-        with ant.messages.stream(model=model, max_tokens=200, messages=HI) as stream:
-            for event in stream:
-                seen.append(event.type)
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        ant.messages.stream(model=model, max_tokens=200, messages=HI) as stream,
+    ):
+        for event in stream:
+            seen.append(event.type)
     assert "message_start" in seen and "message_stop" not in seen
     assert info.value.body is not None
     (row,) = stack.rows(model, before)
