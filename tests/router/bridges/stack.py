@@ -62,8 +62,15 @@ def scenario() -> dict[str, Any]:
     models: dict[str, Any] = {}
     for skin in SKINS:
         models[f"{skin}-par"] = {"parallelToolCalls": True}
-        models[f"{skin}-cut"] = {"midStream": {"afterEvents": 6, "mode": "disconnect"}}
-        models[f"{skin}-err"] = {"midStream": {"afterEvents": 6, "mode": "error"}}
+        # paced, so the events before the break reach the router before the disconnect does
+        models[f"{skin}-cut"] = {
+            "midStream": {"afterEvents": 6, "mode": "disconnect"},
+            "eventDelayMs": 10,
+        }
+        models[f"{skin}-err"] = {
+            "midStream": {"afterEvents": 6, "mode": "error"},
+            "eventDelayMs": 10,
+        }
         models[f"{skin}-down"] = {"failure": {"kind": "server"}}
     return {"defaults": {"apiKey": PROVIDER_KEY, "reply": REPLY}, "models": models}
 
