@@ -17,6 +17,7 @@ from .config import GroupView, LoadedConfig, TargetView
 from .dialects import ADAPTERS, DialectAdapter
 from .errors import error_body, http_error_body, status_for, upstream_message
 from .exchange import Exchange, attempt_failed, finish, no_eligible, wants_usage
+from .reasoning import retarget
 from .relay import Leg, json_reply, stream_reply
 from .runtime import RUNTIME, Runtime
 from .selection import usable, weighted_order
@@ -90,6 +91,8 @@ class Attempt:
             }
             usage = wants_usage(group.require_usage, target)
             body = self.adapter.prepare(self.body, target.model.model, usage)
+            # the target may prove reasoning through another control than this skin's own
+            body = retarget(self.adapter.dialect, body, target.model.reasoning_control)
             leg = Leg(upstream, self.adapter.dialect, None, None, headers)
             return Prepared(leg, body, self.adapter.upstream_path, forwarded)
         bridge = get_bridge(verdict.bridge)

@@ -146,3 +146,36 @@ def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise BridgeRefused("reasoning effort must be a label or a token budget")
     return value
+
+
+# The control each skin's own reasoning field speaks.
+NATIVE_CONTROL: dict[Dialect, ReasoningControl] = {
+    Dialect.OPENAI_CHAT: ReasoningControl.OPENAI_EFFORT,
+    Dialect.OPENAI_RESPONSES: ReasoningControl.OPENAI_EFFORT,
+    Dialect.ANTHROPIC: ReasoningControl.ANTHROPIC_BUDGET,
+}
+_FIELDS: dict[Dialect, str] = {
+    Dialect.OPENAI_CHAT: "reasoning_effort",
+    Dialect.OPENAI_RESPONSES: "reasoning",
+    Dialect.ANTHROPIC: "thinking",
+}
+
+
+def retarget(dialect: Dialect, body: dict[str, Any], control: str | None) -> dict[str, Any]:
+    """A native body whose reasoning ask is rewritten for a target whose proven control is not
+    the skin's own (e.g. OpenRouter or Gemini behind openai-chat); unchanged otherwise."""
+    value = read_effort(dialect, body)
+    if value is None or control is None or control == NATIVE_CONTROL[dialect].value:
+        return body
+    out = {k: v for k, v in body.items() if k != _FIELDS[dialect]}
+    if dialect is Dialect.OPENAI_RESPONSES and isinstance(body.get("reasoning"), dict):
+        rest = {k: v for k, v in body["reasoning"].items() if k != "effort"}
+        if rest:
+            out["reasoning"] = rest
+    fragment = translate_effort(value, control, dialect)
+    for key, val in fragment.items():
+        if isinstance(val, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **val}
+        else:
+            out[key] = val
+    return out

@@ -97,3 +97,20 @@ def test_read_effort_from_each_skin() -> None:
         read_effort(ANTH, {"thinking": {"type": "enabled"}})
     with pytest.raises(BridgeRefused):
         read_effort(CHAT, {"reasoning_effort": 3.5})
+
+
+def test_retarget_native_bodies() -> None:
+    from switchyard.router.reasoning import retarget
+
+    chat = {"model": "m", "reasoning_effort": "xhigh"}
+    assert retarget(CHAT, chat, "openai-effort") is chat  # the skin's own control: untouched
+    assert retarget(CHAT, chat, "openrouter-effort") == {"model": "m", "reasoning": {"effort": "high"}}
+    gem = retarget(CHAT, {"model": "m", "reasoning_effort": "none"}, "gemini-budget")
+    assert gem == {"model": "m", "extra_body": {"google": {"thinking_config": {"thinking_budget": 0}}}}
+    resp = {"model": "m", "reasoning": {"effort": "low", "summary": "auto"}}
+    assert retarget(RESP, resp, "anthropic-budget") == {
+        "model": "m",
+        "reasoning": {"summary": "auto"},
+        "thinking": {"type": "enabled", "budget_tokens": 4096},
+    }
+    assert retarget(CHAT, {"model": "m"}, "gemini-budget") == {"model": "m"}

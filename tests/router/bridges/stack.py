@@ -118,10 +118,15 @@ def run_stack(tmp: Path, mock: Mock, settings: RouterSettings | None = None) -> 
             G(f"{skin}-{ref}", [T(skin, ref)], restricted=True, max_attempts=1, sessions=sessions)
             for ref in REFS
         ]
+    # a native Chat target whose reasoning was proven through OpenRouter's control
+    orouter = provider("orouter", mock.url + "/v1", Dialect.OPENAI_CHAT, models={"m": "chat-m"})
+    providers.append(orouter)
+    runs.append(evidence(orouter, "m", reasoning="openrouter-effort"))
+    groups.append(G("orouter-m", [T("orouter", "m")], restricted=True, max_attempts=1))
     for name, sessions in EXTRA_GROUPS.items():
         groups.append(G(name, [T("resp", "m")], restricted=True, max_attempts=1, sessions=sessions))
     config = build(providers, groups, runs, settings)
-    secrets = provider_keys(*SKINS)
+    secrets = provider_keys(*SKINS, "orouter")
     for g in groups:
         secrets[f"{g.name}-callers"] = {"c": CALLER, "d": OTHER_CALLER}
     with run_router(tmp, config, secrets) as router:
