@@ -7,9 +7,11 @@ busy group cannot evict another's sessions; TTLs come with each write.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from switchyard.catalog import RouterConfig
 from switchyard.catalog.router_config import SessionBackend
@@ -18,6 +20,7 @@ from .sessions import MemorySessionStore, SessionStore, partition_of
 from .sessions_redis import RedisSessionStore
 
 DEFAULT_MAX_ENTRIES = 10000
+log = logging.getLogger(__name__)
 
 
 class ConfiguredSessions:
@@ -62,10 +65,18 @@ class ConfiguredSessions:
         return part
 
     async def get(self, key: str) -> str | None:
-        return await self._store(key).get(key)
+        """A session backend outage degrades to stateless routing, never to failed requests."""
+        try:
+            return await self._store(key).get(key)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("session store unavailable (%s): routing statelessly", type(exc).__name__)
+            return None
 
     async def set(self, key: str, value: str, ttl_seconds: int) -> None:
-        await self._store(key).set(key, value, ttl_seconds)
+        try:
+            await self._store(key).set(key, value, ttl_seconds)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("session store unavailable (%s): session not kept", type(exc).__name__)
 
     async def close(self) -> None:
         for client in self._redis.values():

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from switchyard.catalog import RouterConfig
 from switchyard.router.sessions import MemorySessionStore, SessionStore, session_key
+from switchyard.router.sessions_config import ConfiguredSessions
 from switchyard.router.sessions_redis import RedisSessionStore
 
-from .redis_fixture import redis_url
+from .redis_fixture import free_port, redis_url
 
 __all__ = ["redis_url"]
 
@@ -92,5 +94,39 @@ async def test_bad_arguments_are_refused(redis_url: str) -> None:
         with pytest.raises(ValueError, match="ttl_seconds"):
             await store.set("switchyard:t:x", "v", 0)
         assert await store.get("switchyard:t:x") is None
+    finally:
+        await store.close()
+
+
+def _config(settings: dict[str, object], max_entries: int = 2) -> RouterConfig:
+    group = {"name": "g", "sessions": {"stateful": True, "maxEntries": max_entries}}
+    return RouterConfig.model_validate({"settings": settings, "groups": [group]})
+
+
+async def test_configured_store_follows_the_config(redis_url: str) -> None:
+    config = {"now": _config({})}
+    store = ConfiguredSessions(lambda: config["now"])
+    try:
+        keys = [session_key("responses", "g", "c", str(i)) for i in range(3)]
+        for i, key in enumerate(keys):
+            await store.set(key, str(i), 60)
+        assert [await store.get(k) for k in keys] == [None, "1", "2"]  # the group's maxEntries
+        config["now"] = _config({"sessionBackend": "redis", "redisUrl": redis_url})
+        assert await store.get(keys[2]) is None  # a fresh backend after the reload
+        await store.set(keys[2], "r", 60)
+        other = RedisSessionStore.from_url(redis_url)
+        assert await other.get(keys[2]) == "r"
+        await other.close()
+    finally:
+        await store.close()
+
+
+async def test_redis_outage_degrades_to_stateless() -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    store = ConfiguredSessions(lambda: _config({"sessionBackend": "redis", "redisUrl": dead}))
+    try:
+        key = session_key("responses", "g", "c", "s")
+        await store.set(key, "x", 60)  # no exception reaches the request
+        assert await store.get(key) is None
     finally:
         await store.close()
