@@ -124,7 +124,9 @@ class ResponsesFromChat:
             return b""
         if self._finish is None:
             return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
-        out = [self._start(), self._close()]
+        # an item cut by the output cap is incomplete, as in the Responses reference
+        cut = "incomplete" if self._finish in INCOMPLETE else "completed"
+        out = [self._start(), self._close(cut)]
         self._done = True
         body = self._response(self._output, self._finish)
         kind = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
@@ -219,7 +221,7 @@ class ResponsesFromChat:
             "response.function_call_arguments.delta", {**self._where(), "delta": delta}
         )
 
-    def _close(self) -> bytes:
+    def _close(self, status: str = "completed") -> bytes:
         if self._open is None:
             return b""
         where = self._where()
@@ -234,9 +236,9 @@ class ResponsesFromChat:
             out += self._event(
                 "response.content_part.done", {**where, "content_index": 0, "part": part}
             )
-            item = {**item, "status": "completed", "content": [part]}
+            item = {**item, "status": status, "content": [part]}
         else:
-            item = {**item, "status": "completed", "arguments": item["arguments"] or "{}"}
+            item = {**item, "status": status, "arguments": item["arguments"] or "{}"}
             out = self._event(
                 "response.function_call_arguments.done",
                 {**where, "name": item["name"], "arguments": item["arguments"]},

@@ -23,7 +23,7 @@ from .base import (
     text_of,
 )
 from .chat_reader import chat_usage
-from .responses_events import ResponsesFromChat, response_object
+from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 
 DIRECTION = BridgeDirection.RESPONSES_TO_CHAT
 KNOWN = frozenset(
@@ -83,6 +83,7 @@ class ResponsesToChat:
             raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
         choice = choices[0]
         message = choice.get("message") or {}
+        finish = str(choice.get("finish_reason") or "stop")
         output: list[JSON] = []
         if message.get("content") or message.get("refusal"):
             part: JSON = (
@@ -94,7 +95,7 @@ class ResponsesToChat:
                 {
                     "id": ctx.ids("msg_"),
                     "type": "message",
-                    "status": "completed",
+                    "status": "incomplete" if finish in INCOMPLETE else "completed",
                     "role": "assistant",
                     "content": [part],
                 }
@@ -117,7 +118,7 @@ class ResponsesToChat:
             ctx.inbound_model,
             int(body.get("created") or ctx.clock()),
             output,
-            finish_reason=str(choice.get("finish_reason") or "stop"),
+            finish_reason=finish,
             usage=usage,
         )
 
