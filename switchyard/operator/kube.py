@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Awaitable
 from typing import Any
 
@@ -74,15 +75,18 @@ class Kube:
         self.custom: Any = client.CustomObjectsApi(api)
 
     @classmethod
-    async def connect(cls, kubeconfig: str | None = None) -> Kube:
-        """In-cluster service account first, else the kubeconfig ($KUBECONFIG or ~/.kube)."""
+    async def connect(cls) -> Kube:
+        """$KUBECONFIG when set (as kubectl does), else the in-cluster service account, else
+        ~/.kube/config. The variable is read now: the library reads it once at import."""
         cfg = client.Configuration()
-        try:
-            if kubeconfig:
-                raise ConfigException("explicit kubeconfig")
-            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-        except ConfigException:
-            await config.load_kube_config(config_file=kubeconfig, client_configuration=cfg)
+        path = os.environ.get("KUBECONFIG")
+        if path:
+            await config.load_kube_config(config_file=path, client_configuration=cfg)
+        else:
+            try:
+                config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+            except ConfigException:
+                await config.load_kube_config(client_configuration=cfg)
         return cls(client.ApiClient(configuration=cfg))
 
     async def close(self) -> None:
@@ -95,7 +99,11 @@ class Kube:
             raise _error(exc, what) from None
         if resp is None:
             return None
+        # With _preload_content=False the client does not check the status itself.
         body = await resp.read()
+        status = int(resp.status)
+        if not 200 <= status <= 299:
+            raise _BY_STATUS.get(status, KubeError)(f"{what}: HTTP {status} {resp.reason}", status)
         return json.loads(body) if body else None
 
     async def _maybe(self, what: str, call: Awaitable[Any]) -> Any:

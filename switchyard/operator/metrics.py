@@ -27,7 +27,10 @@ class OperatorMetrics:
             "switchyard_operator_smoke_runs", "SmokeRuns ended, by reason.", ["reason"], r
         )
         self.smoke_runs_created = _counter(
-            "switchyard_operator_smoke_runs_created", "SmokeRuns created for new specs.", [], r
+            "switchyard_operator_auto_smoke_runs",
+            "SmokeRuns created for new Provider specs.",
+            [],
+            r,
         )
         self.promotion_steps = _counter(
             "switchyard_operator_promotion_steps",

@@ -16,6 +16,7 @@ from .routerpoll import RouterPoller
 from .settings import OperatorSettings
 
 FINALIZER = "switchyard.dev/finalizer"
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 
 def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> None:
@@ -77,8 +78,8 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-    """In-cluster service account when mounted, else $KUBECONFIG (as kubectl does)."""
-    if os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token"):
+    """The same order as kube.Kube.connect: $KUBECONFIG, the service account, ~/.kube/config."""
+    if not os.environ.get("KUBECONFIG") and os.path.exists(SERVICE_ACCOUNT_TOKEN):
         return kopf.login_with_service_account(**kwargs)
     return kopf.login_with_kubeconfig(**kwargs)
 

@@ -8,6 +8,7 @@ picks it up where it was.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from ..routerres import (
 from .common import catalog, now
 
 SELECTOR = f"app.kubernetes.io/name={NAME}"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ async def _sync(
         image=s.image, image_pull_policy=s.image_pull_policy, replicas=s.router_replicas
     )
     ctx.metrics.rollouts.labels(step.action.value).inc()
+    log.info("router %s: %s (%s)", ns, step.action.value, step.message)
     if step.action is Action.APPLY:
         cm = routerres.config_map(config, ns, t.isoformat())
         if state.failed_revision:  # remember what failed, so it is not retried in a loop
