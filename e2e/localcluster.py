@@ -197,7 +197,14 @@ current-context: switchyard-local
         pid_file.write_text(f"{child.pid}\n")
 
     def _running_pid(self, name: str) -> int | None:
-        """The recorded pid if that process is alive and is still our binary (pids get reused)."""
+        """The recorded pid if that process is alive and is still our binary (pids get reused).
+
+        A child this object started is judged by its Popen handle: between fork and exec its
+        /proc cmdline is still Python's, so the cmdline check would call it dead.
+        """
+        child = self._children.get(name)
+        if child is not None:
+            return child.pid if child.poll() is None else None
         try:
             pid = int(self.pid_file(name).read_text().strip())
         except (OSError, ValueError):
@@ -212,22 +219,24 @@ current-context: switchyard-local
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
-            while _pid_alive(pid) and time.monotonic() < deadline:
-                self._reap(name)
+            while self._alive(name, pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _pid_alive(pid):
+            if self._alive(name, pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
-                while _pid_alive(pid):
-                    self._reap(name)
+                while self._alive(name, pid):
                     time.sleep(0.05)
-        self._reap(name)
+        child = self._children.pop(name, None)
+        if child is not None:
+            child.wait()
         self.pid_file(name).unlink(missing_ok=True)
 
-    def _reap(self, name: str) -> None:
+    def _alive(self, name: str, pid: int) -> bool:
+        """Alive-check that also reaps our own children (a zombie counts as stopped)."""
         child = self._children.get(name)
-        if child is not None and child.poll() is not None:
-            self._children.pop(name, None)
+        if child is not None:
+            return child.poll() is None
+        return _pid_alive(pid)
 
     # -- readiness --------------------------------------------------------------------------
     def _get(
@@ -396,15 +405,12 @@ current-context: switchyard-local
         self._wait_http("kube-apiserver", f"{api}/readyz", timeout, token=token, ca=pki / "ca.crt")
 
         kubeconfig = str(self.kubeconfig)
-        delegated = [
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--leader-elect=false",
-            "--bind-address=127.0.0.1",
-        ]
+        # No --authentication/authorization-kubeconfig: their secure ports only serve the
+        # always-allowed /healthz here, and delegated auth would keep logging errors about the
+        # request-header CA this API server (no aggregation front proxy) doesn't publish.
+        common = [f"--kubeconfig={kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1"]
         self._start("kube-controller-manager", [
-            *delegated,
+            *common,
             f"--secure-port={ports['controllerManagerPort']}",
             f"--cert-dir={pki / 'kcm'}",
             f"--service-account-private-key-file={pki / 'sa.key'}",
@@ -415,7 +421,7 @@ current-context: switchyard-local
             "--v=1",
         ])  # fmt: skip
         self._start("kube-scheduler", [
-            *delegated,
+            *common,
             f"--secure-port={ports['schedulerPort']}",
             f"--cert-dir={pki / 'scheduler'}",
             "--v=1",
@@ -455,9 +461,6 @@ current-context: switchyard-local
         stopped = [n for n in reversed(COMPONENTS) if self._running_pid(n) is not None]
         for name in reversed(COMPONENTS):
             self._stop(name)
-        for name, child in list(self._children.items()):
-            child.wait(timeout=10)
-            self._children.pop(name, None)
         self.state_file.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
         shutil.rmtree(self.run_dir / "etcd-data", ignore_errors=True)

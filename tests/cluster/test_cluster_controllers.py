@@ -2,8 +2,9 @@
 
 There is no kubelet, so nothing runs a container. To let the scheduler do its real work, the
 test registers a Node object that stands in for a kubelet-less node (capacity and a Ready
-condition, as a kubelet would report); the cluster runs without the node-lifecycle controller,
-which would otherwise taint a node that never heartbeats. Pods therefore stay Pending with
+condition, as a kubelet would report) and lifts the admission-time not-ready taint, as the
+node-lifecycle controller would; the cluster runs without that controller, which would
+otherwise taint a node that never heartbeats. Pods therefore stay Pending with
 ``spec.nodeName`` set: bound by kube-scheduler, never started.
 """
 
@@ -71,6 +72,9 @@ def fake_node(kubectl: Kubectl) -> Iterator[str]:
     }
     kubectl("patch", "node", name, "--subresource=status", "--type=merge",
             "-p", json.dumps(status))  # fmt: skip
+    # The TaintNodesByCondition admission plugin marks every new Node not-ready; the (disabled)
+    # node-lifecycle controller would lift that once the node reports Ready. Do its part.
+    kubectl("taint", "node", name, "node.kubernetes.io/not-ready:NoSchedule-")
     try:
         yield name
     finally:
@@ -153,10 +157,16 @@ def test_job_gets_a_pod(kubectl: Kubectl, namespace: str, fake_node: str) -> Non
     assert eventually(node_of_pod, "kube-scheduler to bind the job's pod") == fake_node
 
 
-def test_deleting_an_owner_garbage_collects_its_children(
-    kubectl: Kubectl, namespace: str, fake_node: str
-) -> None:
-    kubectl("apply", "-n", namespace, "-f", "-", input=DEPLOYMENT)
+def test_deleting_an_owner_garbage_collects_its_children(kubectl: Kubectl, namespace: str) -> None:
+    # Unschedulable on purpose: a pod bound to a node is deleted gracefully and waits for that
+    # node's kubelet to confirm, which never comes here. Unbound pods go at once, so the whole
+    # cascade Deployment -> ReplicaSet -> Pods is observable.
+    unbound = DEPLOYMENT.replace(
+        "    spec:\n      containers:",
+        "    spec:\n      nodeSelector: {switchyard.dev/no-such-node: 'true'}\n      containers:",
+    )
+    assert unbound != DEPLOYMENT
+    kubectl("apply", "-n", namespace, "-f", "-", input=unbound)
     eventually(lambda: len(items(kubectl, namespace, "pods", "app=web")) == 2, "2 pods")
     assert items(kubectl, namespace, "replicasets")
 
