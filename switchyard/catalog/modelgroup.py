@@ -45,7 +45,7 @@ class Access(WireModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "!self.restricted || has(self.callerSecretRef)",
+                    "rule": "!has(self.restricted) || !self.restricted || has(self.callerSecretRef)",
                     "message": "a restricted group needs access.callerSecretRef",
                     "fieldPath": ".callerSecretRef",
                 }

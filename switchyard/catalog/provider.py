@@ -32,7 +32,7 @@ class Auth(WireModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.scheme == 'none' || has(self.secretRef)",
+                    "rule": "(has(self.scheme) && self.scheme == 'none') || has(self.secretRef)",
                     "message": "auth.secretRef is required unless auth.scheme is none",
                     "fieldPath": ".secretRef",
                 },

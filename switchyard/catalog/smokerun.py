@@ -77,7 +77,7 @@ class SmokeRunSpec(WireModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.layer == 'router' ? has(self.target.modelGroup) : has(self.target.provider)",
+                    "rule": "has(self.layer) && self.layer == 'router' ? has(self.target.modelGroup) : has(self.target.provider)",
                     "message": "layer router targets a modelGroup; layer direct a provider and model",
                     "fieldPath": ".target",
                 },

@@ -76,7 +76,7 @@ def test_cross_field_rules_are_declared() -> None:
     assert "self.isSorted()" in group_rules
     assert "self[size(self) - 1] == 100" in group_rules
     provider_rules = rules(docs["switchyard.dev_providers.yaml"])
-    assert "self.scheme == 'none' || has(self.secretRef)" in provider_rules
+    assert "(has(self.scheme) && self.scheme == 'none') || has(self.secretRef)" in provider_rules
     smoke_rules = rules(docs["switchyard.dev_smokeruns.yaml"])
     assert any("modelGroup" in r for r in smoke_rules)
 
