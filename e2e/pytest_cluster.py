@@ -61,6 +61,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             raise pytest.UsageError(f"building the local control plane failed: {exc}") from exc
 
 
+class _Shared:
+    """The one control plane of this test session, shared by every conftest that imports the
+    fixtures. Each conftest importing ``k8s_cluster`` defines its own session fixture; without
+    this, tests/cluster and tests/operator would each start a cluster."""
+
+    cluster: LocalCluster | None = None
+    users = 0
+
+    @classmethod
+    def acquire(cls) -> LocalCluster:
+        if cls.cluster is None:
+            build.ensure_built(quiet=True)
+            configured = os.environ.get("SWITCHYARD_TEST_CLUSTER_DIR")
+            run_dir = (
+                Path(configured) if configured else Path(tempfile.mkdtemp(prefix="switchyard-k8s-"))
+            )
+            cluster = LocalCluster(run_dir=run_dir)
+            try:
+                cluster.up(crds_dir=REPO_ROOT / "crds")
+            except BaseException:
+                cluster.down()
+                raise
+            cls.cluster = cluster
+        cls.users += 1
+        return cls.cluster
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users <= 0 and cls.cluster is not None:
+            cluster, cls.cluster, cls.users = cls.cluster, None, 0
+            cluster.down()
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster() -> Iterator[LocalCluster]:
     """A running control plane for the whole session, with the repo's CRDs Established.
@@ -68,15 +102,11 @@ def k8s_cluster() -> Iterator[LocalCluster]:
     It uses its own run dir (``$SWITCHYARD_TEST_CLUSTER_DIR`` or a temp dir), so a developer's
     `e2e/cluster up` cluster is left alone, and it is torn down even when tests fail.
     """
-    build.ensure_built(quiet=True)
-    configured = os.environ.get("SWITCHYARD_TEST_CLUSTER_DIR")
-    run_dir = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="switchyard-k8s-"))
-    cluster = LocalCluster(run_dir=run_dir)
+    cluster = _Shared.acquire()
     try:
-        cluster.up(crds_dir=REPO_ROOT / "crds")
         yield cluster
     finally:
-        cluster.down()
+        _Shared.release()
 
 
 @pytest.fixture(scope="session")
