@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -307,13 +308,34 @@ def ensure_built(*, force: bool = False, quiet: bool = False) -> Paths:
     """Build whatever is missing (or everything with ``force``); return the cache paths."""
     p = paths()
     todo = list(ALL_BINARIES) if force else missing(p)
-    say = (lambda _msg: None) if quiet else (lambda msg: print(msg, flush=True))
+
+    def say(msg: str) -> None:
+        if not quiet:
+            print(msg, flush=True)
+
     if not todo:
         say(f"cached: all binaries present in {p.bin}")
         return p
     if shutil.which("go") is None:
         raise BuildError("the `go` command is not on PATH; Go 1.26 is needed to build")
     p.root.mkdir(parents=True, exist_ok=True)
+    # Two test sessions on one machine must not build into the same directories at once: the
+    # second waits, then finds the binaries and builds nothing.
+    with (p.root / "build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"another build holds {p.root / 'build.lock'}; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        todo = list(ALL_BINARIES) if force else missing(p)
+        if todo:
+            _build(p, todo, say)
+        else:
+            say(f"cached: all binaries present in {p.bin}")
+    return p
+
+
+def _build(p: Paths, todo: list[str], say: Callable[[str], None]) -> None:
     env = go_env(p)
     total = time.monotonic()
     say(f"building {', '.join(todo)} into {p.bin}")
@@ -336,7 +358,6 @@ def ensure_built(*, force: bool = False, quiet: bool = False) -> Paths:
         _write_stamp(p, {n: pins()[n] for n in names})
         say(f"  built {label} in {time.monotonic() - started:.0f}s")
     say(f"built {len(todo)} binaries in {time.monotonic() - total:.0f}s")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
