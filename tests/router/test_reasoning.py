@@ -104,9 +104,15 @@ def test_retarget_native_bodies() -> None:
 
     chat = {"model": "m", "reasoning_effort": "xhigh"}
     assert retarget(CHAT, chat, "openai-effort") is chat  # the skin's own control: untouched
-    assert retarget(CHAT, chat, "openrouter-effort") == {"model": "m", "reasoning": {"effort": "high"}}
+    assert retarget(CHAT, chat, "openrouter-effort") == {
+        "model": "m",
+        "reasoning": {"effort": "high"},
+    }
     gem = retarget(CHAT, {"model": "m", "reasoning_effort": "none"}, "gemini-budget")
-    assert gem == {"model": "m", "extra_body": {"google": {"thinking_config": {"thinking_budget": 0}}}}
+    assert gem == {
+        "model": "m",
+        "extra_body": {"google": {"thinking_config": {"thinking_budget": 0}}},
+    }
     resp = {"model": "m", "reasoning": {"effort": "low", "summary": "auto"}}
     assert retarget(RESP, resp, "anthropic-budget") == {
         "model": "m",
