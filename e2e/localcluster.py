@@ -62,7 +62,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """True while the process exists and is not a zombie waiting to be reaped."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -209,7 +209,7 @@ current-context: switchyard-local
             pid = int(self.pid_file(name).read_text().strip())
         except (OSError, ValueError):
             return None
-        if _pid_alive(pid) and str(self.bin_dir / name) in _pid_cmdline(pid):
+        if pid_alive(pid) and str(self.bin_dir / name) in _pid_cmdline(pid):
             return pid
         return None
 
@@ -236,7 +236,7 @@ current-context: switchyard-local
         child = self._children.get(name)
         if child is not None:
             return child.poll() is None
-        return _pid_alive(pid)
+        return pid_alive(pid)
 
     # -- readiness --------------------------------------------------------------------------
     def _get(
