@@ -200,7 +200,8 @@ def job_outcome(
                 return Outcome([], "ResultsUnreadable", f"probe exited {code}; no evidence")
             return Outcome(rows, "JobSucceeded" if code == 0 else "JobFailed", f"exit {code}")
     for cond in ((job or {}).get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Failed" and cond.get("status") == "True":
+        # FailureTarget comes first (pods still terminating), Failed once they are gone.
+        if cond.get("type") in ("Failed", "FailureTarget") and cond.get("status") == "True":
             reason = cond.get("reason") or "JobFailed"
             if reason == "DeadlineExceeded":
                 return Outcome([], "Timeout", "the Job passed its activeDeadlineSeconds")

@@ -90,6 +90,7 @@ class RouterPods:
         self.ready = True
         self.targets: list[tuple[str, str, str]] = []
         self.traffic_per_scrape = 0
+        self.outcome = "ok"  # or "error": every request of the next scrapes failed
         self.registry = CollectorRegistry()
         labels = ["group", "provider", "model"]
         self.requests = Counter(
@@ -117,7 +118,7 @@ class RouterPods:
 
     async def _metrics(self, _: web.Request) -> web.Response:
         for group, provider, model in self.targets:
-            self.requests.labels(group, provider, model, "openai-chat", "ok").inc(
+            self.requests.labels(group, provider, model, "openai-chat", self.outcome).inc(
                 self.traffic_per_scrape
             )
             for _i in range(self.traffic_per_scrape):

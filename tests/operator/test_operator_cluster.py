@@ -412,7 +412,7 @@ def test_restart_mid_promotion_resumes_without_skipping_or_repeating(
         op = OperatorThread(cfg).start()
         try:
             wait_for(lambda: record() == ("Active", 1, 40), "Active", 120)
-            kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=60)
+            kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
         finally:
             op.stop()
 
@@ -429,3 +429,149 @@ def test_restart_mid_promotion_resumes_without_skipping_or_repeating(
     assert runs[0]["status"]["results"]
     everything = kubectl("get", "providers,smokeruns,events", "-n", ns, "-o", "json").stdout
     assert "sk-planted-inline-key" not in everything
+
+
+def test_all_examples_get_jobs_per_skin_layer_and_deadline(
+    kubectl: Any, namespace: str, admin_env: None, pods: RouterPods
+) -> None:
+    ns = namespace
+    for name in ("minimax", "hosted-chat", "responses-provider"):
+        secret(kubectl, ns, name, apiKey=f"sk-{name}")
+    secret(kubectl, ns, "smoke-callers", alice="caller-token-abc")
+    # openrouter's Secret is left out on purpose
+    files = ["02-one-model-three-skins.yaml", "03-chat-upstream-for-responses-callers.yaml",
+             "04-responses-upstream-for-chat-callers.yaml", "05-aggregator.yaml"]  # fmt: skip
+    op = OperatorThread(settings(ns, pods)).start()
+    try:
+        for f in files:
+            kubectl("apply", "-f", "-", input=examples(f, ns))
+        deadline_run = {
+            "apiVersion": "switchyard.dev/v1alpha1",
+            "kind": "SmokeRun",
+            "metadata": {"name": "deadline", "namespace": ns},
+            "spec": {"target": {"provider": "minimax-chat", "model": "m3"}, "timeoutSeconds": 10},
+        }
+        kubectl("apply", "-f", "-", input=json.dumps(deadline_run))
+
+        providers = {p["metadata"]["name"]: p for p in get(kubectl, ns, "providers")["items"]}
+        direct = {
+            "minimax-chat-m3-1": "minimax-chat", "minimax-responses-m3-1": "minimax-responses",
+            "minimax-messages-m3-1": "minimax-messages", "hosted-chat-chat-model-1": "hosted-chat",
+            "openrouter-gpt-oss-20b-1": "openrouter", "minimax-chat-m3-g1": "minimax-chat",
+            "minimax-messages-m3-g1": "minimax-messages", "openrouter-llama-70b-nitro-g1": "openrouter",
+        }  # fmt: skip
+        for run, provider in direct.items():
+            job = wait_for(lambda r=run: get(kubectl, ns, "job", f"{r}-probe"), f"Job of {run}")
+            (c,) = job["spec"]["template"]["spec"]["containers"]
+            spec = providers[provider]["spec"]
+            ref = spec["auth"]["secretRef"]
+            assert c["env"] == [
+                {"name": "SWITCHYARD_PROVIDER_KEY", "valueFrom": {"secretKeyRef": ref}}
+            ], run
+            args = c["args"]
+            assert args[args.index("--dialect") + 1] == spec["dialect"], run
+            assert args[args.index("--base-url") + 1] == spec["baseUrl"], run
+            model = run.removeprefix(f"{provider}-").rsplit("-", 1)[0]
+            served = next(m["model"] for m in spec["models"] if m["name"] == model)
+            assert args[args.index("--model") + 1] == served, run
+
+        # The router-layer SmokeRun probes the namespace's router with a caller token.
+        job = wait_for(
+            lambda: get(kubectl, ns, "job", "responses-chat-bridge-smoke-1-probe"), "router Job"
+        )
+        (c,) = job["spec"]["template"]["spec"]["containers"]
+        args = c["args"]
+        assert args[args.index("--router") + 1] == f"http://{ROUTER}.{ns}.svc:8080"
+        assert args[args.index("--group") + 1] == "responses-chat-bridge-smoke"
+        assert args[args.index("--dialect") + 1] == "openai-responses"
+        assert c["env"] == [
+            {
+                "name": "SWITCHYARD_CALLER_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": "smoke-callers", "key": "alice"}},
+            }
+        ]
+
+        # A missing key Secret is a clear condition.
+        ready = wait_for(
+            lambda: cond(get(kubectl, ns, "provider", "openrouter"), "Ready"), "openrouter Ready"
+        )
+        assert (ready["status"], ready["reason"]) == ("False", "SecretMissing")
+        assert "openrouter" in ready["message"]
+
+        # Nobody runs the deadline run's pod: the Job's deadline ends it as a failed condition.
+        run = wait_for(
+            lambda: (
+                (r := get(kubectl, ns, "smokerun", "deadline"))
+                and (cond(r, "Complete") or {}).get("status") == "True"
+                and r
+            ),
+            "the deadline SmokeRun to end",
+            90,
+        )
+        assert cond(run, "Complete")["reason"] == "Timeout"
+        assert cond(run, "Succeeded")["status"] == "False"
+
+        # The weighted group has no evidence yet: catalog-only, nothing routed.
+        group = wait_for(
+            lambda: (
+                (g := get(kubectl, ns, "modelgroup", "agent-coding"))
+                and g.get("status", {}).get("targets")
+                and g
+            ),
+            "agent-coding status",
+        )
+        assert {t["stage"] for t in group["status"]["targets"]} == {"CatalogOnly"}
+        assert {t["effectiveWeight"] for t in group["status"]["targets"]} == {0}
+        for g in get(kubectl, ns, "modelgroups")["items"]:
+            kubectl("delete", "modelgroup", g["metadata"]["name"], "-n", ns, "--wait=true")
+    finally:
+        op.stop()
+
+
+def test_failing_gates_roll_back_and_the_retry_annotation_restarts(
+    kubectl: Any, namespace: str, admin_env: None, pods: RouterPods
+) -> None:
+    ns = namespace
+    secret(kubectl, ns, "up", apiKey="sk-planted-inline-key")
+    pods.targets = [("rollout", "up", "m")]
+    pods.traffic_per_scrape = 10
+
+    def target() -> dict[str, Any] | None:
+        g = get(kubectl, ns, "modelgroup", "rollout")
+        targets = (g or {}).get("status", {}).get("targets") or []
+        return dict(targets[0]) if targets else None
+
+    with mock_upstream() as upstream, Follower(kubectl, ns, pods):
+        op = OperatorThread(settings(ns, pods, smoke_executor="inline")).start()
+        try:
+            kubectl("apply", "-f", "-", input=provider_manifest(ns, upstream))
+            wait_for(lambda: (t := target()) and t["stage"] == "Limited", "Limited", 120)
+            pods.outcome = "error"
+            rolled = wait_for(
+                lambda: (t := target()) and t["stage"] == "RolledBack" and t, "RolledBack", 60
+            )
+            assert rolled["effectiveWeight"] == 0
+            assert rolled["reason"] == "GatesFailed"
+            degraded = cond(get(kubectl, ns, "modelgroup", "rollout"), "Degraded")
+            assert degraded is not None
+            assert (degraded["status"], degraded["reason"]) == ("True", "TargetsRolledBack")
+            config = RouterConfig.model_validate_json(
+                get(kubectl, ns, "configmap", ROUTER)["data"]["config.json"]
+            )
+            assert config.group("rollout").targets[0].weight == 0  # type: ignore[union-attr]
+            events = get(kubectl, ns, "events", "--field-selector", "reason=GatesFailed")
+            assert any("error rate" in e["message"] for e in events["items"])
+
+            # Time and good traffic alone do not bring it back; a new retry value does.
+            pods.outcome = "ok"
+            time.sleep(3)
+            assert target()["stage"] == "RolledBack"  # type: ignore[index]
+            kubectl("annotate", "modelgroup", "rollout", "-n", ns, "switchyard.dev/retry=1")
+            wait_for(
+                lambda: (t := target()) and t["stage"] in ("SmokeOnly", "Limited") and t,
+                "the retry to restart promotion",
+                60,
+            )
+            kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
+        finally:
+            op.stop()
