@@ -101,6 +101,9 @@ async def _stream(
                 await resp.write(wire.stream_error("overloaded", ""))
                 await resp.write_eof()
             elif request.transport is not None:
+                # A real upstream dies some time after its last event; closing in the same
+                # instant lets the peer's reader raise before it hands over bytes it holds.
+                await asyncio.sleep(0.05)
                 request.transport.close()
             return resp
         if b.event_delay_ms and i:
