@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +27,7 @@ from .harness import (
     OperatorThread,
     RouterPods,
     examples,
+    free_port,
     mock_upstream,
     operator_kubeconfig,
     probe_compact,
@@ -310,7 +316,7 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
             "-n",
             ns,
             "--wait=true",
-            timeout=60,
+            timeout=120,
         )
         for kind in ("configmap", "deployment", "service"):
             wait_for(lambda k=kind: get(kubectl, ns, k, ROUTER) is None, f"the router {kind} to go")
@@ -575,3 +581,44 @@ def test_failing_gates_roll_back_and_the_retry_annotation_restarts(
             kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
         finally:
             op.stop()
+
+
+def test_switchyard_operator_command_reconciles_and_serves_metrics(
+    kubectl: Any, kubeconfig: Any, namespace: str
+) -> None:
+    """The real `switchyard operator` process: settings from the environment, SIGTERM exits."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "SWITCHYARD_OPERATOR_RECONCILE_INTERVAL_SECONDS": "1",
+    }
+    cmd = [sys.executable, "-m", "switchyard.cli", "operator", "--namespace", namespace,
+           "--metrics-port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        provider = yaml.safe_load(examples("01-hosted-smoke-group.yaml", namespace).split("---")[0])
+        kubectl("apply", "-f", "-", input=yaml.safe_dump(provider))
+        ready = wait_for(
+            lambda: cond(get(kubectl, namespace, "provider", "crusoe"), "Ready"), "Ready", 60
+        )
+        assert (ready["status"], ready["reason"]) == ("False", "SecretMissing")
+        metrics = wait_for(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read(),
+            "the operator's metrics",
+        ).decode()
+        assert 'switchyard_operator_reconciles_total{kind="Provider",result="ok"}' in metrics
+        assert "switchyard_operator_auto_smoke_runs_total 1.0" in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def test_switchyard_operator_needs_a_namespace_choice() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "switchyard.cli", "operator"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--namespace NS" in proc.stdout + proc.stderr
