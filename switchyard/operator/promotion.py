@@ -133,6 +133,10 @@ def decide(inp: Inputs) -> Decision:
     status = base.model_copy(
         update={"desired_weight": inp.target.weight, "eligibility_skin": inp.eligibility_skin}
     )
+    # Proven on this skin but outside the Provider's `allow` list: metadata only, never routed.
+    proven = set(inp.evidence.verified.capabilities()) if inp.evidence else set()
+    usable = proven_capabilities(inp.provider_model, inp.evidence)
+    status.inactive_tool_support = sorted(c.value for c in proven - usable)
     draft = _Draft(status, inp.now)
     _leave_rollback(inp, base, draft)
     status.retry_token = inp.retry if inp.retry is not None else base.retry_token

@@ -125,6 +125,14 @@ def test_allow_list_hides_evidence_outside_it() -> None:
     model = ProviderModel(name="m", model="up/m", allow=[Capability.TOOLS])
     d = decide(inputs(None, provider_model=model))
     assert d.status.stage is Stage.CATALOG_ONLY
+    assert d.status.inactive_tool_support == ["text"]
+
+
+def test_proven_and_allowed_capabilities_are_not_inactive() -> None:
+    model = ProviderModel(name="m", model="up/m", allow=[Capability.TEXT])
+    d = decide(inputs(None, provider_model=model))
+    assert d.status.stage is Stage.SMOKE_ONLY
+    assert d.status.inactive_tool_support == ["tools"]
 
 
 def test_unknown_provider_model_is_catalog_only() -> None:

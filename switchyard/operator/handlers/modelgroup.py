@@ -34,7 +34,7 @@ def _gated(group: ModelGroup) -> bool:
 
 async def _scrape(ctx: Context, group: ModelGroup) -> PodSnapshots | None:
     stages = {t.stage for t in group.status.targets}
-    if not _gated(group) or not stages & {Stage.LIMITED, Stage.ACTIVE}:
+    if not _gated(group) or not stages & {Stage.SMOKE_ONLY, Stage.LIMITED, Stage.ACTIVE}:
         return None
     pods = await ctx.kube.pods(group.metadata.namespace or "", SELECTOR)
     return await ctx.poller.scrape_all(pods)
