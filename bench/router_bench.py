@@ -1,10 +1,14 @@
 """Benchmark: fake upstream direct vs a bare aiohttp proxy vs the router, in one run.
 
     python bench/router_bench.py [--requests 2000] [--duration 5] [--bound-ms 50]
+                                 [--usage-sink file|none] [--cpu-requests 4000]
 
 Prints, per path, p50/p99 latency at concurrency 1 (and the latency each proxy adds over
 direct), then the best throughput whose p99 stays under the latency bound, and the ratios the
 issue sets goals for (router keeps >= 70% of the bare proxy's throughput, adds <= 1 ms p50).
+It also prints each server's own CPU time per request (from /proc): on a shared machine the
+wall-clock figures swing with everything else that runs, the CPU a server spends does not, and
+for a one-process event loop it sets the ceiling of its throughput.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ def _spawn(args: list[str], health: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_http(health, proc)
     return proc
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -74,9 +84,44 @@ async def _load(
     return len(latencies) / (time.perf_counter() - start), _pct(latencies, 0.99)
 
 
-async def measure(
-    urls: dict[str, str], n: int, seconds: float, levels: list[int], bound: float
+async def _fixed(session: aiohttp.ClientSession, url: str, n: int, conc: int) -> None:
+    """n requests over conc workers (for CPU accounting)."""
+
+    async def worker(k: int) -> None:
+        for _ in range(k):
+            async with session.post(
+                url, data=BODY, headers={"Content-Type": "application/json"}
+            ) as r:
+                await r.read()
+                assert r.status == 200, r.status
+
+    await asyncio.gather(*(worker(n // conc) for _ in range(conc)))
+
+
+async def cpu_per_request(
+    session: aiohttp.ClientSession, urls: dict[str, str], pids: dict[str, int], n: int
 ) -> None:
+    """Each server's CPU microseconds per request at concurrency 8, three rounds each."""
+    print(f"\nserver CPU per request (us; {n} requests at c=8, 3 rounds)")
+    median: dict[str, float] = {}
+    for name, url in urls.items():
+        rounds = []
+        for _ in range(3):
+            before = _cpu_seconds(pids[name])
+            await _fixed(session, url, n, 8)
+            rounds.append((_cpu_seconds(pids[name]) - before) * 1e6 / n)
+        median[name] = statistics.median(rounds)
+        print(
+            f"{name:8} " + " ".join(f"{r:7.1f}" for r in rounds) + f"   median {median[name]:7.1f}"
+        )
+    print(f"bare proxy/router CPU per request: {median['proxy'] / median['router']:.2f} "
+          "(the throughput ratio when each server is CPU-bound on one core)")  # fmt: skip
+
+
+async def measure(
+    urls: dict[str, str], n: int, seconds: float, levels: list[int], bound: float,
+    pids: dict[str, int], cpu_requests: int,
+) -> None:  # fmt: skip
     connector = aiohttp.TCPConnector(limit=1024)
     async with aiohttp.ClientSession(connector=connector) as session:
         for url in urls.values():
@@ -109,6 +154,8 @@ async def measure(
         print(f"router/proxy throughput ratio: {ratio:.2f} (goal >= 0.70)")
         print(f"router added p50 over direct: {router_added:.3f} ms; over bare proxy: "
               f"{router_added - proxy_added:.3f} ms (goal <= 1 ms)")  # fmt: skip
+        if cpu_requests:
+            await cpu_per_request(session, urls, pids, cpu_requests)
 
 
 def main() -> int:
@@ -117,6 +164,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--bound-ms", type=float, default=50.0)
     parser.add_argument("--levels", default="1,4,16,32,64")
+    parser.add_argument(
+        "--usage-sink", choices=("file", "none"), default="file",
+        help="file (default; production writes a row per request) or none",
+    )  # fmt: skip
+    parser.add_argument("--cpu-requests", type=int, default=4000, help="0 skips CPU accounting")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     py = sys.executable
@@ -134,7 +186,8 @@ def main() -> int:
             )
             config = build([p], [G("bench", [T("up")])], [evidence(p)], RouterSettings())
             (Path(tmp) / "router.json").write_text(config.to_json())
-            env = {**os.environ, "SWITCHYARD_ROUTER_USAGE_SINK": "none"}
+            sink = f"{tmp}/usage.jsonl" if args.usage_sink == "file" else "none"
+            env = {**os.environ, "SWITCHYARD_ROUTER_USAGE_SINK": sink}
             router_args = [py, "-m", "switchyard.cli", "router", "--config", f"{tmp}/router.json",
                            "--host", "127.0.0.1", "--port", str(router_port), "--secrets-dir", tmp]  # fmt: skip
             rproc = subprocess.Popen(
@@ -148,8 +201,12 @@ def main() -> int:
                 "proxy": f"http://127.0.0.1:{proxy_port}/v1/chat/completions",
                 "router": f"http://127.0.0.1:{router_port}/v1/chat/completions",
             }
-            print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f}")
-            asyncio.run(measure(urls, args.requests, args.duration, levels, args.bound_ms))
+            pids = {"direct": procs[0].pid, "proxy": procs[1].pid, "router": rproc.pid}
+            print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f}  "
+                  f"usage sink: {args.usage_sink}")  # fmt: skip
+            asyncio.run(measure(urls, args.requests, args.duration, levels, args.bound_ms,
+                                pids, args.cpu_requests))  # fmt: skip
+            print(f"load average at the end: {os.getloadavg()[0]:.2f}")
         finally:
             for proc in procs:
                 proc.terminate()
