@@ -35,17 +35,13 @@ class Exchange:
             self.ttfb = time.perf_counter() - self.started
 
 
-def labels(group: str, target: TargetView) -> tuple[str, str, str]:
-    return group, target.provider.name, target.model.name
-
-
 def attempt_failed(
     metrics: RouterMetrics, ex: Exchange, target: TargetView, error_class: ErrorClass
 ) -> None:
     """One upstream attempt ended in error (the request may still fall back)."""
-    lab = labels(ex.group, target)
-    metrics.requests.labels(*lab, ex.inbound.value, "error").inc()
-    metrics.errors.labels(*lab, error_class.value).inc()
+    series = metrics.series(ex.group, target.provider.name, target.model.name)
+    series.requests(ex.inbound.value, "error").inc()
+    series.errors(error_class.value).inc()
 
 
 def no_eligible(metrics: RouterMetrics, group: str) -> None:
@@ -58,28 +54,30 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
     cost = None
     t = ex.target
     if t is not None and ex.attempts:
-        lab = labels(ex.group, t)
+        series = metrics.series(ex.group, t.provider.name, t.model.name)
         ok = ex.error_class is None and ex.status < 400
-        metrics.duration.labels(*lab).observe(elapsed)
+        series.duration.observe(elapsed)
         bridge = ex.bridge.value if ex.bridge else "none"
-        skins = (ex.inbound.value, t.provider.dialect.value, bridge, "ok" if ok else "error")
-        metrics.skins.labels(*lab, *skins).inc()
+        outcome = "ok" if ok else "error"
+        series.skins(ex.inbound.value, t.provider.dialect.value, bridge, outcome).inc()
         if ex.ttfb is not None:
-            metrics.ttfb.labels(*lab).observe(ex.ttfb)
+            series.ttfb.observe(ex.ttfb)
         if ok:
-            metrics.requests.labels(*lab, ex.inbound.value, "ok").inc()
+            series.requests(ex.inbound.value, "ok").inc()
         elif ex.error_class is not None and ex.ttfb is not None:
             # Failed after bytes reached the caller: the attempt's only record is here.
-            metrics.requests.labels(*lab, ex.inbound.value, "error").inc()
-            metrics.errors.labels(*lab, ex.error_class.value).inc()
+            series.requests(ex.inbound.value, "error").inc()
+            series.errors(ex.error_class.value).inc()
         if ex.usage is not None:
-            metrics.tokens.labels(*lab, "input").inc(ex.usage[0])
-            metrics.tokens.labels(*lab, "output").inc(ex.usage[1])
+            series.tokens_in.inc(ex.usage[0])
+            series.tokens_out.inc(ex.usage[1])
             cost = cost_usd(t.model.pricing, *ex.usage)
             if cost is not None:
-                metrics.cost.labels(*lab).inc(float(cost))
+                series.cost.inc(float(cost))
         elif ok:
-            metrics.usage_missing.labels(*lab).inc()
+            series.usage_missing.inc()
+    if not sink.enabled:
+        return  # no row to build
     sink.write(
         UsageRow(
             ts=time.time(),

@@ -55,6 +55,18 @@ class RouterMetrics:
             "switchyard_config_info", "The loaded config revision.", ["revision"], registry=r
         )
         self._revision: str | None = None
+        self._series: dict[tuple[str, str, str], TargetSeries] = {}
+
+    def series(self, group: str, provider: str, model: str) -> TargetSeries:
+        """The labelled children of one target, looked up once rather than per request.
+
+        As bounded as the label sets themselves (prometheus keeps every child anyway).
+        """
+        key = (group, provider, model)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = TargetSeries(self, key)
+        return found
 
     def set_revision(self, revision: str) -> None:
         if self._revision is not None and self._revision != revision:
@@ -65,3 +77,46 @@ class RouterMetrics:
     def render(self) -> bytes:
         data: bytes = generate_latest(self.registry)
         return data
+
+
+class TargetSeries:
+    """Cached children of one (group, provider, model); labels() costs a few microseconds."""
+
+    __slots__ = (
+        "_errors", "_lab", "_metrics", "_requests", "_skins", "cost", "duration", "ejections",
+        "fallbacks", "tokens_in", "tokens_out", "ttfb", "usage_missing",
+    )  # fmt: skip
+
+    def __init__(self, metrics: RouterMetrics, lab: tuple[str, str, str]) -> None:
+        self._metrics, self._lab = metrics, lab
+        self.duration = metrics.duration.labels(*lab)
+        self.ttfb = metrics.ttfb.labels(*lab)
+        self.cost = metrics.cost.labels(*lab)
+        self.usage_missing = metrics.usage_missing.labels(*lab)
+        self.fallbacks = metrics.fallbacks.labels(*lab)
+        self.ejections = metrics.ejections.labels(*lab)
+        self.tokens_in = metrics.tokens.labels(*lab, "input")
+        self.tokens_out = metrics.tokens.labels(*lab, "output")
+        self._requests: dict[tuple[str, str], Counter] = {}
+        self._errors: dict[str, Counter] = {}
+        self._skins: dict[tuple[str, str, str, str], Counter] = {}
+
+    def requests(self, inbound: str, outcome: str) -> Counter:
+        key = (inbound, outcome)
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self._metrics.requests.labels(*self._lab, *key)
+        return child
+
+    def errors(self, error_class: str) -> Counter:
+        child = self._errors.get(error_class)
+        if child is None:
+            child = self._errors[error_class] = self._metrics.errors.labels(*self._lab, error_class)
+        return child
+
+    def skins(self, inbound: str, target_skin: str, bridge: str, outcome: str) -> Counter:
+        key = (inbound, target_skin, bridge, outcome)
+        child = self._skins.get(key)
+        if child is None:
+            child = self._skins[key] = self._metrics.skins.labels(*self._lab, *key)
+        return child

@@ -217,8 +217,9 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
             out = await attempt.run(target, verdicts[target.key])
         except BridgeRefused as exc:
             ex.status, ex.error_class = 400, ErrorClass.BAD_REQUEST
-            runtime.metrics.errors.labels(group.name, target.provider.name, target.model.name,
-                                          ErrorClass.BAD_REQUEST.value).inc()  # fmt: skip
+            runtime.metrics.series(group.name, target.provider.name, target.model.name).errors(
+                ErrorClass.BAD_REQUEST.value
+            ).inc()
             return _error(dialect, 400, ErrorClass.BAD_REQUEST.value, str(exc))
         except UpstreamError as failure:
             last = i + 1 >= len(order)
@@ -231,9 +232,9 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
             if sticky_key is not None and first != target.key:
                 await runtime.sessions.set(sticky_key, target.key, group.sessions.ttl_seconds)
         elif health.failed(target.key, peers):
-            runtime.metrics.ejections.labels(
+            runtime.metrics.series(
                 group.name, target.provider.name, target.model.name
-            ).inc()
+            ).ejections.inc()
         return out
     raise AssertionError("unreachable: order is never empty")  # pragma: no cover
 
@@ -241,15 +242,15 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
 def _failed(runtime: Runtime, ex: Exchange, target: TargetView, failure: UpstreamError,
             peers: list[str], last: bool, dialect: Dialect) -> web.Response | None:  # fmt: skip
     """Book a failed attempt; None means fall back, otherwise the caller's error response."""
-    lab = (ex.group, target.provider.name, target.model.name)
+    series = runtime.metrics.series(ex.group, target.provider.name, target.model.name)
     attempt_failed(runtime.metrics, ex, target, failure.error_class)
     if failure.error_class is ErrorClass.RATE_LIMITED:
         cap = runtime.settings.max_retry_after_seconds
         runtime.health.cool(target.key, min(failure.retry_after or 1.0, cap))
     if failure.retryable and runtime.health.failed(target.key, peers):
-        runtime.metrics.ejections.labels(*lab).inc()
+        series.ejections.inc()
     if failure.retryable and not last:
-        runtime.metrics.fallbacks.labels(*lab).inc()
+        series.fallbacks.inc()
         ex.fallback = True
         return None
     ex.status, ex.error_class = status_for(failure.error_class), failure.error_class

@@ -66,9 +66,14 @@ class UsageSink:
             self._out = open(target, "ab", buffering=0)  # noqa: SIM115 - lives as long as the app
             self._owned = True
 
+    @property
+    def enabled(self) -> bool:
+        return self._out is not None
+
     def write(self, row: UsageRow) -> None:
         if self._out is not None:
-            self._out.write(orjson.dumps(row.to_dict()) + b"\n")
+            # orjson serializes dataclasses natively, much faster than asdict()
+            self._out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
             if not self._owned:
                 self._out.flush()
 
