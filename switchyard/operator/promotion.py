@@ -246,9 +246,10 @@ def _weight(status: TargetStatus, desired: int, steps: list[int]) -> int:
 
 
 def group_conditions(
-    targets: list[TargetStatus], generation: int, rollout_error: str | None = None
+    targets: list[TargetStatus], generation: int, router_error: tuple[str, str] | None = None
 ) -> list[Condition]:
-    """Ready / Progressing / Degraded for the whole group from its targets (and the rollout)."""
+    """Ready / Progressing / Degraded for the whole group from its targets and, when the router
+    does not serve it as declared, the (reason, message) of that."""
     routed = [t for t in targets if t.effective_weight > 0]
     moving = [t for t in targets if t.stage in (Stage.SMOKE_ONLY, Stage.LIMITED)]
     rolled = [t for t in targets if t.stage is Stage.ROLLED_BACK]
@@ -259,6 +260,8 @@ def group_conditions(
         f"{len(routed)} of {len(targets)} targets carry weight",
         generation,
     )
+    if router_error is not None and router_error[0] == "RenderFailed":
+        ready = condition("Ready", False, "RenderFailed", router_error[1], generation)
     progressing = condition(
         "Progressing",
         bool(moving),
@@ -266,8 +269,8 @@ def group_conditions(
         ", ".join(sorted(t.key for t in moving)),
         generation,
     )
-    if rollout_error is not None:
-        degraded = condition("Degraded", True, "RouterRolloutFailed", rollout_error, generation)
+    if router_error is not None:
+        degraded = condition("Degraded", True, router_error[0], router_error[1], generation)
     elif rolled:
         keys = ", ".join(sorted(t.key for t in rolled))
         degraded = condition("Degraded", True, "TargetsRolledBack", keys, generation)

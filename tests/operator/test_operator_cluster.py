@@ -517,6 +517,29 @@ def test_all_examples_get_jobs_per_skin_layer_and_deadline(
         assert cond(run, "Complete")["reason"] == "Timeout"
         assert cond(run, "Succeeded")["status"] == "False"
 
+        # A group naming a Provider that does not exist is refused alone, with the field path.
+        broken = {
+            "apiVersion": "switchyard.dev/v1alpha1",
+            "kind": "ModelGroup",
+            "metadata": {"name": "broken", "namespace": ns},
+            "spec": {"targets": [{"provider": "nope", "model": "m"}]},
+        }
+        kubectl("apply", "-f", "-", input=json.dumps(broken))
+        degraded = wait_for(
+            lambda: (
+                (d := cond(get(kubectl, ns, "modelgroup", "broken"), "Degraded"))
+                and d["status"] == "True"
+                and d
+            ),
+            "the broken group to be Degraded",
+        )
+        assert degraded["reason"] == "RenderFailed"
+        assert "spec.targets[0].provider: Provider 'nope' not found" in degraded["message"]
+        config = RouterConfig.model_validate_json(
+            get(kubectl, ns, "configmap", ROUTER)["data"]["config.json"]
+        )
+        assert config.group("broken") is None and config.group("agent-coding") is not None
+
         # The weighted group has no evidence yet: catalog-only, nothing routed.
         group = wait_for(
             lambda: (

@@ -371,7 +371,17 @@ def test_group_conditions_report_ready_progressing_degraded() -> None:
 
 
 def test_rollout_failure_overrides_degraded_reason() -> None:
-    conds = {c.type: c for c in group_conditions([], 1, rollout_error="revision abc not ready")}
+    error = ("RouterRolloutFailed", "revision abc not ready")
+    conds = {c.type: c for c in group_conditions([], 1, router_error=error)}
     assert conds["Ready"].status.value == "False"
     assert conds["Degraded"].reason == "RouterRolloutFailed"
     assert "abc" in conds["Degraded"].message
+
+
+def test_a_group_that_cannot_render_is_not_ready() -> None:
+    active = limited(3).model_copy(update={"stage": Stage.ACTIVE, "effective_weight": 40})
+    error = ("RenderFailed", "spec.targets[0].provider: Provider 'nope' not found")
+    conds = {c.type: c for c in group_conditions([active], 2, router_error=error)}
+    assert (conds["Ready"].status.value, conds["Ready"].reason) == ("False", "RenderFailed")
+    assert conds["Degraded"].reason == "RenderFailed"
+    assert "nope" in conds["Degraded"].message

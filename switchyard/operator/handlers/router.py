@@ -45,12 +45,35 @@ class RouterReport:
 
     serving: str | None  # the revision the router serves (last good, else the live one)
     desired: str | None
-    failed_groups: list[str] = field(default_factory=list)
-    failure: str | None = None
+    # group -> (reason, message) for groups the router does not serve as declared
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     action: Action | None = None
 
-    def failure_for(self, group: str) -> str | None:
-        return self.failure if group in self.failed_groups else None
+    def failure_for(self, group: str) -> tuple[str, str] | None:
+        return self.failures.get(group)
+
+
+def _render(
+    ns: str, providers: Sequence[Any], groups: list[ModelGroup], runs: Sequence[Any]
+) -> tuple[RouterConfig | None, dict[str, tuple[str, str]]]:
+    """Render the namespace; a group that cannot render (a missing Provider or model) is left
+    out with its reason, so one broken group never holds back the others."""
+    options = RenderOptions(namespace=ns)
+    try:
+        return render(providers, groups, runs, options), {}
+    except CatalogError as exc:
+        bad = {
+            g.name: ("RenderFailed", "; ".join(p for p in exc.problems if p.startswith(g.ref())))
+            for g in groups
+            if any(p.startswith(g.ref()) for p in exc.problems)
+        }
+        rest = [g for g in groups if g.name not in bad]
+        if not bad or not rest:
+            return None, bad or {g.name: ("RenderFailed", str(exc)) for g in groups}
+        try:
+            return render(providers, rest, runs, options), bad
+        except CatalogError as again:
+            return None, {g.name: ("RenderFailed", str(again)) for g in groups}
 
 
 def _annotations(obj: Mapping[str, Any] | None) -> dict[str, str]:
@@ -93,11 +116,10 @@ async def _sync(
         failed_revision=live_ann.get(FAILED_ANNOTATION),
         last_good_revision=_annotations(good).get(REVISION_ANNOTATION),
     )
-    try:
-        config = render(providers, groups, runs, RenderOptions(namespace=ns))
-    except CatalogError as exc:
-        names = sorted(g.name for g in groups)
-        return RouterReport(state.last_good_revision, None, names, f"render failed: {exc}")
+    config, render_failures = _render(ns, providers, groups, runs)
+    if config is None:
+        serving = state.last_good_revision or state.revision
+        return RouterReport(serving, None, render_failures)
     pods = [
         p for p in await ctx.kube.pods(ns, SELECTOR) if not p["metadata"].get("deletionTimestamp")
     ]
@@ -139,7 +161,9 @@ async def _sync(
             _owned(routerres.deployment(ns, template, s.router_replicas), owners)
         )
     await ctx.kube.put_service(_owned(routerres.service(ns), owners))
-    return await _report(ctx, ns, config.revision, step.action)
+    report = await _report(ctx, ns, config.revision, step.action)
+    report.failures.update(render_failures)
+    return report
 
 
 async def _promote(
@@ -223,10 +247,11 @@ async def _report(ctx: Context, ns: str, desired: str, action: Action) -> Router
     good_rev = _annotations(await ctx.kube.get_config_map(ns, LAST_GOOD)).get(REVISION_ANNOTATION)
     failed = live_ann.get(FAILED_ANNOTATION)
     groups = [g for g in (live_ann.get(FAILED_GROUPS_ANNOTATION) or "").split(",") if g]
+    reason = live_ann.get(FAILED_REASON_ANNOTATION, "")
+    failures = {g: ("RouterRolloutFailed", reason) for g in groups} if failed else {}
     return RouterReport(
         serving=good_rev or live_ann.get(REVISION_ANNOTATION),
         desired=desired,
-        failed_groups=groups if failed else [],
-        failure=live_ann.get(FAILED_REASON_ANNOTATION) if failed else None,
+        failures=failures,
         action=action,
     )
