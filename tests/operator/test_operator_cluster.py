@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -138,9 +139,14 @@ def live_revision(kubectl: Any, ns: str) -> str | None:
 
 
 def test_examples_become_jobs_evidence_stages_router_and_rollback(
-    kubectl: Any, namespace: str, rbac_env: None, pods: RouterPods
+    kubectl: Any,
+    namespace: str,
+    rbac_env: None,
+    pods: RouterPods,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The whole loop, run by an operator holding only the least-privilege role."""
+    caplog.set_level(logging.DEBUG)  # every operator log line is checked for the key below
     ns = namespace
     secret(kubectl, ns, "crusoe", apiKey="sk-planted-provider-key-123")
     secret(kubectl, ns, "smoke-callers", alice="caller-token-abc")
@@ -307,6 +313,7 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
         assert "sk-planted-provider-key-123" not in everything
         assert "caller-token-abc" not in everything
         assert base64.b64encode(b"sk-planted-provider-key-123").decode() not in everything
+        assert "sk-planted-provider-key-123" not in caplog.text
 
         # 7. Deleting the group removes the router objects the operator created for it.
         kubectl(
@@ -558,8 +565,13 @@ def test_all_examples_get_jobs_per_skin_layer_and_deadline(
 
 
 def test_failing_gates_roll_back_and_the_retry_annotation_restarts(
-    kubectl: Any, namespace: str, admin_env: None, pods: RouterPods
+    kubectl: Any,
+    namespace: str,
+    admin_env: None,
+    pods: RouterPods,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every operator log line is checked for the key below
     ns = namespace
     secret(kubectl, ns, "up", apiKey="sk-planted-inline-key")
     pods.targets = [("rollout", "up", "m")]
@@ -604,6 +616,8 @@ def test_failing_gates_roll_back_and_the_retry_annotation_restarts(
             kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
         finally:
             op.stop()
+    # the inline executor read the key; it never reached a log line
+    assert caplog.text and "sk-planted-inline-key" not in caplog.text
 
 
 def test_switchyard_operator_command_reconciles_and_serves_metrics(
