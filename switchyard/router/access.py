@@ -24,6 +24,9 @@ class Decision:
     caller: str = ""  # a digest prefix: enough to key sessions, useless as a credential
 
 
+OPEN = Decision(True)  # an anonymous caller of an open group (the common case, built once)
+
+
 def caller_token(headers: Mapping[str, str]) -> str | None:
     auth = headers.get("Authorization", "")
     if auth[:7].lower() == "bearer " and auth[7:].strip():
@@ -47,7 +50,7 @@ def decide(cfg: LoadedConfig, group: RouterGroup, token: str | None) -> Decision
     elif cfg.config.settings.default_access is DefaultAccess.CALLERS:
         secret = cfg.config.settings.default_caller_secret
     else:
-        return Decision(True, caller=caller)
+        return Decision(True, caller=caller) if caller else OPEN
     if digest is None:
         return Decision(False, 401, "a caller token is required for this model group")
     if not _member(digest, cfg.callers.get(secret or "", frozenset())):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 import orjson
@@ -20,11 +22,14 @@ from switchyard.catalog import (
     AuthScheme,
     DefaultAccess,
     Dialect,
+    Eligibility,
+    RequestNeeds,
     RouterConfig,
     RouterGroup,
     RouterModel,
     RouterProvider,
     RouterTarget,
+    check,
 )
 
 DEFAULT_HEADERS: dict[Dialect, dict[str, str]] = {
@@ -44,15 +49,62 @@ class TargetView:
     provider: RouterProvider
     model: RouterModel
 
-    @property
+    @cached_property
     def key(self) -> str:
         return f"{self.provider.name}/{self.model.name}"
+
+    @cached_property
+    def prices(self) -> tuple[Decimal, Decimal] | None:
+        """USD per million input and output tokens (parsed once, not per request)."""
+        p = self.model.pricing
+        if p is None:
+            return None
+        return Decimal(p.input_per_million_usd), Decimal(p.output_per_million_usd)
+
+
+Candidate = tuple[TargetView, Eligibility]
+# Distinct needs remembered per group and config revision; hosted tool names come from callers,
+# so the set of needs is open-ended and the memory must not be.
+MAX_REMEMBERED_NEEDS = 256
+
+
+@dataclass(frozen=True)
+class Eligible:
+    """Targets that may serve one kind of request, and why the others may not."""
+
+    candidates: tuple[Candidate, ...]
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class GroupView:
     group: RouterGroup
     targets: tuple[TargetView, ...]
+    _eligible: dict[RequestNeeds, Eligible] = field(default_factory=dict, compare=False, repr=False)
+
+    def eligible(self, needs: RequestNeeds) -> Eligible:
+        """The verdicts depend only on the needs and this immutable view, so each distinct
+        needs is judged once per loaded config (a reload builds new views)."""
+        found = self._eligible.get(needs)
+        if found is None:
+            found = self._judge(needs)
+            if len(self._eligible) < MAX_REMEMBERED_NEEDS:
+                self._eligible[needs] = found
+        return found
+
+    def _judge(self, needs: RequestNeeds) -> Eligible:
+        out: list[Candidate] = []
+        reasons: list[str] = []
+        for t in self.targets:
+            if t.target.weight <= 0:
+                reasons.append("no routing weight")
+                continue
+            verdict = check(needs, t.provider, t.model, t.target, self.group)
+            if verdict:
+                out.append((t, verdict))
+            elif verdict.reason:
+                reasons.append(verdict.reason)
+        return Eligible(tuple(out), tuple(reasons))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from switchyard.catalog import BridgeDirection, Capability, Dialect, ErrorClass
 
 from .config import TargetView
 from .metrics import RouterMetrics
-from .usage import UsageRow, UsageSink, cost_usd
+from .usage import UsageRow, UsageSink, priced
 
 NO_ELIGIBLE_TARGET = "NoEligibleTarget"
 
@@ -56,12 +56,12 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
     if t is not None and ex.attempts:
         series = metrics.series(ex.group, t.provider.name, t.model.name)
         ok = ex.error_class is None and ex.status < 400
-        series.duration.observe(elapsed)
+        series.duration().observe(elapsed)
         bridge = ex.bridge.value if ex.bridge else "none"
         outcome = "ok" if ok else "error"
         series.skins(ex.inbound.value, t.provider.dialect.value, bridge, outcome).inc()
         if ex.ttfb is not None:
-            series.ttfb.observe(ex.ttfb)
+            series.ttfb().observe(ex.ttfb)
         if ok:
             series.requests(ex.inbound.value, "ok").inc()
         elif ex.error_class is not None and ex.ttfb is not None:
@@ -69,13 +69,13 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             series.requests(ex.inbound.value, "error").inc()
             series.errors(ex.error_class.value).inc()
         if ex.usage is not None:
-            series.tokens_in.inc(ex.usage[0])
-            series.tokens_out.inc(ex.usage[1])
-            cost = cost_usd(t.model.pricing, *ex.usage)
+            series.tokens("input").inc(ex.usage[0])
+            series.tokens("output").inc(ex.usage[1])
+            cost = priced(t.prices, *ex.usage)
             if cost is not None:
-                series.cost.inc(float(cost))
+                series.cost().inc(float(cost))
         elif ok:
-            series.usage_missing.inc()
+            series.usage_missing().inc()
     if not sink.enabled:
         return  # no row to build
     sink.write(

@@ -80,43 +80,57 @@ class RouterMetrics:
 
 
 class TargetSeries:
-    """Cached children of one (group, provider, model); labels() costs a few microseconds."""
+    """Children of one (group, provider, model), each looked up once: labels() costs a few
+    microseconds per call. Created on first use, exactly like labels(), so /metrics shows the
+    same series as before (no zero-valued children appear early)."""
 
-    __slots__ = (
-        "_errors", "_lab", "_metrics", "_requests", "_skins", "cost", "duration", "ejections",
-        "fallbacks", "tokens_in", "tokens_out", "ttfb", "usage_missing",
-    )  # fmt: skip
+    __slots__ = ("_children", "_lab", "_m")
 
     def __init__(self, metrics: RouterMetrics, lab: tuple[str, str, str]) -> None:
-        self._metrics, self._lab = metrics, lab
-        self.duration = metrics.duration.labels(*lab)
-        self.ttfb = metrics.ttfb.labels(*lab)
-        self.cost = metrics.cost.labels(*lab)
-        self.usage_missing = metrics.usage_missing.labels(*lab)
-        self.fallbacks = metrics.fallbacks.labels(*lab)
-        self.ejections = metrics.ejections.labels(*lab)
-        self.tokens_in = metrics.tokens.labels(*lab, "input")
-        self.tokens_out = metrics.tokens.labels(*lab, "output")
-        self._requests: dict[tuple[str, str], Counter] = {}
-        self._errors: dict[str, Counter] = {}
-        self._skins: dict[tuple[str, str, str, str], Counter] = {}
+        self._m, self._lab = metrics, lab
+        self._children: dict[tuple[object, ...], Counter | Histogram] = {}
+
+    def _counter(self, family: Counter, *extra: str) -> Counter:
+        key = (family, *extra)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = family.labels(*self._lab, *extra)
+        assert isinstance(child, Counter)
+        return child
+
+    def _histogram(self, family: Histogram) -> Histogram:
+        child = self._children.get((family,))
+        if child is None:
+            child = self._children[(family,)] = family.labels(*self._lab)
+        assert isinstance(child, Histogram)
+        return child
 
     def requests(self, inbound: str, outcome: str) -> Counter:
-        key = (inbound, outcome)
-        child = self._requests.get(key)
-        if child is None:
-            child = self._requests[key] = self._metrics.requests.labels(*self._lab, *key)
-        return child
+        return self._counter(self._m.requests, inbound, outcome)
 
     def errors(self, error_class: str) -> Counter:
-        child = self._errors.get(error_class)
-        if child is None:
-            child = self._errors[error_class] = self._metrics.errors.labels(*self._lab, error_class)
-        return child
+        return self._counter(self._m.errors, error_class)
 
     def skins(self, inbound: str, target_skin: str, bridge: str, outcome: str) -> Counter:
-        key = (inbound, target_skin, bridge, outcome)
-        child = self._skins.get(key)
-        if child is None:
-            child = self._skins[key] = self._metrics.skins.labels(*self._lab, *key)
-        return child
+        return self._counter(self._m.skins, inbound, target_skin, bridge, outcome)
+
+    def tokens(self, direction: str) -> Counter:
+        return self._counter(self._m.tokens, direction)
+
+    def cost(self) -> Counter:
+        return self._counter(self._m.cost)
+
+    def usage_missing(self) -> Counter:
+        return self._counter(self._m.usage_missing)
+
+    def fallbacks(self) -> Counter:
+        return self._counter(self._m.fallbacks)
+
+    def ejections(self) -> Counter:
+        return self._counter(self._m.ejections)
+
+    def duration(self) -> Histogram:
+        return self._histogram(self._m.duration)
+
+    def ttfb(self) -> Histogram:
+        return self._histogram(self._m.ttfb)

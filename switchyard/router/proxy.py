@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
 
-from switchyard.catalog import BridgeDirection, Dialect, Eligibility, ErrorClass, check
+from switchyard.catalog import BridgeDirection, Dialect, Eligibility, ErrorClass
 
 from .access import caller_token, decide
 from .bridges import BridgeContext, BridgeRefused, get_bridge
@@ -24,31 +23,12 @@ from .selection import usable, weighted_order
 from .sessions import session_key
 from .upstream import UpstreamError, build_call, send
 
-Candidate = tuple[TargetView, Eligibility]
-
 
 def _error(
     dialect: Dialect, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     body = orjson.dumps(http_error_body(dialect, status, code, message))
     return web.Response(body=body, status=status, content_type="application/json", headers=headers)
-
-
-def _eligible(view: GroupView, adapter: DialectAdapter, body: dict[str, object], size: int,
-              cfg: LoadedConfig) -> tuple[list[Candidate], list[str]]:  # fmt: skip
-    needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
-    out: list[Candidate] = []
-    reasons: list[str] = []
-    for t in view.targets:
-        if t.target.weight <= 0:
-            reasons.append("no routing weight")
-            continue
-        verdict = check(needs, t.provider, t.model, t.target, view.group)
-        if verdict:
-            out.append((t, verdict))
-        elif verdict.reason:
-            reasons.append(verdict.reason)
-    return out, reasons
 
 
 @dataclass
@@ -166,7 +146,7 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
     if not decision.allowed:
         return _error(dialect, decision.status, "AccessDenied", decision.message)
     ex = Exchange(
-        request_id=request.headers.get("x-request-id") or os.urandom(8).hex(),
+        request_id=request.headers.get("x-request-id") or f"{runtime.rng.getrandbits(64):016x}",
         group=view.group.name,
         inbound=dialect,
         stream=body.get("stream") is True,
@@ -186,11 +166,13 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
                  adapter: DialectAdapter, body: dict[str, object], size: int, ex: Exchange,
                  caller: str) -> web.StreamResponse:  # fmt: skip
     dialect, group = adapter.dialect, view.group
-    candidates, reasons = _eligible(view, adapter, body, size, cfg)
+    needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
+    eligible = view.eligible(needs)  # judged once per distinct needs and config revision
+    candidates = eligible.candidates
     if not candidates:
         no_eligible(runtime.metrics, group.name)
         ex.status = 400
-        why = "; ".join(dict.fromkeys(reasons)) or "the group has no targets"
+        why = "; ".join(dict.fromkeys(eligible.reasons)) or "the group has no targets"
         message = f"no target of model group {group.name!r} can serve this request: {why}"
         return _error(dialect, 400, "NoEligibleTarget", message)
     verdicts = {t.key: v for t, v in candidates}
@@ -234,7 +216,7 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
         elif health.failed(target.key, peers):
             runtime.metrics.series(
                 group.name, target.provider.name, target.model.name
-            ).ejections.inc()
+            ).ejections().inc()
         return out
     raise AssertionError("unreachable: order is never empty")  # pragma: no cover
 
@@ -248,9 +230,9 @@ def _failed(runtime: Runtime, ex: Exchange, target: TargetView, failure: Upstrea
         cap = runtime.settings.max_retry_after_seconds
         runtime.health.cool(target.key, min(failure.retry_after or 1.0, cap))
     if failure.retryable and runtime.health.failed(target.key, peers):
-        series.ejections.inc()
+        series.ejections().inc()
     if failure.retryable and not last:
-        series.fallbacks.inc()
+        series.fallbacks().inc()
         ex.fallback = True
         return None
     ex.status, ex.error_class = status_for(failure.error_class), failure.error_class

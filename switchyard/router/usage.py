@@ -20,10 +20,17 @@ MILLION = Decimal(1_000_000)
 def cost_usd(pricing: Pricing | None, input_tokens: int, output_tokens: int) -> Decimal | None:
     if pricing is None:
         return None
-    return (
-        Decimal(pricing.input_per_million_usd) * input_tokens
-        + Decimal(pricing.output_per_million_usd) * output_tokens
-    ) / MILLION
+    prices = Decimal(pricing.input_per_million_usd), Decimal(pricing.output_per_million_usd)
+    return priced(prices, input_tokens, output_tokens)
+
+
+def priced(
+    prices: tuple[Decimal, Decimal] | None, input_tokens: int, output_tokens: int
+) -> Decimal | None:
+    """Cost from prices parsed once per target (TargetView.prices)."""
+    if prices is None:
+        return None
+    return (prices[0] * input_tokens + prices[1] * output_tokens) / MILLION
 
 
 @dataclass
