@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import openai
 import pytest
 import yaml
 
@@ -51,14 +52,15 @@ TASKS = [
 ]
 
 
-def settings(namespace: str, pods: RouterPods, **kw: Any) -> OperatorSettings:
+def settings(namespace: str, pods: RouterPods | int, **kw: Any) -> OperatorSettings:
+    """Fast timers; router pods are reached at 127.0.0.1 on the port of `pods`."""
     base: dict[str, Any] = {
         "namespaces": [namespace],
         "image": "registry.example/switchyard:test",
         "router_replicas": 1,
         "rollout_deadline_seconds": 5,
         "router_url_template": "http://{pod_ip}:{port}",
-        "router_port": pods.port,
+        "router_port": pods if isinstance(pods, int) else pods.port,
         "http_timeout_seconds": 2,
         "reconcile_interval_seconds": 1,
         "smoke_poll_seconds": 1,
@@ -659,3 +661,123 @@ def test_switchyard_operator_needs_a_namespace_choice() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "--namespace NS" in proc.stdout + proc.stderr
+
+
+class RouterKubelet:
+    """Plays the kubelet for router pods with a REAL router process: pods get 127.0.0.1, and the
+    ConfigMap's config.json is synced into the file the router hot-reloads (as a volume is)."""
+
+    def __init__(self, kubectl: Any, ns: str, port: int, workdir: Any) -> None:
+        self.kubectl, self.ns, self.port = kubectl, ns, port
+        self.config = workdir / "config.json"
+        self.secrets = workdir / "secrets"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sync(self) -> None:
+        serve_router_pods(self.kubectl, self.ns)
+        cm = get(self.kubectl, self.ns, "configmap", ROUTER)
+        if not cm:
+            return
+        text = cm["data"]["config.json"]
+        if not self.config.exists() or self.config.read_text() != text:
+            tmp = self.config.with_suffix(".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.config)
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "switchyard.cli", "router", "--config", str(self.config),
+                 "--host", "127.0.0.1", "--port", str(self.port),
+                 "--secrets-dir", str(self.secrets), "--usage-sink", "none"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+
+    def _run(self) -> None:
+        while not self.stop_flag.wait(0.3):
+            try:
+                self._sync()
+            except Exception:
+                continue
+
+    def __enter__(self) -> RouterKubelet:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_flag.set()
+        self.thread.join(10)
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Callers:
+    """Real traffic: the official openai SDK calling the group through the router."""
+
+    def __init__(self, port: int) -> None:
+        self.client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key="caller", max_retries=0, timeout=10
+        )
+        self.ok = 0
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop_flag.is_set():
+            try:
+                reply = self.client.chat.completions.create(
+                    model="rollout", messages=[{"role": "user", "content": "Say OK"}], max_tokens=16
+                )
+                self.ok += bool(reply.choices)
+            except openai.OpenAIError:
+                pass  # before the target carries weight there is no eligible target
+            self.stop_flag.wait(0.05)
+
+    def __enter__(self) -> Callers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_flag.set()
+        self.thread.join(15)
+
+
+def test_a_real_router_and_real_traffic_drive_promotion_to_active(
+    kubectl: Any, namespace: str, admin_env: None, tmp_path: Any
+) -> None:
+    """The whole loop: inline smoke -> evidence -> SmokeOnly -> Limited -> Active, with the
+    gates computed from a real router's /metrics while the openai SDK sends requests, and every
+    revision confirmed by the router's own /readyz."""
+    ns = namespace
+    secret(kubectl, ns, "up", apiKey="sk-e2e-key")
+    (tmp_path / "secrets" / "up").mkdir(parents=True)
+    (tmp_path / "secrets" / "up" / "apiKey").write_text("sk-e2e-key")
+    port = free_port()
+
+    def target() -> dict[str, Any] | None:
+        g = get(kubectl, ns, "modelgroup", "rollout")
+        targets = (g or {}).get("status", {}).get("targets") or []
+        return dict(targets[0]) if targets else None
+
+    with (
+        mock_upstream() as upstream,
+        RouterKubelet(kubectl, ns, port, tmp_path),
+        Callers(port) as callers,
+    ):
+        op = OperatorThread(settings(ns, port, smoke_executor="inline")).start()
+        try:
+            kubectl("apply", "-f", "-", input=provider_manifest(ns, upstream))
+            active = wait_for(
+                lambda: (t := target()) and t["stage"] == "Active" and t, "Active", 180
+            )
+            assert active["effectiveWeight"] == 40
+            assert active["reason"] == "GatesPassed"
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+                readyz = json.loads(resp.read())
+            good = get(kubectl, ns, "configmap", f"{ROUTER}-last-good")
+            assert good["metadata"]["annotations"]["switchyard.dev/revision"] == readyz["revision"]
+            kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
+        finally:
+            op.stop()
+    assert callers.ok > 10
