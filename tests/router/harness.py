@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -138,8 +139,39 @@ class Router:
             return []
         return [orjson.loads(line) for line in self.usage_file.read_bytes().splitlines() if line]
 
+    def wait_usage_rows(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """At least `count` rows. A stream's row is written after its last byte went out, so
+        a caller can finish reading before the router has closed the books."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.usage_rows()
+            if len(rows) >= count:
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} usage rows, found {len(rows)}")
+            time.sleep(0.02)
+
     def metrics(self) -> str:
         return httpx.get(f"{self.url}/metrics").text
+
+    def wait_metric(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first match of `pattern` in /metrics, once it appears (same reason as above)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.metrics()
+            found = re.search(pattern, text)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no metric matching {pattern!r} in:\n{text}")
+            time.sleep(0.02)
+
+    def write_config(self, text: str) -> None:
+        """Replace the config file in one step (write aside, then rename), as the kubelet
+        does: an in-place write can be read half-done and count as one more bad config."""
+        aside = self.config.with_name(self.config.name + ".tmp")
+        aside.write_text(text)
+        os.replace(aside, self.config)
 
     def readyz(self) -> dict[str, Any]:
         data: dict[str, Any] = httpx.get(f"{self.url}/readyz").json()

@@ -72,14 +72,18 @@ def test_bad_config_is_rejected_and_last_good_keeps_serving(tmp_path: Path, mock
     good = _config(mock, "a")
     with run_router(tmp_path, good, provider_keys("a", "b")) as router:
         oai = openai.OpenAI(base_url=router.v1, api_key="x", max_retries=0)
-        for broken in ('{"kind": "RouterConfig", "groups": [{"name": 3}]}', "{not json"):
-            router.config.write_text(broken)
-            ready = router.wait_reload_error()
+        broken_configs = ('{"kind": "RouterConfig", "groups": [{"name": 3}]}', "{not json")
+        for failures, broken in enumerate(broken_configs, start=1):
+            router.write_config(broken)
+            # wait for this file's rejection, not the previous one's (the error stays set)
+            router.wait_metric(
+                rf'switchyard_config_reloads_total\{{result="failure"\}} {failures}\.0'
+            )
+            ready = router.readyz()
             assert ready["status"] == "ready" and ready["revision"] == good.revision
-            assert (
-                oai.chat.completions.create(model="g", messages=MSG).choices[0].message.content
-                == "OK"
-            )  # type: ignore[arg-type]
+            assert ready["lastReloadError"]
+            reply = oai.chat.completions.create(model="g", messages=MSG)  # type: ignore[arg-type]
+            assert reply.choices[0].message.content == "OK"  # the last good config serves
         assert (
             "invalid RouterConfig" in router.readyz()["lastReloadError"]
             or "JSON" in router.readyz()["lastReloadError"]
@@ -87,7 +91,7 @@ def test_bad_config_is_rejected_and_last_good_keeps_serving(tmp_path: Path, mock
         assert 'switchyard_config_reloads_total{result="failure"} 2.0' in router.metrics()
         assert f'switchyard_config_info{{revision="{good.revision}"}} 1.0' in router.metrics()
         fixed = _config(mock, "b")
-        router.config.write_text(fixed.to_json())
+        router.write_config(fixed.to_json())
         router.wait_revision(fixed.revision)
         assert router.readyz()["lastReloadError"] is None
 

@@ -166,13 +166,14 @@ def test_mid_stream_failure_ends_with_error_event(router: Router, mock: Mock, mo
     mock.scenario({"models": {"model-c": {"reply": "one two three four five six seven",
                                           "midStream": {"afterEvents": 2, "mode": mode}}}})  # fmt: skip
     oai = openai.OpenAI(base_url=router.v1, api_key="x", max_retries=0)
+    seen = len(router.usage_rows())
     got: list[str] = []
     with pytest.raises(openai.APIError):
         for chunk in oai.chat.completions.create(model="alone", messages=MSG, stream=True):  # type: ignore[arg-type]
             got.extend(c.delta.content or "" for c in chunk.choices)
     assert "".join(got) == "one two three "  # what arrived before the break was relayed
     assert mock.count("model-c") == 1  # no fallback once bytes reached the caller
-    row = _row(router)
+    row = router.wait_usage_rows(seen + 1)[seen]  # a stream's row follows its last byte
     assert row["status"] == 200 and row["error_class"] in ("UpstreamError", "BadResponse")
     assert row["fallback"] is False and row["stream"] is True
-    assert f'error_class="{row["error_class"]}",group="alone"' in router.metrics()
+    router.wait_metric(f'error_class="{row["error_class"]}",group="alone"')

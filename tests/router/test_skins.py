@@ -77,13 +77,16 @@ def test_every_skin_streaming_and_not(tmp_path: Path, mock: Mock) -> None:
         assert bridged.output_text == "OK"
         assert mock.requests("model-b")[-1]["path"] == "/v1/chat/completions"
 
-        rows = router.usage_rows()
+        # streams close their books after the last byte, so wait for all seven rows
+        rows = router.wait_usage_rows(7)
         assert len(rows) == 7
         assert {r["inbound_skin"] for r in rows} == {"openai-chat", "openai-responses", "anthropic"}
         assert all(r["status"] == 200 and r["input_tokens"] and r["cost_usd"] for r in rows)
-        assert [r["stream"] for r in rows[:2]] == [False, True]
-        assert rows[-1]["bridge_direction"] == "responsesToChat"
-        assert rows[-1]["target_skin"] == "openai-chat"
+        # rows are appended as requests finish, which need not be the order they were sent in
+        assert sorted(r["stream"] for r in rows if r["group"] == "chat") == [False, True]
+        (bridged_row,) = [r for r in rows if r["group"] == "bridge-smoke"]
+        assert bridged_row["bridge_direction"] == "responsesToChat"
+        assert bridged_row["target_skin"] == "openai-chat"
         metrics = router.metrics()
         assert (
             'switchyard_requests_total{group="chat",inbound="openai-chat",model="m",outcome="ok",provider="chat-a"} 2.0'
