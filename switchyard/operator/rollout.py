@@ -15,7 +15,7 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
-    APPLY = "apply"  # write the new revision (ConfigMap + Deployment template)
+    APPLY = "apply"  # write the new revision (ConfigMap; Deployment template if it changed)
     WAIT = "wait"  # the new revision is rolling out, deadline not reached
     PROMOTE = "promote"  # ready everywhere: it becomes the last good revision
     ROLLBACK = "rollback"  # deadline passed: restore the last good revision

@@ -3,13 +3,19 @@
 The live ConfigMap holds the rendered RouterConfig the router hot-reloads; a second ConfigMap
 keeps the last revision that became ready (and the Deployment template that served it), which is
 what a failed rollout is restored from.
+
+The pod template does not carry the config revision: a config-only change updates the ConfigMap
+alone and the running pods hot-reload it. The template carries a hash of what the pods mount and
+run (Secrets, image, resources, replicas...), so it changes, and the pods restart, only when that
+does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from switchyard.catalog import ModelGroup, Provider, RouterConfig
@@ -21,6 +27,7 @@ LAST_GOOD = "switchyard-router-last-good"
 CONFIG_KEY = "config.json"
 TEMPLATE_KEY = "deployment-template.json"
 REVISION_ANNOTATION = "switchyard.dev/revision"
+TEMPLATE_HASH_ANNOTATION = "switchyard.dev/template-hash"
 APPLIED_AT_ANNOTATION = "switchyard.dev/applied-at"
 FAILED_ANNOTATION = "switchyard.dev/failed-revision"
 FAILED_GROUPS_ANNOTATION = "switchyard.dev/failed-groups"
@@ -89,13 +96,21 @@ def last_good_map(
         },
         "data": {
             CONFIG_KEY: config_json,
-            TEMPLATE_KEY: json.dumps(template, sort_keys=True, separators=(",", ":")),
+            TEMPLATE_KEY: _canonical(template),
         },
     }
 
 
-def pod_template(revision: str, secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
-    """The router pod: /readyz readiness, config volume, read-only Secret mounts, non-root."""
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def pod_template(secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
+    """The router pod: /readyz readiness, config volume, read-only Secret mounts, non-root.
+
+    Its only annotation is a hash of its inputs and of the rendered pod spec: it changes exactly
+    when the pods must restart, and never with the config revision (the pods hot-reload that).
+    """
     mounts: list[dict[str, Any]] = [
         {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": "tmp", "mountPath": "/tmp"},
@@ -142,25 +157,44 @@ def pod_template(revision: str, secrets: Sequence[str], s: RouterSettings) -> di
             "capabilities": {"drop": ["ALL"]},
         },
     }
+    spec = {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": s.run_as_user,
+            "runAsGroup": s.run_as_user,
+            "fsGroup": s.run_as_user,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": volumes,
+    }
+    inputs = {"secrets": list(secrets), "settings": asdict(s), "spec": spec}
+    digest = hashlib.sha256(_canonical(inputs).encode()).hexdigest()[:16]
     return {
         "metadata": {
             "labels": dict(COMPONENT_LABELS),
-            "annotations": {REVISION_ANNOTATION: revision},
+            "annotations": {TEMPLATE_HASH_ANNOTATION: digest},
         },
-        "spec": {
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": s.run_as_user,
-                "runAsGroup": s.run_as_user,
-                "fsGroup": s.run_as_user,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": volumes,
-        },
+        "spec": spec,
     }
+
+
+def template_hash(template: Mapping[str, Any] | None) -> str | None:
+    """The hash a pod template carries (None for a template written before there was one)."""
+    meta = (template or {}).get("metadata") or {}
+    value = (meta.get("annotations") or {}).get(TEMPLATE_HASH_ANNOTATION)
+    return str(value) if value else None
+
+
+def same_template(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    """Whether two pod templates are the same: by their hashes when both have one (the API
+    server adds defaults to a stored template), else by content."""
+    ha, hb = template_hash(a), template_hash(b)
+    if ha and hb:
+        return ha == hb
+    return (a or {}) == (b or {})
 
 
 def deployment(namespace: str, template: dict[str, Any], replicas: int) -> dict[str, Any]:

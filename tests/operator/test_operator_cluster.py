@@ -242,7 +242,9 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
         assert config.provider("crusoe").model("llama-3-3-70b").verified  # type: ignore[union-attr]
         dep = wait_for(lambda: get(kubectl, ns, "deployment", ROUTER), "the router Deployment")
         tpl = dep["spec"]["template"]
-        assert tpl["metadata"]["annotations"]["switchyard.dev/revision"] == config.revision
+        # The template carries what the pods mount and run, never the config revision.
+        assert "switchyard.dev/revision" not in tpl["metadata"]["annotations"]
+        good_hash = tpl["metadata"]["annotations"]["switchyard.dev/template-hash"]
         mounts = {m["mountPath"]: m for m in tpl["spec"]["containers"][0]["volumeMounts"]}
         assert mounts["/etc/switchyard/secrets/crusoe"]["readOnly"] is True
         assert mounts["/etc/switchyard/secrets/smoke-callers"]["readOnly"] is True
@@ -271,14 +273,17 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
             "the group to report the served revision",
         )
 
-        # 6. A change whose pods stay on the stale revision past the deadline is rolled back.
+        # 6. A config-only change updates the ConfigMap alone (the pods hot-reload it); when
+        #    the pods stay on the stale revision past the deadline it is rolled back.
+        good_dep = get(kubectl, ns, "deployment", ROUTER)
         kubectl(
             "patch", "modelgroup", "hosted-openai-compatible-smoke", "-n", ns, "--type=merge",
             "-p", json.dumps({"spec": {"fallback": {"maxAttempts": 3}}}),
         )  # fmt: skip
         wait_for(lambda: live_revision(kubectl, ns) not in (None, good), "the new revision")
-        new_tpl_rev = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]["metadata"]
-        assert new_tpl_rev["annotations"]["switchyard.dev/revision"] != good
+        dep = get(kubectl, ns, "deployment", ROUTER)
+        assert dep["spec"]["template"] == good_dep["spec"]["template"]
+        assert dep["metadata"]["generation"] == good_dep["metadata"]["generation"]
         serve_router_pods(kubectl, ns)
         degraded = wait_for(
             lambda: (
@@ -298,10 +303,39 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
         assert RouterConfig.model_validate_json(cm["data"]["config.json"]).revision == good
         failed = cm["metadata"]["annotations"]["switchyard.dev/failed-revision"]
         assert failed != good
-        restored = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]["metadata"]
-        assert restored["annotations"]["switchyard.dev/revision"] == good
+        dep = get(kubectl, ns, "deployment", ROUTER)
+        assert dep["spec"]["template"] == good_dep["spec"]["template"]  # nothing to restore
+        assert dep["metadata"]["generation"] == good_dep["metadata"]["generation"]
         events = get(kubectl, ns, "events", "--field-selector", "reason=RouterRolledBack")
         assert events["items"], "a RouterRolledBack event"
+
+        # 6b. A change of the Secrets list changes the template (hash), so the pods restart;
+        #     its rollback restores the last good ConfigMap and the template.
+        secret(kubectl, ns, "smoke-callers-2", bob="caller-token-def")
+        kubectl(
+            "patch", "modelgroup", "hosted-openai-compatible-smoke", "-n", ns, "--type=merge",
+            "-p", json.dumps({"spec": {"access": {"callerSecretRef": {"name": "smoke-callers-2"}}}}),
+        )  # fmt: skip
+
+        def template_hash() -> str:
+            tpl = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]
+            return str(tpl["metadata"]["annotations"]["switchyard.dev/template-hash"])
+
+        wait_for(lambda: template_hash() != good_hash, "the template hash to change")
+        tpl = get(kubectl, ns, "deployment", ROUTER)["spec"]["template"]
+        mounts = {m["mountPath"] for m in tpl["spec"]["containers"][0]["volumeMounts"]}
+        assert "/etc/switchyard/secrets/smoke-callers-2" in mounts
+        assert "/etc/switchyard/secrets/smoke-callers" not in mounts
+        assert live_revision(kubectl, ns) not in (good, failed)
+        serve_router_pods(kubectl, ns)
+        wait_for(
+            lambda: live_revision(kubectl, ns) == good and template_hash() == good_hash,
+            "the ConfigMap and the template to be restored",
+        )
+        dep = get(kubectl, ns, "deployment", ROUTER)
+        assert dep["spec"]["template"] == good_dep["spec"]["template"]
+        cm = get(kubectl, ns, "configmap", ROUTER)
+        assert RouterConfig.model_validate_json(cm["data"]["config.json"]).revision == good
 
         # Nothing secret anywhere the operator writes.
         everything = kubectl(

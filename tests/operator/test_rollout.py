@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import json
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
+import pytest
+
+from switchyard.operator.context import Context
+from switchyard.operator.handlers import router as handler
+from switchyard.operator.metrics import OperatorMetrics
 from switchyard.operator.rollout import Action, LiveState, PodReport, decide
 from switchyard.operator.routerres import (
+    CONFIG_KEY,
+    LAST_GOOD,
+    NAME,
     REVISION_ANNOTATION,
+    TEMPLATE_HASH_ANNOTATION,
+    TEMPLATE_KEY,
     RouterSettings,
     affected_groups,
     deployment,
     needed_secrets,
     owner_references,
     pod_template,
+    same_template,
+    template_hash,
 )
+from switchyard.operator.settings import OperatorSettings
 from tests.catalog.factories import T0, group, provider
 
 DEADLINE = timedelta(seconds=60)
@@ -64,9 +82,10 @@ def test_router_pod_mounts_only_needed_secrets_read_only() -> None:
     groups = [group("g", restricted=True)]
     secrets = needed_secrets(providers, groups)
     assert secrets == ["callers", "p-key", "q-key"]
-    tpl = pod_template("rev1", secrets, RouterSettings(image="img"))
+    tpl = pod_template(secrets, RouterSettings(image="img"))
     (c,) = tpl["spec"]["containers"]
-    assert tpl["metadata"]["annotations"][REVISION_ANNOTATION] == "rev1"
+    assert REVISION_ANNOTATION not in tpl["metadata"]["annotations"]
+    assert tpl["metadata"]["annotations"][TEMPLATE_HASH_ANNOTATION] == template_hash(tpl)
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
     for s in secrets:
@@ -101,3 +120,172 @@ def test_failed_first_revision_without_last_good_is_held_not_rolled_back_again()
     # ... and if its pods do become ready after all, it is promoted
     ready = [PodReport("x", "a", True)]
     assert decide("a", state, ready, 1, later, DEADLINE).action is Action.PROMOTE
+
+
+def test_template_hash_follows_what_the_pods_mount_and_run_only() -> None:
+    base = RouterSettings(image="img")
+    tpl = pod_template(["a-key"], base)
+    assert pod_template(["a-key"], RouterSettings(image="img")) == tpl  # deterministic
+    changed = [
+        pod_template(["a-key", "b-key"], base),  # the Secrets list
+        pod_template([], base),
+        pod_template(["a-key"], replace(base, image="img2")),
+        pod_template(["a-key"], replace(base, memory_limit="1Gi")),
+        pod_template(["a-key"], replace(base, replicas=3)),
+    ]
+    hashes = {template_hash(t) for t in changed}
+    assert template_hash(tpl) not in hashes and len(hashes) == len(changed)
+    # the API server's defaults do not make a stored template "different"
+    stored = copy.deepcopy(tpl)
+    stored["spec"]["dnsPolicy"] = "ClusterFirst"
+    assert same_template(stored, tpl)
+    assert not same_template(changed[0], tpl)
+    # a template from before the hash (it carried the revision) differs from any new one
+    old = {"metadata": {"annotations": {REVISION_ANNOTATION: "r"}}, "spec": tpl["spec"]}
+    assert not same_template(old, tpl)
+
+
+class FakeKube:
+    """The router objects of one namespace, in memory; writes are recorded."""
+
+    def __init__(self) -> None:
+        self.config_maps: dict[str, dict[str, Any]] = {}
+        self.deployment: dict[str, Any] | None = None
+        self.deployment_writes = 0
+
+    async def get_config_map(self, ns: str, name: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.config_maps.get(name))
+
+    async def put_config_map(self, body: dict[str, Any]) -> None:
+        self.config_maps[body["metadata"]["name"]] = copy.deepcopy(body)
+
+    async def patch_config_map(self, ns: str, name: str, patch: dict[str, Any]) -> None:
+        ann = self.config_maps[name]["metadata"].setdefault("annotations", {})
+        for k, v in patch["metadata"]["annotations"].items():
+            if v is None:
+                ann.pop(k, None)
+            else:
+                ann[k] = v
+
+    async def get_deployment(self, ns: str, name: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.deployment)
+
+    async def put_deployment(self, body: dict[str, Any]) -> None:
+        body = copy.deepcopy(body)
+        body["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"  # as the API server does
+        self.deployment = body
+        self.deployment_writes += 1
+
+    async def put_service(self, body: dict[str, Any]) -> None:
+        pass
+
+    async def pods(self, ns: str, selector: str) -> list[dict[str, Any]]:
+        return [{"metadata": {"name": "router-0"}, "status": {"podIP": "10.0.0.1"}}]
+
+
+class FakePoller:
+    """Every router pod hot-reloaded `revision` (None: it kept an older config)."""
+
+    def __init__(self) -> None:
+        self.revision: str | None = None
+
+    async def reports(self, pods: list[dict[str, Any]]) -> list[PodReport]:
+        return [PodReport(p["metadata"]["name"], self.revision, True) for p in pods]
+
+
+class Namespace:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.kube, self.poller = FakeKube(), FakePoller()
+        settings = OperatorSettings(
+            namespaces=["t"], image="img", router_replicas=1, rollout_deadline_seconds=5
+        )
+        self.ctx = Context(settings, self.kube, self.poller, OperatorMetrics())  # type: ignore[arg-type]
+        self.clock = T0
+        monkeypatch.setattr(handler, "now", lambda: self.clock)
+        monkeypatch.setattr(handler.kopf, "warn", lambda *a, **k: None)
+
+    def sync(self, groups: list[Any], providers: list[Any] | None = None) -> Action | None:
+        report = asyncio.run(handler._sync(self.ctx, "t", providers or [provider("p")], groups, []))
+        return report.action
+
+    def live(self) -> dict[str, Any]:
+        return self.kube.config_maps[NAME]
+
+    def revision(self) -> str:
+        return str(self.live()["metadata"]["annotations"][REVISION_ANNOTATION])
+
+    def template(self) -> dict[str, Any]:
+        assert self.kube.deployment is not None
+        return dict(self.kube.deployment["spec"]["template"])
+
+    def serve(self, groups: list[Any]) -> str:
+        """Apply and promote the groups' revision; the revision."""
+        assert self.sync(groups) is Action.APPLY
+        self.poller.revision = self.revision()
+        assert self.sync(groups) is Action.PROMOTE
+        assert self.sync(groups) is Action.STEADY
+        return self.revision()
+
+
+def test_config_only_change_hot_reloads_without_touching_the_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    good = ns.serve([group("g")])
+    tpl, writes = ns.template(), ns.kube.deployment_writes
+    assert REVISION_ANNOTATION not in tpl["metadata"]["annotations"]
+    assert json.loads(ns.kube.config_maps[LAST_GOOD]["data"][TEMPLATE_KEY]) == tpl
+
+    changed = [group("g", fallback={"maxAttempts": 3})]
+    assert ns.sync(changed) is Action.APPLY
+    assert ns.revision() != good
+    assert ns.kube.deployment_writes == writes and ns.template() == tpl
+    ns.poller.revision = ns.revision()  # the pods hot-reloaded the ConfigMap
+    assert ns.sync(changed) is Action.PROMOTE
+    assert ns.kube.config_maps[LAST_GOOD]["metadata"]["annotations"][REVISION_ANNOTATION] == (
+        ns.revision()
+    )
+    assert ns.kube.deployment_writes == writes
+
+
+def test_config_only_change_not_reloaded_in_time_restores_only_the_config_map(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    good = ns.serve([group("g")])
+    good_json = ns.live()["data"][CONFIG_KEY]
+    tpl, writes = ns.template(), ns.kube.deployment_writes
+
+    changed = [group("g", fallback={"maxAttempts": 3})]
+    assert ns.sync(changed) is Action.APPLY
+    assert ns.sync(changed) is Action.WAIT  # the pods still report the good revision
+    ns.clock = T0 + timedelta(seconds=60)
+    assert ns.sync(changed) is Action.ROLLBACK
+    assert ns.revision() == good and ns.live()["data"][CONFIG_KEY] == good_json
+    assert ns.live()["metadata"]["annotations"]["switchyard.dev/failed-revision"] != good
+    assert ns.kube.deployment_writes == writes and ns.template() == tpl
+    assert ns.sync(changed) is Action.HOLD
+
+
+def test_secrets_change_rolls_the_template_and_rollback_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    good = ns.serve([group("g")])
+    good_json = ns.live()["data"][CONFIG_KEY]
+    tpl, writes = ns.template(), ns.kube.deployment_writes
+
+    restricted = [group("g", restricted=True)]  # now mounts the callers Secret too
+    assert ns.sync(restricted) is Action.APPLY
+    assert ns.kube.deployment_writes == writes + 1
+    new_tpl = ns.template()
+    assert template_hash(new_tpl) != template_hash(tpl)
+    mounts = {m["mountPath"] for m in new_tpl["spec"]["containers"][0]["volumeMounts"]}
+    assert "/etc/switchyard/secrets/callers" in mounts
+
+    ns.clock = T0 + timedelta(seconds=60)  # the new pods never report the new revision
+    assert ns.sync(restricted) is Action.ROLLBACK
+    assert ns.revision() == good and ns.live()["data"][CONFIG_KEY] == good_json
+    assert ns.kube.deployment_writes == writes + 2
+    assert template_hash(ns.template()) == template_hash(tpl)
+    assert ns.template() == tpl

@@ -147,16 +147,22 @@ async def _sync(
                 {k: v for k, v in live_ann.items() if k.startswith("switchyard.dev/failed")}
             )
         await ctx.kube.put_config_map(_owned(cm, owners))
-        template = routerres.pod_template(config.revision, secrets, rsettings)
-        await ctx.kube.put_deployment(
-            _owned(routerres.deployment(ns, template, s.router_replicas), owners)
-        )
+        # The pods hot-reload the ConfigMap; the template (and so the pods) changes only when
+        # what they mount or run does.
+        template = routerres.pod_template(secrets, rsettings)
+        current = await ctx.kube.get_deployment(ns, NAME)
+        if current is None or not routerres.same_template(
+            (current.get("spec") or {}).get("template"), template
+        ):
+            await ctx.kube.put_deployment(
+                _owned(routerres.deployment(ns, template, s.router_replicas), owners)
+            )
     elif step.action is Action.PROMOTE:
         await _promote(ctx, ns, live, owners)
     elif step.action is Action.ROLLBACK:
         await _rollback(ctx, ns, config, live, good, owners, step.message, groups)
     elif await ctx.kube.get_deployment(ns, NAME) is None:
-        template = routerres.pod_template(state.revision or config.revision, secrets, rsettings)
+        template = routerres.pod_template(secrets, rsettings)
         await ctx.kube.put_deployment(
             _owned(routerres.deployment(ns, template, s.router_replicas), owners)
         )
@@ -222,7 +228,11 @@ async def _rollback(
         await ctx.kube.put_config_map(_owned(cm, owners))
         template = json.loads((good.get("data") or {}).get(TEMPLATE_KEY) or "{}")
         deployment = await ctx.kube.get_deployment(ns, NAME)
-        if template and deployment and deployment["spec"].get("template") != template:
+        if (
+            template
+            and deployment
+            and not routerres.same_template(deployment["spec"].get("template"), template)
+        ):
             body = routerres.deployment(ns, template, ctx.settings.router_replicas)
             await ctx.kube.put_deployment(_owned(body, owners))
     else:
