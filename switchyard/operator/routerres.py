@@ -6,7 +6,7 @@ what a failed rollout is restored from.
 
 The pod template does not carry the config revision: a config-only change updates the ConfigMap
 alone and the running pods hot-reload it. The template carries a hash of what the pods mount and
-run (Secrets, image, resources, replicas...), so it changes, and the pods restart, only when that
+run (Secrets, image, resources...), so it changes, and the pods restart, only when that
 does.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog import ModelGroup, Provider, RouterConfig
@@ -170,7 +170,9 @@ def pod_template(secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
         "containers": [container],
         "volumes": volumes,
     }
-    inputs = {"secrets": list(secrets), "settings": asdict(s), "spec": spec}
+    # The spec holds every setting the pods run with; the replica count is not in it (scaling
+    # must not restart pods).
+    inputs = {"secrets": list(secrets), "spec": spec}
     digest = hashlib.sha256(_canonical(inputs).encode()).hexdigest()[:16]
     return {
         "metadata": {
