@@ -101,19 +101,20 @@ async def _fixed(session: aiohttp.ClientSession, url: str, n: int, conc: int) ->
 async def cpu_per_request(
     session: aiohttp.ClientSession, urls: dict[str, str], pids: dict[str, int], n: int
 ) -> None:
-    """Each server's CPU microseconds per request at concurrency 8, three rounds each."""
-    print(f"\nserver CPU per request (us; {n} requests at c=8, 3 rounds)")
-    median: dict[str, float] = {}
-    for name, url in urls.items():
-        rounds = []
-        for _ in range(3):
+    """Each server's CPU microseconds per request at concurrency 8. Rounds alternate between
+    the servers so that a change in machine load falls on all of them alike."""
+    rounds = 5
+    print(f"\nserver CPU per request (us; {n} requests at c=8, {rounds} interleaved rounds)")
+    spent: dict[str, list[float]] = {name: [] for name in urls}
+    for _ in range(rounds):
+        for name, url in urls.items():
             before = _cpu_seconds(pids[name])
             await _fixed(session, url, n, 8)
-            rounds.append((_cpu_seconds(pids[name]) - before) * 1e6 / n)
-        median[name] = statistics.median(rounds)
-        print(
-            f"{name:8} " + " ".join(f"{r:7.1f}" for r in rounds) + f"   median {median[name]:7.1f}"
-        )
+            spent[name].append((_cpu_seconds(pids[name]) - before) * 1e6 / n)
+    median = {name: statistics.median(values) for name, values in spent.items()}
+    for name, values in spent.items():
+        shown = " ".join(f"{v:6.1f}" for v in values)
+        print(f"{name:8} {shown}   median {median[name]:6.1f}")
     print(f"bare proxy/router CPU per request: {median['proxy'] / median['router']:.2f} "
           "(the throughput ratio when each server is CPU-bound on one core)")  # fmt: skip
 
@@ -168,7 +169,7 @@ def main() -> int:
         "--usage-sink", choices=("file", "none"), default="file",
         help="file (default; production writes a row per request) or none",
     )  # fmt: skip
-    parser.add_argument("--cpu-requests", type=int, default=4000, help="0 skips CPU accounting")
+    parser.add_argument("--cpu-requests", type=int, default=3000, help="0 skips CPU accounting")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     py = sys.executable
