@@ -1,8 +1,12 @@
-"""Parsing manifests (already-loaded YAML documents) into catalog objects, with precise errors."""
+"""Parsing manifests (already-loaded YAML documents) into catalog objects, with precise errors.
+
+Input here is untrusted: any document may be any YAML value. Every refusal is one line that
+names the document (file and position when known), the object and the field.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +22,8 @@ KINDS: dict[str, type[Provider] | type[ModelGroup] | type[SmokeRun]] = {
     "SmokeRun": SmokeRun,
 }
 API_VERSION = "switchyard.dev/v1alpha1"
+# `kind: List` inside `kind: List` is legal but never deep in practice.
+MAX_LIST_NESTING = 8
 
 
 class CatalogError(ValueError):
@@ -35,6 +41,34 @@ class Catalog:
     smoke_runs: list[SmokeRun] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Sourced:
+    """A loaded document and where it came from (e.g. `file.yaml#2`), for error messages."""
+
+    origin: str
+    doc: Any
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Messages may quote input; keep each on one bounded line."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def object_ref(kind: str, doc: Mapping[str, Any]) -> str:
+    """`Kind/namespace/name`, tolerating a metadata that is not a mapping."""
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    ns, name = meta.get("namespace"), meta.get("name")
+    ns_text = one_line(ns, 80) if isinstance(ns, str) and ns else "-"
+    name_text = one_line(name, 80) if isinstance(name, str) and name else "?"
+    return f"{kind}/{ns_text}/{name_text}"
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -43,52 +77,83 @@ def _path(loc: tuple[int | str, ...]) -> str:
         elif part.startswith(("function-", "enum[", "literal[")) or "[" in part:
             continue  # pydantic's internal validator names, not field names
         else:
-            out += ("." if out else "") + part
+            out += ("." if out else "") + one_line(part, 80)
     return out
 
 
 def describe(kind: str, doc: Mapping[str, Any], err: ValidationError) -> list[str]:
-    meta = doc.get("metadata") or {}
-    ref = f"{kind}/{meta.get('namespace') or '-'}/{meta.get('name') or '?'}"
+    ref = object_ref(kind, doc)
     problems = []
     for e in err.errors(include_url=False, include_input=False):
         path = _path(e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = one_line(e["msg"].removeprefix("Value error, "))
         problems.append(f"{ref}: {path or '(object)'}: {msg}")
     return problems
 
 
-def flatten(docs: Iterable[Any]) -> Iterable[Mapping[str, Any]]:
-    """Expand `kind: List` (as `kubectl get -o yaml` prints) and skip empty documents."""
-    for doc in docs:
-        if not doc:
+def _documents(docs: Iterable[Any]) -> Iterator[Sourced]:
+    for i, doc in enumerate(docs):
+        yield doc if isinstance(doc, Sourced) else Sourced(f"document {i + 1}", doc)
+
+
+def flatten(docs: Iterable[Any], depth: int = 0) -> Iterator[Sourced]:
+    """Expand `kind: List` (as `kubectl get -o yaml` prints) and skip empty documents.
+
+    Documents without `kind` are not Kubernetes objects and are skipped (a Helm values file in
+    the same folder); a `kind` that is not a string, or a List whose `items` is not a list, is
+    an error.
+    """
+    for sourced in _documents(docs):
+        origin, doc = sourced.origin, sourced.doc
+        if doc is None:
             continue
         if not isinstance(doc, Mapping):
-            raise CatalogError([f"a document is a {type(doc).__name__}, not a mapping"])
-        if doc.get("kind") == "List" or doc.get("kind", "").endswith("List"):
-            yield from flatten(doc.get("items") or [])
+            raise CatalogError([f"{origin}: a document is a {_type_name(doc)}, not a mapping"])
+        if "kind" not in doc:
+            continue
+        kind = doc["kind"]
+        if not isinstance(kind, str):
+            raise CatalogError([f"{origin}: kind: expected a string, got {_type_name(kind)}"])
+        if kind.endswith("List"):
+            items = doc.get("items")
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                raise CatalogError(
+                    [
+                        f"{origin}: {one_line(kind, 80)}: items: expected a list, got {_type_name(items)}"
+                    ]
+                )
+            if depth >= MAX_LIST_NESTING:
+                raise CatalogError([f"{origin}: lists nested more than {MAX_LIST_NESTING} deep"])
+            inner = (Sourced(f"{origin} items[{j}]", item) for j, item in enumerate(items))
+            yield from flatten(inner, depth + 1)
         else:
-            yield doc
+            yield sourced
 
 
 def parse(docs: Iterable[Any]) -> Catalog:
-    """Validate every Switchyard object; other kinds (Secrets, Deployments) are ignored."""
+    """Validate every Switchyard object; other kinds (Secrets, Deployments) are ignored.
+
+    `docs` are plain documents or `Sourced` ones (then errors name their origin too).
+    """
     catalog = Catalog()
     problems: list[str] = []
-    for doc in flatten(docs):
-        kind = doc.get("kind")
+    for sourced in flatten(docs):
+        doc = sourced.doc
+        kind = doc["kind"]
         if kind not in KINDS:
             continue
+        ref = object_ref(kind, doc)
+        where = "" if sourced.origin.startswith("document ") else f"{sourced.origin}: "
         if doc.get("apiVersion") != API_VERSION:
-            problems.append(
-                f"{kind}/{(doc.get('metadata') or {}).get('name', '?')}: apiVersion: "
-                f"expected {API_VERSION}, got {doc.get('apiVersion')!r}"
-            )
+            got = one_line(repr(doc.get("apiVersion")), 80)
+            problems.append(f"{where}{ref}: apiVersion: expected {API_VERSION}, got {got}")
             continue
         try:
             obj = KINDS[kind].model_validate(doc)
         except ValidationError as err:
-            problems.extend(describe(kind, doc, err))
+            problems.extend(where + p for p in describe(kind, doc, err))
             continue
         if isinstance(obj, Provider):
             catalog.providers.append(obj)

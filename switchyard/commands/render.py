@@ -1,36 +1,67 @@
-"""`switchyard render -f PATH [-f PATH ...] [-o FILE]`: manifests -> RouterConfig JSON."""
+"""`switchyard render -f PATH [-f PATH ...] [-o FILE]`: manifests -> RouterConfig JSON.
+
+Exit codes: 0 rendered; 1 the input was refused (every problem on its own `error:` line naming
+file, object and field; nothing is written); 2 bad command line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from switchyard.catalog import CatalogError, DefaultAccess, RouterSettings, parse
+from switchyard.catalog.manifests import Sourced
+from switchyard.catalog.yamltext import YamlLimits
+from switchyard.catalog.yamltext import load_documents as load_yaml
 from switchyard.render import RenderOptions, render
 
 SUFFIXES = (".yaml", ".yml", ".json")
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
 
 
-def load_documents(paths: Iterable[Path]) -> list[Any]:
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    return [path]
+
+
+def _read(file: Path, limit: int) -> bytes:
+    """At most limit + 1 bytes: a huge file, a FIFO or /dev/zero never fills memory."""
+    try:
+        with file.open("rb") as f:
+            return f.read(limit + 1)
+    except FileNotFoundError:
+        raise CatalogError([f"{file}: no such file"]) from None
+    except OSError as exc:
+        raise CatalogError(
+            [f"{file}: cannot read ({exc.strerror or type(exc).__name__})"]
+        ) from None
+
+
+def load_documents(paths: Iterable[Path], limits: YamlLimits | None = None) -> list[Sourced]:
     """Every YAML document in the given files and (recursively) folders, in a stable order."""
-    docs: list[Any] = []
+    limits = limits or YamlLimits()
+    docs: list[Sourced] = []
     for path in paths:
-        files = (
-            sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES) if path.is_dir() else [path]
-        )
-        for file in files:
-            try:
-                docs.extend(yaml.safe_load_all(file.read_text()))
-            except FileNotFoundError:
-                raise CatalogError([f"{file}: no such file"]) from None
-            except yaml.YAMLError as exc:
-                raise CatalogError([f"{file}: not valid YAML: {exc}"]) from None
+        for file in _files(path):
+            docs.extend(load_yaml(_read(file, limits.max_bytes), str(file), limits))
     return docs
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of bytes, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -55,11 +86,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--default-caller-secret",
         help="Secret of accepted caller tokens when --default-access=callers",
     )
+    parser.add_argument(
+        "--max-file-bytes",
+        type=_positive,
+        default=YamlLimits.max_bytes,
+        help=f"refuse larger manifest files (default {YamlLimits.max_bytes}, 16 MiB)",
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    """All or nothing: written aside, then renamed over the target."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write through
+            with path.open("w", encoding="utf-8") as out:
+                out.write(text)
+            return
+        aside.write_text(text, encoding="utf-8")
+        os.replace(aside, path)
+    except OSError as exc:
+        aside.unlink(missing_ok=True)
+        raise CatalogError(
+            [f"{path}: cannot write ({exc.strerror or type(exc).__name__})"]
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        catalog = parse(load_documents(args.paths))
+        limits = YamlLimits(max_bytes=args.max_file_bytes)
+        catalog = parse(load_documents(args.paths, limits))
         settings = RouterSettings(
             default_access=DefaultAccess(args.default_access),
             default_caller_secret=args.default_caller_secret,
@@ -70,13 +125,13 @@ def run(args: argparse.Namespace) -> int:
             catalog.smoke_runs,
             RenderOptions(namespace=args.namespace, settings=settings),
         )
+        text = config.to_json()
+        if args.output:
+            _write(args.output, text)
+        else:
+            sys.stdout.write(text)
     except CatalogError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-        return 1
-    text = config.to_json()
-    if args.output:
-        args.output.write_text(text)
-    else:
-        sys.stdout.write(text)
+        return EXIT_REFUSED
     return 0

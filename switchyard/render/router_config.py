@@ -40,24 +40,26 @@ class RenderOptions:
     settings: RouterSettings = field(default_factory=RouterSettings)
 
 
-def _concerns(run: SmokeRun, provider: str, model: str) -> bool:
-    if run.spec.layer is Layer.DIRECT:
-        return (run.spec.target.provider, run.spec.target.model) == (provider, model)
-    return any(r.selected_upstream == f"{provider}/{model}" for r in run.status.results)
-
-
 def apply_evidence(providers: Sequence[Provider], smoke_runs: Sequence[SmokeRun]) -> list[Provider]:
     """Providers with each model's status recomputed from the SmokeRuns that concern it.
 
     A model no given SmokeRun concerns keeps the status it has (the operator may have pruned
     old runs; its status is then the record).
     """
+    # Index the runs once: scanning every run for every model is quadratic on large catalogs.
+    by_target: dict[tuple[str, str], list[SmokeRun]] = {}
+    for run in smoke_runs:
+        keys = {(run.spec.target.provider or "", run.spec.target.model or "")}
+        if run.spec.layer is not Layer.DIRECT:
+            ups = {r.selected_upstream for r in run.status.results if r.selected_upstream}
+            keys = {(p, m) for p, _, m in (u.partition("/") for u in ups)}
+        for key in keys:
+            by_target.setdefault(key, []).append(run)
     out = []
     for provider in providers:
-        updated = provider.model_copy(deep=True)
         models: list[ModelStatus] = []
         for m in provider.spec.models:
-            runs = [r for r in smoke_runs if _concerns(r, provider.name, m.name)]
+            runs = by_target.get((provider.name, m.name), [])
             if runs:
                 models.append(
                     derive_model_status(
@@ -66,8 +68,9 @@ def apply_evidence(providers: Sequence[Provider], smoke_runs: Sequence[SmokeRun]
                 )
             elif (existing := provider.status.model(m.name)) is not None:
                 models.append(existing)
-        updated.status.models = models
-        out.append(updated)
+        # shallow copies: only status.models is replaced, nothing else is mutated
+        status = provider.status.model_copy(update={"models": models})
+        out.append(provider.model_copy(update={"status": status}))
     return out
 
 
