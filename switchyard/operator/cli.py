@@ -43,6 +43,10 @@ async def operate(settings: OperatorSettings, stop_flag: asyncio.Event | None = 
         clusterwide=settings.all_namespaces,
         standalone=True,
         stop_flag=stop_flag,
+        # kopf serves the probe handlers here (startup.healthy): 200 only once startup is done.
+        liveness_endpoint=(
+            f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None
+        ),
     )
 
 

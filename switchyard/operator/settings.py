@@ -42,5 +42,12 @@ class OperatorSettings(BaseSettings):
     )
 
     metrics_port: int = Field(default=9090, ge=0, le=65535, description="0 disables /metrics.")
+    health_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of GET /healthz for liveness and readiness probes (0 disables); "
+        "200 once startup finished and the API answers.",
+    )
     watch_server_timeout: int = Field(default=300, ge=10)
     watch_client_timeout: int = Field(default=330, ge=10)

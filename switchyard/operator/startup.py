@@ -77,6 +77,13 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
         server.shutdown()
 
 
+async def healthy(memo: kopf.Memo, **_: Any) -> str:
+    """The probe behind /healthz: fails (HTTP 500) until startup has connected to the API."""
+    if memo.get("ctx") is None:
+        raise kopf.PermanentError("starting")
+    return "ok"
+
+
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     """The same order as kube.Kube.connect: $KUBECONFIG, the service account, ~/.kube/config."""
     if not os.environ.get("KUBECONFIG") and os.path.exists(SERVICE_ACCOUNT_TOKEN):
@@ -88,3 +95,4 @@ def register(registry: kopf.OperatorRegistry) -> None:
     kopf.on.startup(id="switchyard-startup", registry=registry)(startup)
     kopf.on.cleanup(id="switchyard-cleanup", registry=registry)(cleanup)
     kopf.on.login(id="switchyard-login", registry=registry)(login)
+    kopf.on.probe(id="switchyard", registry=registry)(healthy)
