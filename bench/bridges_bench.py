@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge  # noqa: E402
-from switchyard.router.sse import SSEParser  # noqa: E402
+from switchyard.wire import SSEParser  # noqa: E402
 from tests.router.bridges.golden_cases import CASES, GOLDEN  # noqa: E402
 
 ROUNDS = 300

@@ -4,6 +4,7 @@ the RouterConfig document. Pure: no I/O, nothing of kopf or aiohttp."""
 from .base import Condition, ObjectMeta, Resource, SecretKeyRef, SecretRef, WireModel
 from .crds import crd_documents, crd_for
 from .eligibility import Eligibility, RequestNeeds, check, eligible_skin
+from .errors import SwitchyardError
 from .evidence import derive_model_status, recommend
 from .manifests import API_VERSION, KINDS, Catalog, CatalogError, parse
 from .modelgroup import (
@@ -72,6 +73,7 @@ from .vocabulary import (
     Locality,
     ProbeResult,
     ProbeTask,
+    ReasoningControl,
     Stage,
     Strategy,
     bridge_endpoints,
@@ -127,6 +129,7 @@ __all__ = [
     "ProviderModel",
     "ProviderSpec",
     "ProviderStatus",
+    "ReasoningControl",
     "RequestNeeds",
     "Resource",
     "RouterBridge",
@@ -146,6 +149,7 @@ __all__ = [
     "SmokeTarget",
     "Stage",
     "Strategy",
+    "SwitchyardError",
     "Target",
     "TargetStatus",
     "Verified",

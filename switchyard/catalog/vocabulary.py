@@ -13,6 +13,18 @@ class Dialect(StrEnum):
     ANTHROPIC = "anthropic"
 
 
+class ReasoningControl(StrEnum):
+    """How a target is asked for reasoning: the control a reasoning-effort probe proved.
+
+    The translation of each control to body fields lives once, in ``switchyard.wire.reasoning``.
+    """
+
+    OPENAI_EFFORT = "openai-effort"
+    OPENROUTER_EFFORT = "openrouter-effort"
+    ANTHROPIC_BUDGET = "anthropic-budget"
+    GEMINI_BUDGET = "gemini-budget"
+
+
 class AuthScheme(StrEnum):
     BEARER = "bearer"
     X_API_KEY = "x-api-key"

@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from switchyard.catalog import (
     AuthScheme,
     DefaultAccess,
-    Dialect,
     Eligibility,
     RequestNeeds,
     RouterConfig,
@@ -29,15 +28,13 @@ from switchyard.catalog import (
     RouterModel,
     RouterProvider,
     RouterTarget,
+    SwitchyardError,
     check,
 )
-
-DEFAULT_HEADERS: dict[Dialect, dict[str, str]] = {
-    Dialect.ANTHROPIC: {"anthropic-version": "2023-06-01"},
-}
+from switchyard.wire import provider_headers
 
 
-class ConfigError(ValueError):
+class ConfigError(SwitchyardError, ValueError):
     """A config (or a Secret it needs) that cannot be served; the message is safe to log."""
 
 
@@ -177,18 +174,14 @@ def read_callers(secrets_dir: Path, name: str) -> frozenset[bytes]:
 
 
 def _provider_headers(p: RouterProvider, secrets_dir: Path) -> dict[str, str]:
-    headers = dict(DEFAULT_HEADERS.get(p.dialect, {}))
-    headers.update({h.name: h.value for h in p.headers})
-    if p.auth_scheme is AuthScheme.NONE:
-        return headers
-    if p.secret is None:
-        raise ConfigError(f"provider {p.name}: auth {p.auth_scheme.value} needs a secret")
-    key = read_secret(secrets_dir, p.secret.name, p.secret.key)
-    if p.auth_scheme is AuthScheme.BEARER:
-        headers["Authorization"] = f"Bearer {key}"
-    else:
-        headers["x-api-key"] = key
-    return headers
+    """What every request to ``p`` carries (``wire.provider_headers``, shared with the probes)."""
+    key = None
+    if p.auth_scheme is not AuthScheme.NONE:
+        if p.secret is None:
+            raise ConfigError(f"provider {p.name}: auth {p.auth_scheme.value} needs a secret")
+        key = read_secret(secrets_dir, p.secret.name, p.secret.key)
+    configured = [(h.name, h.value) for h in p.headers]
+    return provider_headers(p.dialect, p.auth_scheme, key, configured)
 
 
 def _groups(config: RouterConfig) -> dict[str, GroupView]:

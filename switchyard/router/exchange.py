@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from switchyard.catalog import BridgeDirection, Capability, Dialect, ErrorClass
+from switchyard.wire import Usage
 
 from .config import TargetView
 from .metrics import RouterMetrics
@@ -26,7 +27,7 @@ class Exchange:
     status: int = 0
     error_class: ErrorClass | None = None
     ttfb: float | None = None
-    usage: tuple[int, int] | None = None
+    usage: Usage | None = None  # wire.usage meaning
     attempts: int = 0
     fallback: bool = False
 
@@ -69,9 +70,9 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             series.requests(ex.inbound.value, "error").inc()
             series.errors(ex.error_class.value).inc()
         if ex.usage is not None:
-            series.tokens("input").inc(ex.usage[0])
-            series.tokens("output").inc(ex.usage[1])
-            cost = priced(t.prices, *ex.usage)
+            series.tokens("input").inc(ex.usage.input_tokens)
+            series.tokens("output").inc(ex.usage.output_tokens)
+            cost = priced(t.prices, ex.usage.input_tokens, ex.usage.output_tokens)
             if cost is not None:
                 series.cost().inc(float(cost))
         elif ok:
@@ -92,8 +93,8 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             error_class=ex.error_class.value if ex.error_class else None,
             latency_ms=round(elapsed * 1000),
             ttfb_ms=round(ex.ttfb * 1000) if ex.ttfb is not None else None,
-            input_tokens=ex.usage[0] if ex.usage else None,
-            output_tokens=ex.usage[1] if ex.usage else None,
+            input_tokens=ex.usage.input_tokens if ex.usage else None,
+            output_tokens=ex.usage.output_tokens if ex.usage else None,
             cost_usd=str(cost) if cost is not None else None,
             selected_upstream=t.key if t else None,
             fallback=ex.fallback,

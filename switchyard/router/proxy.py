@@ -9,14 +9,23 @@ import orjson
 from aiohttp import web
 
 from switchyard.catalog import BridgeDirection, Dialect, Eligibility, ErrorClass
+from switchyard.wire import (
+    ATTEMPTS_HEADER,
+    BRIDGE_HEADER,
+    UPSTREAM_HEADER,
+    RequestRefused,
+    error_body,
+    http_error_body,
+    status_for,
+    upstream_message,
+)
+from switchyard.wire.reasoning import retarget
 
 from .access import caller_token, decide
-from .bridges import BridgeContext, BridgeRefused, get_bridge
+from .bridges import BridgeContext, get_bridge
 from .config import GroupView, LoadedConfig, TargetView
 from .dialects import ADAPTERS, DialectAdapter
-from .errors import error_body, http_error_body, status_for, upstream_message
 from .exchange import Exchange, attempt_failed, finish, no_eligible, wants_usage
-from .reasoning import retarget
 from .relay import Leg, json_reply, stream_reply
 from .runtime import RUNTIME, Runtime
 from .selection import usable, weighted_order
@@ -60,8 +69,8 @@ class Attempt:
         group = self.view.group
         upstream = ADAPTERS[target.provider.dialect]
         headers = {
-            "x-switchyard-upstream": target.key,
-            "x-switchyard-attempts": str(self.ex.attempts),
+            UPSTREAM_HEADER: target.key,
+            ATTEMPTS_HEADER: str(self.ex.attempts),
         }
         if verdict.bridge is None:
             forwarded = {
@@ -94,7 +103,7 @@ class Attempt:
             or chat_usage
             or self.adapter.dialect is not Dialect.OPENAI_CHAT,
         )
-        headers["x-switchyard-bridge"] = verdict.bridge.value
+        headers[BRIDGE_HEADER] = verdict.bridge.value
         leg = Leg(upstream, self.adapter.dialect, bridge, ctx, headers)
         return Prepared(leg, bridge.request(self.body, ctx), bridge.upstream_path, {})
 
@@ -103,10 +112,11 @@ class Attempt:
         self.ex.target, self.ex.bridge = target, verdict.bridge
         p = await self._prepare(target, verdict)
         auth = self.cfg.upstream_headers.get(target.provider.name, {})
-        call = build_call(target, p.path, orjson.dumps(p.body), auth, p.forwarded)
+        stream = p.body.get("stream") is True
+        call = build_call(target, p.path, orjson.dumps(p.body), auth, p.forwarded, stream)
         resp = await send(self.runtime.client, call)
         try:
-            if p.body.get("stream") is True:
+            if stream:
                 out, rid = await stream_reply(self.request, resp, p.leg, self.ex)
             else:
                 out, rid = await json_reply(self.request, resp, p.leg, self.ex)
@@ -197,7 +207,7 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
         ex.attempts += 1
         try:
             out = await attempt.run(target, verdicts[target.key])
-        except BridgeRefused as exc:
+        except RequestRefused as exc:
             ex.status, ex.error_class = 400, ErrorClass.BAD_REQUEST
             runtime.metrics.series(group.name, target.provider.name, target.model.name).errors(
                 ErrorClass.BAD_REQUEST.value
@@ -236,7 +246,7 @@ def _failed(runtime: Runtime, ex: Exchange, target: TargetView, failure: Upstrea
         ex.fallback = True
         return None
     ex.status, ex.error_class = status_for(failure.error_class), failure.error_class
-    headers = {"x-switchyard-upstream": target.key}
+    headers = {UPSTREAM_HEADER: target.key}
     if failure.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(failure.retry_after))
     message = upstream_message(failure.error_class)

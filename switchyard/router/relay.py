@@ -1,8 +1,11 @@
 """Carrying an upstream reply back to the caller: JSON, native SSE, or SSE through a bridge.
 
 Until the first upstream byte is in hand nothing is sent, so failures up to then still fall
-back. Afterwards a failure ends the caller's stream with a dialect-correct error event. Each
-upstream read becomes at most one write (what arrived together leaves together).
+back. Afterwards a failure ends the caller's stream with its dialect's error event
+(``wire.stream_error``). A native stream is relayed as whole events only, so a malformed event
+is never half-forwarded: it is dropped and the stream ends with the error event (BadResponse).
+Upstream replies are untrusted input: a translation that trips over a wrong-typed field is a
+BadResponse too, never an error of ours.
 """
 
 from __future__ import annotations
@@ -14,22 +17,32 @@ import orjson
 from aiohttp import web
 
 from switchyard.catalog import Dialect, ErrorClass
+from switchyard.wire import (
+    SSEEvent,
+    SSEParser,
+    StreamReader,
+    complete_prefix,
+    frame,
+    reply_ok,
+    stream_error,
+    upstream_message,
+)
 
 from .bridges import Bridge, BridgeContext, BridgeUpstreamFailed, StreamTranslator
 from .dialects import DialectAdapter
-from .errors import stream_error, upstream_message
 from .exchange import Exchange
-from .sse import SSEParser
 from .upstream import UpstreamError, exception_class
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+# What a translator raises on a wrong-typed upstream field: the upstream's fault, not ours.
+UNTRUSTED = (TypeError, ValueError, KeyError, AttributeError, IndexError)
 
 
 @dataclass
 class Leg:
     """The upstream half of an attempt: how to read and translate what comes back."""
 
-    upstream: DialectAdapter  # the provider's skin (usage and stream ends are read in it)
+    upstream: DialectAdapter  # the provider's dialect (usage and stream ends are read in it)
     inbound: Dialect
     bridge: Bridge | None
     ctx: BridgeContext | None
@@ -56,10 +69,10 @@ async def json_reply(
         raise UpstreamError(exception_class(exc)) from None
     try:
         data = orjson.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError
     except ValueError:
         raise UpstreamError(ErrorClass.BAD_RESPONSE) from None
+    if not reply_ok(leg.upstream.dialect, data):
+        raise UpstreamError(ErrorClass.BAD_RESPONSE)
     ex.usage = leg.upstream.usage(data)
     rid = data.get("id") if isinstance(data.get("id"), str) else None
     if leg.bridge is not None and leg.ctx is not None:
@@ -67,10 +80,62 @@ async def json_reply(
             raw = orjson.dumps(leg.bridge.response(data, leg.ctx))
         except BridgeUpstreamFailed as exc:
             raise UpstreamError(exc.error_class) from None
+        except UNTRUSTED:
+            raise UpstreamError(ErrorClass.BAD_RESPONSE) from None
     ex.first_byte()
     ex.status = 200
     out = web.Response(body=raw, content_type="application/json", headers=leg.extra_headers)
     return out, rid
+
+
+class _Relay:
+    """One stream's passage: observe every event, forward whole events or translations."""
+
+    def __init__(self, leg: Leg) -> None:
+        self.reader: StreamReader = leg.upstream.watcher()
+        self.translator: StreamTranslator | None = None
+        if leg.bridge is not None and leg.ctx is not None:
+            self.translator = leg.bridge.stream(leg.ctx)
+        self.parser = SSEParser()
+        self.pending = b""  # bytes of an event that has not ended yet (native relay)
+
+    def feed(self, chunk: bytes) -> bytes:
+        return self._pass(self.parser.feed(chunk), chunk)
+
+    def flush(self) -> bytes:
+        return self._pass(self.parser.flush(), b"")
+
+    def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
+        reader, translator = self.reader, self.translator
+        if translator is None:
+            for i, event in enumerate(events):
+                reader.observe(event)
+                if reader.malformed:
+                    return b"".join(frame(e) for e in events[:i])
+            if not chunk:  # end of stream: whatever is left ended with it
+                out, self.pending = self.pending, b""
+                return out
+            buf = self.pending + chunk
+            cut = complete_prefix(buf)
+            self.pending = buf[cut:]
+            return buf[:cut]
+        parts = []
+        for event in events:
+            reader.observe(event)
+            if reader.malformed:
+                break
+            try:
+                parts.append(translator.feed(event))
+            except UNTRUSTED:
+                reader.malformed = True
+                break
+        return b"".join(parts)
+
+    def fail(self, inbound: Dialect, error_class: ErrorClass) -> bytes:
+        message = upstream_message(error_class)
+        if self.translator is not None:
+            return self.translator.fail(error_class, message)
+        return stream_error(inbound, error_class, message)
 
 
 async def stream_reply(
@@ -83,56 +148,38 @@ async def stream_reply(
     out = web.StreamResponse(headers={**SSE_HEADERS, **leg.extra_headers})
     await out.prepare(request)
     ex.status = 200
-    parser = SSEParser()
-    watcher = leg.upstream.watcher()
-    translator: StreamTranslator | None = None
-    if leg.bridge is not None and leg.ctx is not None:
-        translator = leg.bridge.stream(leg.ctx)
+    relay = _Relay(leg)
+    reader, translator = relay.reader, relay.translator
     failure: ErrorClass | None = None
     try:
-        while chunk:
-            events = parser.feed(chunk)
-            if translator is None:
-                for event in events:
-                    watcher.observe(event)
-                data = chunk
-            else:
-                parts = []
-                for event in events:
-                    watcher.observe(event)
-                    parts.append(translator.feed(event))
-                data = b"".join(parts)
+        while chunk and not reader.malformed:
+            data = relay.feed(chunk)
             if data:
                 ex.first_byte()
                 await out.write(data)
-            chunk = await resp.content.readany()
-        for event in parser.flush():
-            watcher.observe(event)
-            if translator is not None:
-                await out.write(translator.feed(event))
-        if watcher.failed:
-            failure = ErrorClass.UPSTREAM_ERROR  # the in-band error event was relayed already
-        elif not watcher.finished:
+            if not reader.malformed:
+                chunk = await resp.content.readany()
+        if not reader.malformed:
+            await out.write(relay.flush())
+        if reader.malformed:
             failure = ErrorClass.BAD_RESPONSE
-            await out.write(_fail(leg, translator, failure))
+            await out.write(relay.fail(leg.inbound, failure))
+        elif reader.failed:
+            failure = ErrorClass.UPSTREAM_ERROR  # the in-band error event was relayed already
+        elif not reader.finished:
+            failure = ErrorClass.BAD_RESPONSE
+            await out.write(relay.fail(leg.inbound, failure))
         elif translator is not None:
             await out.write(translator.finish())
     except (TimeoutError, aiohttp.ClientError) as exc:
         failure = exception_class(exc)
-        await out.write(_fail(leg, translator, failure))
+        await out.write(relay.fail(leg.inbound, failure))
     except BridgeUpstreamFailed as exc:
         failure = exc.error_class
-        await out.write(_fail(leg, translator, failure))
+        await out.write(relay.fail(leg.inbound, failure))
     ex.first_byte()
-    ex.usage = translator.usage if translator is not None else watcher.usage
+    ex.usage = translator.usage if translator is not None else reader.usage
     ex.error_class = failure
     await out.write_eof()
     rid = translator.response_id if translator is not None else None
     return out, rid
-
-
-def _fail(leg: Leg, translator: StreamTranslator | None, error_class: ErrorClass) -> bytes:
-    message = upstream_message(error_class)
-    if translator is not None:
-        return translator.fail(error_class, message)
-    return stream_error(leg.inbound, error_class, message)

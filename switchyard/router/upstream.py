@@ -1,33 +1,30 @@
 """Talking to providers: one request, no redirects, failures reduced to sanitized classes.
 
-The upstream body of an error is read only to tell an entitlement-shaped 403 from a generic
-one; it is never logged, stored or returned.
+At most ``wire.PEEK_BYTES`` of an error body are read, only for ``wire.classify``; they are
+never logged, stored or returned.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 
 import aiohttp
 from multidict import CIMultiDict
 
-from switchyard.catalog import ErrorClass
+from switchyard.catalog import ErrorClass, SwitchyardError
+from switchyard.wire import PEEK_BYTES, classify, request_headers, retry_after
 
 from .config import TargetView
 
-ENTITLEMENT = re.compile(
-    rb"entitle|subscription|not available on your plan|upgrade your plan|does not have access|"
-    rb"not have access to (this|the) model|billing|quota",
-    re.IGNORECASE,
-)
 FALLBACK_CLASSES = frozenset(
     {
         ErrorClass.CONNECT_ERROR,
         ErrorClass.TIMEOUT,
         ErrorClass.RATE_LIMITED,
         ErrorClass.UPSTREAM_ERROR,
+        # An unparseable or wrong-typed reply says the target is broken, not the request.
+        ErrorClass.BAD_RESPONSE,
         # A provider's own credentials or entitlement failing says nothing about the request.
         ErrorClass.AUTH_FAILED,
         ErrorClass.ENTITLEMENT,
@@ -35,10 +32,9 @@ FALLBACK_CLASSES = frozenset(
         ErrorClass.MODEL_NOT_FOUND,
     }
 )
-MAX_ERROR_PEEK = 4096
 
 
-class UpstreamError(Exception):
+class UpstreamError(SwitchyardError):
     """An attempt that failed before any byte reached the caller."""
 
     def __init__(self, error_class: ErrorClass, retry_after: float | None = None) -> None:
@@ -49,33 +45,6 @@ class UpstreamError(Exception):
     @property
     def retryable(self) -> bool:
         return self.error_class in FALLBACK_CLASSES
-
-
-def classify(status: int, body: bytes) -> ErrorClass:
-    if status == 401:
-        return ErrorClass.AUTH_FAILED
-    if status == 403:
-        return ErrorClass.ENTITLEMENT if ENTITLEMENT.search(body) else ErrorClass.FORBIDDEN
-    if status == 404:
-        return ErrorClass.MODEL_NOT_FOUND
-    if status == 408:
-        return ErrorClass.TIMEOUT
-    if status == 429:
-        return ErrorClass.RATE_LIMITED
-    if status >= 500:
-        return ErrorClass.UPSTREAM_ERROR
-    if 300 <= status < 400:
-        return ErrorClass.BAD_RESPONSE  # redirects are never followed
-    return ErrorClass.BAD_REQUEST
-
-
-def retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: treated as absent
 
 
 def exception_class(exc: BaseException) -> ErrorClass:
@@ -97,12 +66,11 @@ class Call:
 
 def build_call(
     target: TargetView, path: str, body: bytes, provider_headers: dict[str, str],
-    forwarded: dict[str, str],
+    forwarded: dict[str, str], stream: bool,
 ) -> Call:  # fmt: skip
     """Headers are built from scratch: the caller's credentials never travel upstream."""
     headers: CIMultiDict[str] = CIMultiDict(forwarded)
-    headers.update(provider_headers)
-    headers["Content-Type"] = "application/json"
+    headers.update(request_headers(provider_headers, stream))
     return Call(target.provider.base_url.rstrip("/") + path, headers, body)
 
 
@@ -117,9 +85,10 @@ async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResp
     if resp.status < 300:
         return resp
     try:
-        peek = await resp.content.read(MAX_ERROR_PEEK)
+        peek = await resp.content.read(PEEK_BYTES)
     except (TimeoutError, aiohttp.ClientError):
         peek = b""
     finally:
         resp.release()
-    raise UpstreamError(classify(resp.status, peek), retry_after(resp.headers.get("Retry-After")))
+    error_class = classify(resp.status, peek) or ErrorClass.BAD_RESPONSE
+    raise UpstreamError(error_class, retry_after(resp.headers.get("Retry-After")))

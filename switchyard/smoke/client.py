@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from switchyard.catalog import BridgeDirection, ErrorClass, Layer
-from switchyard.router.sse import SSEEvent, SSEParser
+from switchyard.wire import SSEEvent, SSEParser
 
 from .access import classify_exception, classify_status
 from .dialects import Body, DialectAdapter, MalformedStreamError, Reply, StreamFailedError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from switchyard.catalog import Dialect
-from switchyard.router.sse import SSEEvent, SSEParser, encode
 from switchyard.smoke.dialects import MalformedStreamError, StreamFailedError, adapter_for
+from switchyard.wire import SSEEvent, SSEParser, encode
 
 
 def events(raw: bytes) -> list[SSEEvent]:

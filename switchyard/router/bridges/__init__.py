@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ...catalog.vocabulary import BridgeDirection
+from switchyard.catalog import BridgeDirection
+
 from .base import (
     Bridge,
     BridgeContext,

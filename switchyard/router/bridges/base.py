@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ...catalog.vocabulary import BridgeDirection, ErrorClass
-from ..sse import SSEEvent
+from switchyard.catalog import BridgeDirection, ErrorClass, SwitchyardError
+from switchyard.wire import RequestRefused, SSEEvent, Usage
 
 JSON = dict[str, Any]
 IdFactory = Callable[[str], str]
@@ -42,11 +42,11 @@ class BridgeContext:
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
 
 
-class BridgeRefused(Exception):  # noqa: N818 - the contract name
+class BridgeRefused(RequestRefused):
     """A request shape the bridge does not translate; the message is safe to show the caller."""
 
 
-class BridgeUpstreamFailed(Exception):  # noqa: N818 - pairs with BridgeRefused
+class BridgeUpstreamFailed(SwitchyardError):  # noqa: N818 - pairs with BridgeRefused
     """A 200 upstream reply that reports a failure (e.g. a Responses object with status failed)."""
 
     def __init__(self, error_class: ErrorClass, message: str) -> None:
@@ -55,7 +55,9 @@ class BridgeUpstreamFailed(Exception):  # noqa: N818 - pairs with BridgeRefused
 
 
 class StreamTranslator(Protocol):
-    usage: tuple[int, int] | None
+    @property
+    def usage(self) -> Usage | None: ...
+
     response_id: str | None
 
     def feed(self, event: SSEEvent) -> bytes: ...

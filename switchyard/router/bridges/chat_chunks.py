@@ -5,31 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import DONE, encode
+from switchyard.catalog import Dialect, ErrorClass
+from switchyard.wire import DONE, Usage, encode, stream_error
+
 from .base import JSON, BridgeContext
 
-# The `type` an OpenAI error object carries for each sanitized class.
-ERROR_TYPES = {
-    ErrorClass.RATE_LIMITED: "rate_limit_error",
-    ErrorClass.AUTH_FAILED: "authentication_error",
-    ErrorClass.FORBIDDEN: "permission_error",
-    ErrorClass.ENTITLEMENT: "permission_error",
-    ErrorClass.MODEL_NOT_FOUND: "not_found_error",
-    ErrorClass.BAD_REQUEST: "invalid_request_error",
-    ErrorClass.TIMEOUT: "timeout_error",
-    ErrorClass.UPSTREAM_ERROR: "server_error",
-    ErrorClass.CONNECT_ERROR: "server_error",
-    ErrorClass.BAD_RESPONSE: "server_error",
-}
 
-
-def chat_usage_object(input_tokens: int, output_tokens: int, cached: int = 0) -> JSON:
+def chat_usage_object(usage: Usage | None) -> JSON | None:
+    """``wire.usage`` meaning, written as Chat's usage object (prompt tokens include cache)."""
+    if usage is None:
+        return None
     return {
-        "prompt_tokens": input_tokens,
-        "completion_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
-        "prompt_tokens_details": {"cached_tokens": cached},
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
     }
 
 
@@ -112,5 +102,4 @@ class ChunkWriter:
     @staticmethod
     def error(error_class: ErrorClass, message: str) -> bytes:
         """The mid-stream error chunk the openai SDK raises as an APIError."""
-        error = {"message": message, "type": ERROR_TYPES[error_class], "code": error_class.value}
-        return encode({"error": error})
+        return stream_error(Dialect.OPENAI_CHAT, error_class, message)

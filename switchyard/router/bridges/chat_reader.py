@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import SSEEvent
+from switchyard.catalog import ErrorClass
+from switchyard.wire import SSEEvent, Usage, openai_chat_usage
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,6 @@ class ToolArgs:
 @dataclass(frozen=True)
 class Finish:
     reason: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int
-    output_tokens: int
-    cached_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,9 +72,9 @@ class ChatChunkReader:
             out.extend(self._delta(choice.get("delta") or {}))
             if choice.get("finish_reason"):
                 out.append(Finish(str(choice["finish_reason"])))
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            out.append(chat_usage(usage))
+        usage = openai_chat_usage(chunk.get("usage"))
+        if usage is not None:
+            out.append(usage)
         return out
 
     def _delta(self, delta: dict[str, Any]) -> list[Happening]:
@@ -100,15 +93,6 @@ class ChatChunkReader:
             if fn.get("arguments"):
                 out.append(ToolArgs(index, str(fn["arguments"])))
         return out
-
-
-def chat_usage(usage: dict[str, Any]) -> Usage:
-    details = usage.get("prompt_tokens_details") or {}
-    return Usage(
-        int(usage.get("prompt_tokens") or 0),
-        int(usage.get("completion_tokens") or 0),
-        int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
-    )
 
 
 def _str(value: Any) -> str | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import SSEEvent
+from switchyard.catalog import ErrorClass
+from switchyard.wire import AnthropicUsageMerger, SSEEvent, Usage
+
 from .base import JSON, BridgeContext
 from .chat_chunks import ChunkWriter, chat_usage_object
 
@@ -34,10 +35,7 @@ class ChatFromMessages:
         self._blocks: dict[int, int] = {}  # content block index -> chat tool index
         self._args_seen: set[int] = set()
         self._stop: str | None = None
-        self._input = 0
-        self._cached = 0
-        self._output = 0
-        self.usage: tuple[int, int] | None = None
+        self._usage = AnthropicUsageMerger()
         self.response_id: str | None = None
 
     def feed(self, event: SSEEvent) -> bytes:
@@ -53,7 +51,7 @@ class ChatFromMessages:
         if kind == "message_start":
             message = data.get("message") or {}
             self.response_id = message.get("id")
-            self._count(message.get("usage") or {})
+            self._usage.add(message.get("usage"))
             return self._role()
         if kind == "content_block_start":
             return self._block_start(data)
@@ -67,11 +65,11 @@ class ChatFromMessages:
             return self._out.tool_args(index, "{}")
         if kind == "message_delta":
             self._stop = (data.get("delta") or {}).get("stop_reason") or self._stop
-            self._count(data.get("usage") or {})
+            self._usage.add(data.get("usage"))
             return b""
         if kind == "message_stop":
             self._completed = True
-            usage = chat_usage_object(self._input, self._output, self._cached)
+            usage = chat_usage_object(self.usage)
             reason = FINISH_REASONS.get(str(self._stop), "stop")
             return self._role() + self._out.end(reason, usage)
         if kind == "error":
@@ -100,16 +98,10 @@ class ChatFromMessages:
         self._started = True
         return self._out.role()
 
-    def _count(self, usage: JSON) -> None:
-        """Messages usage is cumulative; prompt tokens include cache reads and writes."""
-        if usage.get("input_tokens") is not None:
-            cached = int(usage.get("cache_read_input_tokens") or 0)
-            created = int(usage.get("cache_creation_input_tokens") or 0)
-            self._input = int(usage["input_tokens"]) + cached + created
-            self._cached = cached
-        if usage.get("output_tokens") is not None:
-            self._output = int(usage["output_tokens"])
-        self.usage = (self._input, self._output)
+    @property
+    def usage(self) -> Usage | None:
+        """Messages usage is cumulative over events; ``wire.usage`` meaning."""
+        return self._usage.usage
 
     def _block_start(self, data: JSON) -> bytes:
         block = data.get("content_block") or {}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import SSEEvent
+from switchyard.catalog import ErrorClass
+from switchyard.wire import SSEEvent, Usage, openai_responses_usage
+
 from .base import JSON, BridgeContext
 from .chat_chunks import ChunkWriter, chat_usage_object
 
@@ -30,7 +31,7 @@ class ChatFromResponses:
         self._done = False
         self._tools: dict[int, int] = {}  # output_index -> chat tool index
         self._args_seen: set[int] = set()
-        self.usage: tuple[int, int] | None = None
+        self.usage: Usage | None = None
         self.response_id: str | None = None
 
     def feed(self, event: SSEEvent) -> bytes:
@@ -115,13 +116,8 @@ class ChatFromResponses:
         response = data.get("response") or {}
         self.response_id = response.get("id") or self.response_id
         self._completed = True
-        usage = response.get("usage")
-        usage_obj = None
-        if isinstance(usage, dict):
-            inp, outp = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
-            cached = (usage.get("input_tokens_details") or {}).get("cached_tokens") or 0
-            self.usage = (inp, outp)
-            usage_obj = chat_usage_object(inp, outp, cached)
+        self.usage = openai_responses_usage(response.get("usage"))
+        usage_obj = chat_usage_object(self.usage)
         return self._role() + self._out.end(
             finish_reason_of(response, bool(self._tools)), usage_obj
         )

@@ -15,8 +15,9 @@ from typing import Any
 
 import orjson
 
-from ...catalog.vocabulary import BridgeDirection, Dialect, ErrorClass
-from .. import reasoning
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.wire import anthropic_usage, reasoning
+
 from .base import (
     JSON,
     BridgeContext,
@@ -130,13 +131,7 @@ class ChatToMessages:
                         "function": {"name": block.get("name"), "arguments": args},
                     }
                 )
-        usage = body.get("usage")
-        usage_obj = None
-        if isinstance(usage, dict):
-            cached = int(usage.get("cache_read_input_tokens") or 0)
-            prompt = int(usage.get("input_tokens") or 0) + cached
-            prompt += int(usage.get("cache_creation_input_tokens") or 0)
-            usage_obj = chat_usage_object(prompt, int(usage.get("output_tokens") or 0), cached)
+        usage_obj = chat_usage_object(anthropic_usage(body.get("usage")))
         reason = FINISH_REASONS.get(str(body.get("stop_reason")), "stop")
         message = chat_message("".join(texts) if texts else None, calls)
         return completion(ctx, ctx.clock(), message, reason, usage_obj)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import BridgeDirection, Dialect, ErrorClass
-from .. import reasoning
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.wire import openai_responses_usage, reasoning
+
 from .base import (
     JSON,
     BridgeContext,
@@ -122,13 +123,7 @@ class ChatToResponses:
                         },
                     }
                 )
-        usage = body.get("usage")
-        usage_obj = None
-        if isinstance(usage, dict):
-            cached = (usage.get("input_tokens_details") or {}).get("cached_tokens") or 0
-            usage_obj = chat_usage_object(
-                int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0), cached
-            )
+        usage_obj = chat_usage_object(openai_responses_usage(body.get("usage")))
         message = chat_message("".join(texts) if texts else None, calls, "".join(refusals) or None)
         created = int(body.get("created_at") or ctx.clock())
         return completion(ctx, created, message, finish_reason_of(body, bool(calls)), usage_obj)

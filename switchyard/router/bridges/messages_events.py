@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import SSEEvent, encode
+from switchyard.catalog import Dialect, ErrorClass
+from switchyard.wire import SSEEvent, Usage, encode, stream_error
+
 from .base import JSON, BridgeContext
-from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart, Usage
+from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart
 
 # Chat finish_reason -> Anthropic stop_reason
 STOP_REASONS = {
@@ -22,18 +23,6 @@ STOP_REASONS = {
     "tool_calls": "tool_use",
     "function_call": "tool_use",
     "content_filter": "refusal",
-}
-ERROR_TYPES = {
-    ErrorClass.RATE_LIMITED: "rate_limit_error",
-    ErrorClass.AUTH_FAILED: "authentication_error",
-    ErrorClass.FORBIDDEN: "permission_error",
-    ErrorClass.ENTITLEMENT: "permission_error",
-    ErrorClass.MODEL_NOT_FOUND: "not_found_error",
-    ErrorClass.BAD_REQUEST: "invalid_request_error",
-    ErrorClass.TIMEOUT: "timeout_error",
-    ErrorClass.UPSTREAM_ERROR: "api_error",
-    ErrorClass.CONNECT_ERROR: "api_error",
-    ErrorClass.BAD_RESPONSE: "api_error",
 }
 
 
@@ -49,8 +38,7 @@ def message_usage(usage: Usage | None) -> JSON:
 
 
 def error_event(error_class: ErrorClass, message: str) -> bytes:
-    body = {"type": "error", "error": {"type": ERROR_TYPES[error_class], "message": message}}
-    return encode(body, event="error")
+    return stream_error(Dialect.ANTHROPIC, error_class, message)
 
 
 class MessagesFromChat:
@@ -66,7 +54,7 @@ class MessagesFromChat:
         self._args_seen = False
         self._finish: str | None = None
         self._usage: Usage | None = None
-        self.usage: tuple[int, int] | None = None
+        self.usage: Usage | None = None
         self.response_id: str | None = None
 
     def feed(self, event: SSEEvent) -> bytes:
@@ -99,7 +87,7 @@ class MessagesFromChat:
                 self._finish = happening.reason
             elif isinstance(happening, Usage):
                 self._usage = happening
-                self.usage = (happening.input_tokens, happening.output_tokens)
+                self.usage = happening
             elif isinstance(happening, Failed):
                 out.append(self.fail(happening.error_class, happening.message))
                 break

@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
-from ...catalog.vocabulary import BridgeDirection, Dialect, ErrorClass
-from .. import reasoning
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.wire import openai_chat_usage, reasoning
+
 from .base import (
     JSON,
     BridgeContext,
@@ -24,7 +25,6 @@ from .base import (
     refuse_unknown,
     text_of,
 )
-from .chat_reader import chat_usage
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 
 DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
@@ -105,7 +105,7 @@ class MessagesToChat:
                 }
             )
         reason = str(choices[0].get("finish_reason") or "stop")
-        usage = chat_usage(body["usage"]) if isinstance(body.get("usage"), dict) else None
+        usage = openai_chat_usage(body.get("usage"))
         return {
             "id": ctx.ids("msg_"),
             "type": "message",

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import ErrorClass
-from ..sse import SSEEvent, encode
+from switchyard.catalog import Dialect, ErrorClass
+from switchyard.wire import SSEEvent, Usage, encode, stream_error
+
 from .base import JSON, BridgeContext
-from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart, Usage
+from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
-ERROR_CODES = {ErrorClass.RATE_LIMITED: "rate_limit_exceeded"}
 
 
 def usage_object(usage: Usage | None) -> JSON | None:
@@ -93,7 +93,7 @@ class ResponsesFromChat:
         self._open: JSON | None = None  # the item being streamed (its output_index is len(output))
         self._finish: str | None = None
         self._usage: Usage | None = None
-        self.usage: tuple[int, int] | None = None
+        self.usage: Usage | None = None
         self.response_id: str | None = None
 
     def feed(self, event: SSEEvent) -> bytes:
@@ -113,7 +113,7 @@ class ResponsesFromChat:
                 self._finish = happening.reason
             elif isinstance(happening, Usage):
                 self._usage = happening
-                self.usage = (happening.input_tokens, happening.output_tokens)
+                self.usage = happening
             elif isinstance(happening, Failed):
                 out.append(self.fail(happening.error_class, happening.message))
                 break
@@ -138,10 +138,9 @@ class ResponsesFromChat:
             return b""
         out = [self._start()]
         self._done = True
-        error = {"code": ERROR_CODES.get(error_class, "server_error"), "message": message}
-        output = [*self._output, *([_partial(self._open)] if self._open else [])]
-        body = self._response(output, None, error)
-        out.append(self._event("response.failed", {"response": body}))
+        # the same `error` event a native Responses stream ends with (wire.stream_error)
+        out.append(stream_error(Dialect.OPENAI_RESPONSES, error_class, message, self._seq))
+        self._seq += 1
         return b"".join(out)
 
     # -- building blocks ---------------------------------------------------------------------
@@ -253,11 +252,3 @@ class ResponsesFromChat:
 
 def _text_part(text: str) -> JSON:
     return {"type": "output_text", "text": text, "annotations": []}
-
-
-def _partial(item: JSON) -> JSON:
-    """An item cut short by a failure, in its wire form."""
-    item = {**item, "status": "incomplete"}
-    if item["type"] == "message":
-        item["content"] = [_text_part(item.pop("text", ""))]
-    return item

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...catalog.vocabulary import BridgeDirection, Dialect, ErrorClass
-from .. import reasoning
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.wire import openai_chat_usage, reasoning
+
 from .base import (
     JSON,
     BridgeContext,
@@ -22,7 +23,6 @@ from .base import (
     refuse_unknown,
     text_of,
 )
-from .chat_reader import chat_usage
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 
 DIRECTION = BridgeDirection.RESPONSES_TO_CHAT
@@ -112,7 +112,7 @@ class ResponsesToChat:
                     "arguments": fn.get("arguments") or "{}",
                 }
             )
-        usage = chat_usage(body["usage"]) if isinstance(body.get("usage"), dict) else None
+        usage = openai_chat_usage(body.get("usage"))
         return response_object(
             ctx.ids("resp_"),
             ctx.inbound_model,

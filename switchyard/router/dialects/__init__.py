@@ -3,7 +3,7 @@
 from switchyard.catalog import Dialect
 
 from .anthropic import MessagesAdapter
-from .base import DialectAdapter, StreamWatcher
+from .base import DialectAdapter
 from .openai_chat import ChatAdapter
 from .openai_responses import ResponsesAdapter
 
@@ -16,4 +16,4 @@ def get_adapter(dialect: Dialect) -> DialectAdapter:
     return ADAPTERS[dialect]
 
 
-__all__ = ["ADAPTERS", "DialectAdapter", "StreamWatcher", "get_adapter"]
+__all__ = ["ADAPTERS", "DialectAdapter", "get_adapter"]

@@ -2,52 +2,53 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Protocol
+from typing import Any
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
-
-from ..sse import SSEEvent
+from switchyard.wire import (
+    FORWARDED_HEADERS,
+    ROUTER_PATH,
+    UPSTREAM_PATH,
+    StreamReader,
+    Usage,
+    prepare_body,
+    reply_usage,
+    stream_reader,
+)
 
 JSON = dict[str, Any]
-Usage = tuple[int, int]
 
 
-class StreamWatcher(Protocol):
-    """Observes a native stream without changing it: usage, clean end, in-band errors."""
+class DialectAdapter:
+    """One caller dialect's routing policy: what a request needs (``needs``, per dialect);
+    everything that is a wire fact (paths, body preparation, usage, stream reading, forwarded
+    headers) comes from ``switchyard.wire``."""
 
-    finished: bool
-    failed: bool
+    dialect: Dialect
+
+    def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds:
+        raise NotImplementedError
 
     @property
-    def usage(self) -> Usage | None: ...
+    def path(self) -> str:
+        """The router's inbound route."""
+        return ROUTER_PATH[self.dialect]
 
-    def observe(self, event: SSEEvent) -> None: ...
+    @property
+    def upstream_path(self) -> str:
+        return UPSTREAM_PATH[self.dialect]
 
+    def prepare(self, body: JSON, upstream_model: str, want_usage: bool) -> JSON:
+        return prepare_body(self.dialect, body, upstream_model, want_usage)
 
-class DialectAdapter(Protocol):
-    dialect: Dialect
-    path: str  # the router's inbound route
-    upstream_path: str  # appended to a provider base URL of the same skin
+    def usage(self, body: JSON) -> Usage | None:
+        return reply_usage(self.dialect, body)
 
-    def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds: ...
+    def watcher(self) -> StreamReader:
+        return stream_reader(self.dialect)
 
-    def prepare(self, body: JSON, upstream_model: str, want_usage: bool) -> JSON: ...
-
-    def usage(self, body: JSON) -> Usage | None: ...
-
-    def watcher(self) -> StreamWatcher: ...
-
-    def forward_headers(self) -> tuple[str, ...]: ...
-
-
-USAGE_IN_DATA = re.compile(r'"usage"\s*:\s*\{')
-
-
-def int_pair(a: Any, b: Any) -> Usage | None:
-    if isinstance(a, int) and isinstance(b, int):
-        return a, b
-    return None
+    def forward_headers(self) -> tuple[str, ...]:
+        return FORWARDED_HEADERS[self.dialect]
 
 
 def base_caps(body: JSON, size: int, large_payload_bytes: int) -> set[Capability]:

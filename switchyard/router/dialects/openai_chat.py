@@ -6,36 +6,13 @@ from typing import Any
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
 
-from ..sse import SSEEvent
-from .base import JSON, USAGE_IN_DATA, Usage, base_caps, has_part, int_pair, needs_of
+from .base import JSON, DialectAdapter, base_caps, has_part, needs_of
 
 IMAGE_PARTS = frozenset({"image_url", "input_image", "file"})
 
 
-class ChatWatcher:
-    __slots__ = ("failed", "finished", "usage")
-
-    def __init__(self) -> None:
-        self.usage: Usage | None = None
-        self.finished = False
-        self.failed = False
-
-    def observe(self, event: SSEEvent) -> None:
-        data = event.data
-        if data == "[DONE]":
-            self.finished = True
-            return
-        if USAGE_IN_DATA.search(data):
-            usage = event.json().get("usage") or {}
-            self.usage = int_pair(usage.get("prompt_tokens"), usage.get("completion_tokens"))
-        elif data.startswith('{"error"') or event.event == "error":
-            self.failed = True
-
-
-class ChatAdapter:
+class ChatAdapter(DialectAdapter):
     dialect = Dialect.OPENAI_CHAT
-    path = "/v1/chat/completions"
-    upstream_path = "/chat/completions"
 
     def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds:
         caps = base_caps(body, size, large_payload_bytes)
@@ -57,21 +34,3 @@ class ChatAdapter:
             hosted.add("web_search")
         capped = body.get("max_tokens") is not None or body.get("max_completion_tokens") is not None
         return needs_of(self.dialect, caps, capped, hosted)
-
-    def prepare(self, body: JSON, upstream_model: str, want_usage: bool) -> JSON:
-        out = {**body, "model": upstream_model}
-        if want_usage and body.get("stream") is True:
-            options = dict(body.get("stream_options") or {})
-            options["include_usage"] = True
-            out["stream_options"] = options
-        return out
-
-    def usage(self, body: JSON) -> Usage | None:
-        usage = body.get("usage") or {}
-        return int_pair(usage.get("prompt_tokens"), usage.get("completion_tokens"))
-
-    def watcher(self) -> ChatWatcher:
-        return ChatWatcher()
-
-    def forward_headers(self) -> tuple[str, ...]:
-        return ()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from switchyard.catalog import Dialect
-from switchyard.router.sse import SSEEvent
+from switchyard.wire import SSEEvent
 
 Body = dict[str, Any]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from switchyard.catalog import Dialect
-from switchyard.router.sse import SSEEvent
+from switchyard.wire import SSEEvent
 
 from .base import (
     Body,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from switchyard.catalog import BridgeDirection
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
-from switchyard.router.sse import SSEParser
+from switchyard.wire import SSEParser
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("SWITCHYARD_REGEN_GOLDEN") == "1"

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from switchyard.catalog import BridgeDirection
-from switchyard.router.bridges import BridgeContext, BridgeRefused, get_bridge
+from switchyard.router.bridges import BridgeContext, get_bridge
 from switchyard.router.bridges.chat_to_messages import DEFAULT_MAX_TOKENS
+from switchyard.wire import RequestRefused
 
 from .conftest import make_ctx
 
@@ -122,9 +123,9 @@ def test_reasoning_budget_fits_under_the_cap() -> None:
     }
     out = BRIDGE.request(body, make_ctx("anthropic-budget"))
     assert out["thinking"] == {"type": "enabled", "budget_tokens": 4999}
-    with pytest.raises(BridgeRefused, match="max_tokens above 1024"):
+    with pytest.raises(RequestRefused, match="max_tokens above 1024"):
         BRIDGE.request({**body, "max_tokens": 600}, make_ctx("anthropic-budget"))
-    with pytest.raises(BridgeRefused, match="temperature"):
+    with pytest.raises(RequestRefused, match="temperature"):
         BRIDGE.request({**body, "temperature": 0.3}, make_ctx("anthropic-budget"))
 
 
@@ -163,7 +164,7 @@ def test_reasoning_budget_fits_under_the_cap() -> None:
     ],
 )
 def test_refusals(ctx: BridgeContext, extra: dict[str, Any], message: str) -> None:
-    with pytest.raises(BridgeRefused, match=message):
+    with pytest.raises(RequestRefused, match=message):
         BRIDGE.request(
             {"model": "g", "messages": [{"role": "user", "content": "hi"}], **extra}, ctx
         )

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from switchyard.catalog import BridgeDirection
-from switchyard.router.bridges import BridgeContext, BridgeRefused, BridgeUpstreamFailed, get_bridge
+from switchyard.router.bridges import BridgeContext, BridgeUpstreamFailed, get_bridge
+from switchyard.wire import RequestRefused
 
 from .conftest import make_ctx
 
@@ -113,7 +114,7 @@ def test_a_fresh_conversation_ignores_the_session() -> None:
     ],
 )
 def test_refusals(ctx: BridgeContext, extra: dict[str, Any], message: str) -> None:
-    with pytest.raises(BridgeRefused, match=message):
+    with pytest.raises(RequestRefused, match=message):
         BRIDGE.request(
             {"model": "g", "messages": [{"role": "user", "content": "hi"}], **extra}, ctx
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.catalog import BridgeDirection
-from switchyard.router.sse import SSEParser
+from switchyard.wire import SSEParser
 
 from .golden_cases import CASES, REGENERATE, expected_path, translate
 

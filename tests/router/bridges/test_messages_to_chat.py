@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from switchyard.catalog import BridgeDirection
-from switchyard.router.bridges import BridgeContext, BridgeRefused, BridgeUpstreamFailed, get_bridge
+from switchyard.router.bridges import BridgeContext, BridgeUpstreamFailed, get_bridge
+from switchyard.wire import RequestRefused
 
 from .conftest import make_ctx
 
@@ -109,7 +110,7 @@ def test_thinking_budget_becomes_the_targets_control() -> None:
         "thinking": {"type": "enabled", "budget_tokens": 2048},
     }
     assert BRIDGE.request(body, make_ctx("openai-effort"))["reasoning_effort"] == "low"
-    with pytest.raises(BridgeRefused, match="not proven"):
+    with pytest.raises(RequestRefused, match="not proven"):
         BRIDGE.request(body, make_ctx(None))
 
 
@@ -149,7 +150,7 @@ def test_refusals(ctx: BridgeContext, extra: dict[str, Any], message: str) -> No
         "messages": [{"role": "user", "content": "hi"}],
         **extra,
     }
-    with pytest.raises(BridgeRefused, match=message):
+    with pytest.raises(RequestRefused, match=message):
         BRIDGE.request(body, ctx)
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from switchyard.catalog import BridgeDirection
-from switchyard.router.bridges import BridgeContext, BridgeRefused, get_bridge
+from switchyard.router.bridges import BridgeContext, get_bridge
+from switchyard.wire import RequestRefused
 
 from .conftest import make_ctx
 
@@ -135,7 +136,7 @@ def test_images_and_reasoning(ctx: BridgeContext) -> None:
     ],
 )
 def test_refusals(ctx: BridgeContext, extra: dict[str, Any], message: str) -> None:
-    with pytest.raises(BridgeRefused, match=message):
+    with pytest.raises(RequestRefused, match=message):
         BRIDGE.request({"model": "g", "input": "hi", **extra}, ctx)
 
 

@@ -22,11 +22,11 @@ budget other than Gemini's -1, a non-number budget).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-from ..catalog.vocabulary import Dialect
-from .bridges.base import BridgeRefused
+from switchyard.catalog import Dialect, ReasoningControl
+
+from .refusal import RequestRefused
 
 LABELS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
 # label -> thinking tokens, used both ways (budget -> the smallest label whose budget covers it)
@@ -43,13 +43,6 @@ ANTHROPIC_MIN_BUDGET = 1024
 GEMINI_MAX_BUDGET = 32768
 
 
-class ReasoningControl(StrEnum):
-    OPENAI_EFFORT = "openai-effort"
-    OPENROUTER_EFFORT = "openrouter-effort"
-    ANTHROPIC_BUDGET = "anthropic-budget"
-    GEMINI_BUDGET = "gemini-budget"
-
-
 CONTROL_LABELS: dict[ReasoningControl, tuple[str, ...]] = {
     ReasoningControl.OPENAI_EFFORT: LABELS,
     ReasoningControl.OPENROUTER_EFFORT: ("minimal", "low", "medium", "high"),
@@ -61,17 +54,17 @@ Effort = str | int
 def _label(value: Effort) -> str:
     """Any inbound value as a label on the shared scale."""
     if isinstance(value, bool):
-        raise BridgeRefused("reasoning effort must be a label or a token budget")
+        raise RequestRefused("reasoning effort must be a label or a token budget")
     if isinstance(value, str):
         if value not in LABELS:
-            raise BridgeRefused(
+            raise RequestRefused(
                 f"unknown reasoning effort {value!r}; expected one of {', '.join(LABELS)}"
             )
         return value
     if value == DYNAMIC:
         return "medium"
     if value < 0:
-        raise BridgeRefused("a reasoning budget must be 0, -1 (dynamic) or positive")
+        raise RequestRefused("a reasoning budget must be 0, -1 (dynamic) or positive")
     for label in LABELS:
         if value <= BUDGETS[label]:
             return label
@@ -93,11 +86,11 @@ def _nearest(label: str, allowed: tuple[str, ...]) -> str:
 
 def parse_control(control: str | None) -> ReasoningControl:
     if control is None:
-        raise BridgeRefused("reasoning effort is not proven for this target")
+        raise RequestRefused("reasoning effort is not proven for this target")
     try:
         return ReasoningControl(control)
     except ValueError:
-        raise BridgeRefused(f"reasoning control {control!r} is not supported") from None
+        raise RequestRefused(f"reasoning control {control!r} is not supported") from None
 
 
 def translate_effort(
@@ -137,14 +130,14 @@ def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
         if thinking.get("type") == "adaptive":
             return "medium"
         if thinking.get("type") != "enabled":
-            raise BridgeRefused(f"thinking type {thinking.get('type')!r} is not supported")
+            raise RequestRefused(f"thinking type {thinking.get('type')!r} is not supported")
         value = thinking.get("budget_tokens")
         if not isinstance(value, int) or isinstance(value, bool):
-            raise BridgeRefused("thinking.budget_tokens must be an integer")
+            raise RequestRefused("thinking.budget_tokens must be an integer")
     if value is None:
         return None
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise BridgeRefused("reasoning effort must be a label or a token budget")
+        raise RequestRefused("reasoning effort must be a label or a token budget")
     return value
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from switchyard.catalog import Dialect
-from switchyard.router.bridges import BridgeRefused
-from switchyard.router.reasoning import read_effort, translate_effort
+from switchyard.wire import RequestRefused
+from switchyard.wire.reasoning import read_effort, translate_effort
 
 CHAT, RESP, ANTH = Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES, Dialect.ANTHROPIC
 
@@ -82,7 +82,7 @@ def test_translation(value: Any, control: str, dialect: Dialect, fragment: dict[
     ],
 )
 def test_refused(value: Any, control: str | None, message: str) -> None:
-    with pytest.raises(BridgeRefused, match=message):
+    with pytest.raises(RequestRefused, match=message):
         translate_effort(value, control, CHAT)
 
 
@@ -93,14 +93,14 @@ def test_read_effort_from_each_skin() -> None:
     assert read_effort(ANTH, {"thinking": {"type": "enabled", "budget_tokens": 2048}}) == 2048
     assert read_effort(ANTH, {"thinking": {"type": "disabled"}}) is None
     assert read_effort(ANTH, {}) is None
-    with pytest.raises(BridgeRefused, match="budget_tokens"):
+    with pytest.raises(RequestRefused, match="budget_tokens"):
         read_effort(ANTH, {"thinking": {"type": "enabled"}})
-    with pytest.raises(BridgeRefused):
+    with pytest.raises(RequestRefused):
         read_effort(CHAT, {"reasoning_effort": 3.5})
 
 
 def test_retarget_native_bodies() -> None:
-    from switchyard.router.reasoning import retarget
+    from switchyard.wire.reasoning import retarget
 
     chat = {"model": "m", "reasoning_effort": "xhigh"}
     assert retarget(CHAT, chat, "openai-effort") is chat  # the skin's own control: untouched

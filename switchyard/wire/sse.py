@@ -92,3 +92,16 @@ def encode(data: Any, event: str | None = None) -> bytes:
 
 
 DONE = b"data: [DONE]\n\n"
+
+
+def frame(event: SSEEvent) -> bytes:
+    """An event written back out (multi-line data as several data lines)."""
+    head = f"event: {event.event}\n" if event.event else ""
+    lines = "".join(f"data: {line}\n" for line in event.data.split("\n"))
+    return f"{head}{lines}\n".encode()
+
+
+def complete_prefix(buf: bytes) -> int:
+    """The length of ``buf``'s prefix made of whole events (up to the last blank line)."""
+    lf, crlf = buf.rfind(b"\n\n"), buf.rfind(b"\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 3 if crlf >= 0 else 0)

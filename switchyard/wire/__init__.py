@@ -1,0 +1,90 @@
+"""What is true of each dialect on the wire, once: paths, headers and auth, the failure
+classifier, error bodies and stream error events, usage meaning, SSE, stream readers, reasoning
+controls and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
+See docs/wire.md for the tables."""
+
+from .body import prepare_body
+from .classify import MAX_RETRY_AFTER, PEEK_BYTES, classify, retry_after
+from .errors import (
+    STATUS,
+    error_body,
+    error_type,
+    http_error_body,
+    status_for,
+    stream_error,
+    upstream_message,
+)
+from .headers import auth_headers, caller_headers, provider_headers, request_headers
+from .names import (
+    ANTHROPIC_VERSION,
+    ATTEMPTS_HEADER,
+    BRIDGE_HEADER,
+    DEFAULT_AUTH,
+    FORWARDED_HEADERS,
+    ROUTER_PATH,
+    ROUTER_PREFIX,
+    UPSTREAM_HEADER,
+    UPSTREAM_PATH,
+    USER_AGENT,
+    VERSION_HEADERS,
+)
+from .refusal import RequestRefused
+from .replies import reply_ok
+from .sse import DONE, SSEEvent, SSEParser, complete_prefix, encode, frame
+from .streams import StreamReader, stream_reader
+from .usage import (
+    AnthropicUsageMerger,
+    Usage,
+    anthropic_usage,
+    count,
+    openai_chat_usage,
+    openai_responses_usage,
+    reply_usage,
+)
+
+__all__ = [
+    "ANTHROPIC_VERSION",
+    "ATTEMPTS_HEADER",
+    "BRIDGE_HEADER",
+    "DEFAULT_AUTH",
+    "DONE",
+    "FORWARDED_HEADERS",
+    "MAX_RETRY_AFTER",
+    "PEEK_BYTES",
+    "ROUTER_PATH",
+    "ROUTER_PREFIX",
+    "STATUS",
+    "UPSTREAM_HEADER",
+    "UPSTREAM_PATH",
+    "USER_AGENT",
+    "VERSION_HEADERS",
+    "AnthropicUsageMerger",
+    "RequestRefused",
+    "SSEEvent",
+    "SSEParser",
+    "StreamReader",
+    "Usage",
+    "anthropic_usage",
+    "auth_headers",
+    "caller_headers",
+    "classify",
+    "complete_prefix",
+    "count",
+    "encode",
+    "error_body",
+    "error_type",
+    "frame",
+    "http_error_body",
+    "openai_chat_usage",
+    "openai_responses_usage",
+    "prepare_body",
+    "provider_headers",
+    "reply_ok",
+    "reply_usage",
+    "request_headers",
+    "retry_after",
+    "status_for",
+    "stream_error",
+    "stream_reader",
+    "upstream_message",
+]

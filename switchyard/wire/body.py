@@ -1,0 +1,21 @@
+"""Body preparation shared by the router's native path and the direct probes, so evidence is
+gathered with the body the router will send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchyard.catalog import Dialect
+
+JSON = dict[str, Any]
+
+
+def prepare_body(dialect: Dialect, body: JSON, upstream_model: str, want_usage: bool) -> JSON:
+    """``body`` addressed to ``upstream_model``; a Chat stream asks for its usage chunk when
+    usage is wanted (the other dialects always report usage)."""
+    out = {**body, "model": upstream_model}
+    if want_usage and dialect is Dialect.OPENAI_CHAT and body.get("stream") is True:
+        options = body.get("stream_options")
+        out["stream_options"] = {**(options if isinstance(options, dict) else {}),
+                                 "include_usage": True}  # fmt: skip
+    return out

@@ -1,0 +1,43 @@
+"""Names every component agrees on: paths per dialect and the router's response headers.
+
+The fake upstream (``switchyard.testing``) may import these constants; it must not import
+anything else of ``wire`` (a test double must not share the code it checks).
+"""
+
+from __future__ import annotations
+
+from switchyard.catalog import AuthScheme, Dialect
+
+# Appended to a provider's base URL (which ends in its API version, e.g. ``.../v1``).
+UPSTREAM_PATH: dict[Dialect, str] = {
+    Dialect.OPENAI_CHAT: "/chat/completions",
+    Dialect.OPENAI_RESPONSES: "/responses",
+    Dialect.ANTHROPIC: "/messages",
+}
+# The router serves each dialect under /v1, like the reference APIs.
+ROUTER_PREFIX = "/v1"
+ROUTER_PATH: dict[Dialect, str] = {d: ROUTER_PREFIX + p for d, p in UPSTREAM_PATH.items()}
+
+# How each dialect's reference API takes a key when nothing else is configured.
+DEFAULT_AUTH: dict[Dialect, AuthScheme] = {
+    Dialect.OPENAI_CHAT: AuthScheme.BEARER,
+    Dialect.OPENAI_RESPONSES: AuthScheme.BEARER,
+    Dialect.ANTHROPIC: AuthScheme.X_API_KEY,
+}
+ANTHROPIC_VERSION = "2023-06-01"
+# Headers the dialect's reference API requires on every request.
+VERSION_HEADERS: dict[Dialect, dict[str, str]] = {
+    Dialect.ANTHROPIC: {"anthropic-version": ANTHROPIC_VERSION},
+}
+# Caller headers the router forwards unchanged on native (unbridged) requests.
+FORWARDED_HEADERS: dict[Dialect, tuple[str, ...]] = {
+    Dialect.OPENAI_CHAT: (),
+    Dialect.OPENAI_RESPONSES: ("openai-beta",),
+    Dialect.ANTHROPIC: ("anthropic-version", "anthropic-beta"),
+}
+USER_AGENT = "switchyard/0.1"
+
+# What the router tells a caller about an answer (router-layer probes read these back).
+UPSTREAM_HEADER = "x-switchyard-upstream"  # provider/model that served the request
+BRIDGE_HEADER = "x-switchyard-bridge"  # the bridge direction, when one translated
+ATTEMPTS_HEADER = "x-switchyard-attempts"  # upstream attempts so far; > 1 means fallback

@@ -1,0 +1,130 @@
+"""Native stream readers: observe a dialect's event stream without changing it.
+
+Each reader tracks what the router needs from a stream it relays: the usage (``wire.usage``
+meaning), a clean end, an in-band error event, and whether an event broke the dialect's
+grammar (unparseable or wrong-typed JSON: ``malformed``, booked as BadResponse).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import orjson
+
+from switchyard.catalog import Dialect
+
+from .sse import SSEEvent
+from .usage import (
+    AnthropicUsageMerger,
+    Usage,
+    openai_chat_usage,
+    openai_responses_usage,
+)
+
+
+class StreamReader(Protocol):
+    finished: bool  # the dialect's terminal event arrived
+    failed: bool  # an in-band error event arrived (it was relayed as is)
+    malformed: bool  # an event broke the grammar; nothing after it is trusted
+
+    @property
+    def usage(self) -> Usage | None: ...
+
+    def observe(self, event: SSEEvent) -> None: ...
+
+
+def _object(data: str) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class ChatStreamReader:
+    __slots__ = ("failed", "finished", "malformed", "usage")
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.finished = self.failed = self.malformed = False
+
+    def observe(self, event: SSEEvent) -> None:
+        if event.data == "[DONE]":
+            self.finished = True
+            return
+        chunk = _object(event.data)
+        if chunk is None:
+            self.malformed = True
+        elif chunk.get("error") is not None or event.event == "error":
+            self.failed = True
+        elif chunk.get("usage") is not None:
+            self.usage = openai_chat_usage(chunk["usage"])
+
+
+RESPONSES_TERMINAL = frozenset({"response.completed", "response.incomplete"})
+RESPONSES_FAILED = frozenset({"error", "response.failed"})
+
+
+class ResponsesStreamReader:
+    __slots__ = ("failed", "finished", "malformed", "usage")
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.finished = self.failed = self.malformed = False
+
+    def observe(self, event: SSEEvent) -> None:
+        data = _object(event.data)
+        kind = data.get("type") if data is not None else None
+        if data is None or not isinstance(kind, str):
+            self.malformed = True
+        elif kind in RESPONSES_TERMINAL:
+            response = data.get("response")
+            if not isinstance(response, dict):
+                self.malformed = True
+                return
+            self.finished = True
+            self.usage = openai_responses_usage(response.get("usage"))
+        elif kind in RESPONSES_FAILED:
+            self.failed = True
+
+
+class MessagesStreamReader:
+    __slots__ = ("_usage", "failed", "finished", "malformed")
+
+    def __init__(self) -> None:
+        self._usage = AnthropicUsageMerger()
+        self.finished = self.failed = self.malformed = False
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage.usage
+
+    def observe(self, event: SSEEvent) -> None:
+        data = _object(event.data)
+        if data is None or not isinstance(data.get("type"), str):
+            self.malformed = True
+            return
+        kind = event.event or data["type"]
+        if kind == "message_start":
+            message = data.get("message")
+            if not isinstance(message, dict):
+                self.malformed = True
+                return
+            self._usage.add(message.get("usage"))
+        elif kind == "message_delta":
+            self._usage.add(data.get("usage"))
+        elif kind == "message_stop":
+            self.finished = True
+        elif kind == "error":
+            self.failed = True
+
+
+READERS: dict[Dialect, type[StreamReader]] = {
+    Dialect.OPENAI_CHAT: ChatStreamReader,
+    Dialect.OPENAI_RESPONSES: ResponsesStreamReader,
+    Dialect.ANTHROPIC: MessagesStreamReader,
+}
+
+
+def stream_reader(dialect: Dialect) -> StreamReader:
+    return READERS[dialect]()
