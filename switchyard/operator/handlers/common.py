@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -14,6 +15,23 @@ from switchyard.catalog import ModelGroup, Provider, Resource, SmokeRun
 from ..context import Context
 
 R = TypeVar("R", bound=Resource)
+Handler = Callable[..., Awaitable[None]]
+
+
+def counted(kind: str, handler: Handler) -> Handler:
+    """`handler`, counting the reconciles that raise (kopf logs and retries those)."""
+
+    @functools.wraps(handler)
+    async def run(**kwargs: Any) -> None:
+        try:
+            await handler(**kwargs)
+        except Exception:
+            memo = kwargs.get("memo")
+            if memo is not None and "ctx" in memo:
+                context(memo).metrics.reconcile_errors.labels(kind).inc()
+            raise
+
+    return run
 
 
 def context(memo: kopf.Memo) -> Context:

@@ -23,7 +23,7 @@ from ..conditions import condition, merge
 from ..context import Context
 from ..gates import Measurement, PodSnapshots, TargetKey, delta
 from ..promotion import Decision, Inputs, decide, group_conditions
-from .common import catalog, context, now, parse, plain
+from .common import catalog, context, counted, now, parse, plain
 from .router import SELECTOR, sync_namespace
 
 
@@ -115,6 +115,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         )
         patch.status.update(status.wire())
         ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
+        ctx.metrics.record_group(ns, group.name, targets)
 
 
 def _eligibility(provider: Provider | None, model: str) -> str | None:
@@ -129,15 +130,17 @@ async def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx = context(memo)
     ns = body.metadata.namespace or ""
     await sync_namespace(ctx, ns)
+    ctx.metrics.forget_group(ns, body.metadata.name or "")
     for key in [k for k in ctx.baselines if k[0] == ns and k[1] == body.metadata.name]:
         del ctx.baselines[key]
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (ModelGroup.GROUP, ModelGroup.VERSION, ModelGroup.PLURAL)
-    kopf.on.resume(*resource, id="modelgroup-resume", registry=registry)(reconcile)
-    kopf.on.create(*resource, id="modelgroup-create", registry=registry)(reconcile)
-    kopf.on.update(*resource, id="modelgroup-update", registry=registry)(reconcile)
+    handler = counted("ModelGroup", reconcile)
+    kopf.on.resume(*resource, id="modelgroup-resume", registry=registry)(handler)
+    kopf.on.create(*resource, id="modelgroup-create", registry=registry)(handler)
+    kopf.on.update(*resource, id="modelgroup-update", registry=registry)(handler)
     kopf.on.delete(*resource, id="modelgroup-delete", registry=registry)(deleted)
     kopf.timer(
         *resource,
@@ -145,4 +148,4 @@ def register(registry: kopf.OperatorRegistry, interval: float) -> None:
         interval=interval,
         initial_delay=interval,
         registry=registry,
-    )(reconcile)
+    )(handler)

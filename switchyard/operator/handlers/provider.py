@@ -12,7 +12,7 @@ from switchyard.catalog.manifests import describe
 
 from .. import providers as service
 from ..kube import ConflictError
-from .common import context, now, parse, parse_all, plain
+from .common import context, counted, now, parse, parse_all, plain
 
 
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
@@ -44,6 +44,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
             kopf.info(body, reason="SmokeRunCreated", message=manifest["metadata"]["name"])
         patch.status.update(plan.status.wire())
         ctx.metrics.reconciles.labels("Provider", "ok").inc()
+        ctx.metrics.record_evidence(ns, provider.name, plan.status.models)
 
 
 def _status(body: kopf.Body) -> ProviderStatus:
@@ -55,9 +56,10 @@ def _status(body: kopf.Body) -> ProviderStatus:
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (Provider.GROUP, Provider.VERSION, Provider.PLURAL)
-    kopf.on.resume(*resource, id="provider-resume", registry=registry)(reconcile)
-    kopf.on.create(*resource, id="provider-create", registry=registry)(reconcile)
-    kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(reconcile)
+    handler = counted("Provider", reconcile)
+    kopf.on.resume(*resource, id="provider-resume", registry=registry)(handler)
+    kopf.on.create(*resource, id="provider-create", registry=registry)(handler)
+    kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(handler)
     kopf.timer(
         *resource, id="provider-level", interval=interval, initial_delay=interval, registry=registry
-    )(reconcile)
+    )(handler)

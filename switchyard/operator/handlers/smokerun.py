@@ -26,7 +26,7 @@ from ..kube import ConflictError
 from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
-from .common import context, now, parse, parse_all
+from .common import context, counted, now, parse, parse_all
 
 
 def _rows(text: str) -> list[Any]:
@@ -136,14 +136,18 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
             complete = next(c for c in status.conditions if c.type == "Complete")
             ctx.metrics.smoke_runs.labels(complete.reason).inc()
             ok = next((c for c in status.conditions if c.type == "Succeeded"), None)
+            passed = ok is not None and ok.status.value == "True"
+            outcome = "succeeded" if passed else "failed"
+            ctx.metrics.smoke_outcomes.labels(ns, outcome).inc()
             kind = "Normal" if ok and ok.status.value == "True" else "Warning"
             kopf.event(body, type=kind, reason=complete.reason, message=ok.message if ok else "")
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (SmokeRun.GROUP, SmokeRun.VERSION, SmokeRun.PLURAL)
-    kopf.on.resume(*resource, id="smokerun-resume", registry=registry)(reconcile)
-    kopf.on.create(*resource, id="smokerun-create", registry=registry)(reconcile)
+    handler = counted("SmokeRun", reconcile)
+    kopf.on.resume(*resource, id="smokerun-resume", registry=registry)(handler)
+    kopf.on.create(*resource, id="smokerun-create", registry=registry)(handler)
     kopf.timer(
         *resource, id="smokerun-poll", interval=interval, initial_delay=interval, registry=registry
-    )(reconcile)
+    )(handler)
