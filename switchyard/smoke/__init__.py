@@ -5,7 +5,7 @@ termination message back with :func:`decode_compact` (format documented in
 ``switchyard.smoke.compact``).
 """
 
-from .access import classify_exception, classify_status
+from .access import classify_exception
 from .compact import CompactEvidence, CompactTooLargeError, decode_compact, encode_compact
 from .image import text_png
 from .payload import LargePayloadShape, build_large_payload, tool_schemas
@@ -25,7 +25,6 @@ __all__ = [
     "ProbeTarget",
     "build_large_payload",
     "classify_exception",
-    "classify_status",
     "decode_compact",
     "encode_compact",
     "probe_dialect",

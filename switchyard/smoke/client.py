@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import orjson
 
 from switchyard.catalog import BridgeDirection, ErrorClass, Layer
-from switchyard.wire import SSEEvent, SSEParser
+from switchyard.wire import (
+    ATTEMPTS_HEADER,
+    BRIDGE_HEADER,
+    PEEK_BYTES,
+    UPSTREAM_HEADER,
+    SSEEvent,
+    SSEParser,
+    classify,
+    request_headers,
+)
 
-from .access import classify_exception, classify_status
+from .access import classify_exception
 from .dialects import Body, DialectAdapter, MalformedStreamError, Reply, StreamFailedError
-
-UPSTREAM_HEADER = "x-switchyard-upstream"
-BRIDGE_HEADER = "x-switchyard-bridge"
-FALLBACK_HEADER = "x-switchyard-fallback"
-ATTEMPTS_HEADER = "x-switchyard-attempts"  # more than one attempt means the router fell back
-MAX_ERROR_BODY = 64 * 1024
 
 
 @dataclass
@@ -64,20 +66,14 @@ class ProbeClient:
     base_url: str
     adapter: DialectAdapter
     layer: Layer
-    key: str | None = field(default=None, repr=False)
+    # The target's headers from wire (auth included): what the router sends upstream, or what
+    # an official SDK sends the router. Holds a key: never printed.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
     ledger: Ledger = field(default_factory=Ledger)
 
     @property
     def url(self) -> str:
         return self.base_url.rstrip("/") + self.adapter.path
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            "content-type": "application/json",
-            "accept": "application/json, text/event-stream",
-            "user-agent": "switchyard-probe",
-            **self.adapter.auth_headers(self.key),
-        }
 
     def _router_fields(self, ex: Exchange, headers: httpx.Headers) -> None:
         if self.layer is not Layer.ROUTER:
@@ -89,26 +85,24 @@ class ProbeClient:
             ex.bridge_direction = BridgeDirection(bridge) if bridge else None
         except ValueError:
             ex.bridge_direction = None
-        fallback = headers.get(FALLBACK_HEADER)
-        attempts = headers.get(ATTEMPTS_HEADER, "")
-        if fallback is not None:
-            ex.fallback = fallback.strip().lower() in ("1", "true", "yes")
-        elif attempts.strip().isdigit():
+        attempts = headers.get(ATTEMPTS_HEADER, "").strip()
+        if attempts.isdigit() and len(attempts) < 6:
             ex.fallback = int(attempts) > 1
 
     async def send(self, body: Body) -> Exchange:
         """POST one probe request; streaming when the body asks for it."""
         ex = Exchange()
         start = time.monotonic()
+        headers = request_headers(self.headers, body.get("stream") is True)
         try:
             async with self.http.stream(
-                "POST", self.url, content=orjson.dumps(body), headers=self._headers()
+                "POST", self.url, content=orjson.dumps(body), headers=headers
             ) as resp:
                 ex.status_code = resp.status_code
                 self._router_fields(ex, resp.headers)
                 if not 200 <= resp.status_code < 300:
                     raw = await _read_capped(resp)
-                    ex.error_class = classify_status(resp.status_code, _json_or_text(raw))
+                    ex.error_class = classify(resp.status_code, raw)
                 elif body.get("stream"):
                     await self._read_stream(resp, ex)
                 else:
@@ -123,7 +117,7 @@ class ProbeClient:
     def _read_json(self, raw: bytes, ex: Exchange) -> None:
         try:
             ex.reply = self.adapter.reply(orjson.loads(raw))
-        except ValueError:
+        except (ValueError, TypeError, KeyError, AttributeError):  # wrong-typed reply fields
             ex.error_class = ErrorClass.BAD_RESPONSE
             ex.note = "response is not a valid completion"
 
@@ -151,7 +145,7 @@ class ProbeClient:
         except MalformedStreamError as exc:
             ex.error_class = ErrorClass.BAD_RESPONSE
             ex.note = str(exc)  # fixed wording from the adapters, never upstream text
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             ex.error_class = ErrorClass.BAD_RESPONSE
             ex.note = "malformed stream event"
 
@@ -160,16 +154,9 @@ async def _read_capped(resp: httpx.Response) -> bytes:
     buf = b""
     async for chunk in resp.aiter_bytes():
         buf += chunk
-        if len(buf) >= MAX_ERROR_BODY:
+        if len(buf) >= PEEK_BYTES:
             break
     return buf
-
-
-def _json_or_text(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", errors="replace")
 
 
 def new_http(timeout: float, connections: int = 4) -> httpx.AsyncClient:

@@ -15,6 +15,7 @@ import httpx
 
 from switchyard.catalog import (
     ACCESS_FAILURES,
+    AuthScheme,
     Dialect,
     ErrorClass,
     EvidenceRow,
@@ -22,6 +23,7 @@ from switchyard.catalog import (
     ProbeResult,
     ProbeTask,
 )
+from switchyard.wire import DEFAULT_AUTH, caller_headers, provider_headers
 
 from .client import Ledger, ProbeClient, new_http
 from .dialects import adapter_for
@@ -39,6 +41,17 @@ class ProbeTarget:
     model: str  # the served model id (direct) or the ModelGroup name (router)
     key: str | None = field(default=None, repr=False)
     timeout: float = 60.0
+    # Direct layer: the Provider's auth scheme (None: the dialect's default) and configured
+    # headers, so the probe sends the very headers the router will send (wire.provider_headers).
+    auth_scheme: AuthScheme | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def headers_for(self, dialect: Dialect) -> dict[str, str]:
+        """Every header of this target's requests in ``dialect`` (keys included: never print)."""
+        if self.layer is Layer.ROUTER:
+            return caller_headers(dialect, self.key)
+        scheme = self.auth_scheme or DEFAULT_AUTH[dialect]
+        return provider_headers(dialect, scheme, self.key, self.headers)
 
 
 @dataclass
@@ -96,7 +109,12 @@ async def probe_dialect(
 ) -> DialectReport:
     ledger = Ledger()
     client = ProbeClient(
-        http, target.base_url, adapter_for(dialect), target.layer, target.key, ledger
+        http,
+        target.base_url,
+        adapter_for(dialect),
+        target.layer,
+        target.headers_for(dialect),
+        ledger,
     )
     ctx = TaskContext(client, target.model, options)
     report = DialectReport(dialect)

@@ -9,7 +9,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from switchyard.catalog import ErrorClass, EvidenceRow, LargePayload, ProbeResult, ProbeTask
+from switchyard.catalog import (
+    ErrorClass,
+    EvidenceRow,
+    LargePayload,
+    ProbeResult,
+    ProbeTask,
+    ReasoningControl,
+)
 
 from . import checks
 from .client import Exchange, ProbeClient
@@ -64,7 +71,7 @@ class ProbeOptions:
     image_text: str = "Rite Aid"
     tiny_cap: int = 16  # first try; reasoning models may answer it with empty content
     budget: int = 1024  # the realistic output budget
-    reasoning_control: str | None = None  # None: each dialect's default control
+    reasoning_control: ReasoningControl | None = None  # None: each dialect's default control
     large_payload: LargePayload = field(default_factory=LargePayload)
 
 

@@ -1,53 +1,11 @@
-"""Access classification: every safe class from real-shaped statuses, bodies and failures."""
+"""Transport classification of the probe's client (statuses: tests/wire/test_classify.py)."""
 
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from switchyard.catalog import ErrorClass
-from switchyard.smoke import classify_exception, classify_status
-
-OPENAI_ENTITLEMENT = {
-    "error": {
-        "message": "Your account is not entitled to use this model on its current plan.",
-        "type": "permission_denied",
-        "code": "entitlement_required",
-    }
-}
-ANTHROPIC_FORBIDDEN = {
-    "type": "error",
-    "error": {"type": "permission_error", "message": "Forbidden."},
-}
-OPENAI_NO_MODEL = {
-    "error": {"message": "The model `x` does not exist.", "type": "invalid_request_error",
-              "code": "model_not_found"}
-}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "expected"),
-    [
-        (200, None, None),
-        (401, {"error": {"message": "Incorrect API key provided."}}, ErrorClass.AUTH_FAILED),
-        (403, OPENAI_ENTITLEMENT, ErrorClass.ENTITLEMENT),
-        (403, "Your subscription does not include this model", ErrorClass.ENTITLEMENT),
-        (402, None, ErrorClass.ENTITLEMENT),
-        (403, ANTHROPIC_FORBIDDEN, ErrorClass.FORBIDDEN),
-        (403, None, ErrorClass.FORBIDDEN),
-        (404, OPENAI_NO_MODEL, ErrorClass.MODEL_NOT_FOUND),
-        (404, {"type": "error", "error": {"type": "not_found_error", "message": "model: x"}},
-         ErrorClass.MODEL_NOT_FOUND),
-        (404, {"error": {"message": "unknown path"}}, ErrorClass.BAD_REQUEST),
-        (408, None, ErrorClass.TIMEOUT),
-        (429, None, ErrorClass.RATE_LIMITED),
-        (500, None, ErrorClass.UPSTREAM_ERROR),
-        (503, None, ErrorClass.UPSTREAM_ERROR),
-        (400, None, ErrorClass.BAD_REQUEST),
-    ],
-)  # fmt: skip
-def test_status_classes(status: int, body: object, expected: ErrorClass | None) -> None:
-    assert classify_status(status, body) is expected
+from switchyard.smoke import classify_exception
 
 
 def test_transport_classes() -> None:

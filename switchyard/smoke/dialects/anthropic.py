@@ -6,8 +6,9 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from switchyard.catalog import Dialect
-from switchyard.wire import SSEEvent
+from switchyard.catalog import Dialect, ReasoningControl
+from switchyard.wire import UPSTREAM_PATH, AnthropicUsageMerger, SSEEvent, anthropic_usage
+from switchyard.wire.reasoning import translate_effort
 
 from .base import (
     Body,
@@ -16,12 +17,10 @@ from .base import (
     StreamFailedError,
     ToolCall,
     ToolSpec,
-    as_int,
     expect_dict,
     parse_arguments,
 )
 
-API_VERSION = "2023-06-01"
 THINKING_BUDGET = 1024  # the smallest budget Anthropic accepts
 
 
@@ -31,19 +30,11 @@ def _tool(spec: ToolSpec) -> dict[str, Any]:
 
 class Anthropic:
     dialect = Dialect.ANTHROPIC
-    path = "/messages"
+    path = UPSTREAM_PATH[Dialect.ANTHROPIC]
     cap_field = "max_tokens"
     min_cap = 1
-    reasoning_control = "anthropic-budget"
-    reasoning_controls: dict[str, dict[str, Any]] = {
-        "anthropic-budget": {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET}},
-    }
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        headers = {"anthropic-version": API_VERSION}
-        if key:
-            headers["x-api-key"] = key
-        return headers
+    reasoning_control = ReasoningControl.ANTHROPIC_BUDGET
+    reasoning_controls: tuple[ReasoningControl, ...] = (ReasoningControl.ANTHROPIC_BUDGET,)
 
     def text(self, model: str, prompt: str, cap: int) -> Body:
         return {
@@ -98,10 +89,11 @@ class Anthropic:
             self.cap_field: cap,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
+    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
         # max_tokens must exceed the thinking budget
         body = self.text(model, prompt, max(cap, THINKING_BUDGET + 256))
-        return {**body, **self.reasoning_controls[control]}
+        # the very fragment the router writes for this control (wire.reasoning)
+        return {**body, **translate_effort(THINKING_BUDGET, control, self.dialect)}
 
     def streaming(self, body: Body) -> Body:
         return {**body, "stream": True}
@@ -123,10 +115,7 @@ class Anthropic:
                 )
             elif kind in ("thinking", "redacted_thinking"):
                 reply.reasoning_seen = True
-        usage = data.get("usage")
-        if isinstance(usage, dict):
-            reply.input_tokens = as_int(usage.get("input_tokens"))
-            reply.output_tokens = as_int(usage.get("output_tokens"))
+        reply.set_usage(anthropic_usage(data.get("usage")))
         return reply
 
     def stream_reply(self, events: Sequence[SSEEvent]) -> Reply:
@@ -151,6 +140,7 @@ class _StreamState:
         self.reply = Reply()
         self.blocks: dict[int, dict[str, Any]] = {}
         self.seen: list[str] = []
+        self.usage = AnthropicUsageMerger()
 
     def feed(self, data: dict[str, Any]) -> None:
         kind = data["type"]
@@ -166,9 +156,7 @@ class _StreamState:
             handler(data)
 
     def _message_start(self, data: dict[str, Any]) -> None:
-        usage = (data.get("message") or {}).get("usage") or {}
-        self.reply.input_tokens = as_int(usage.get("input_tokens"))
-        self.reply.output_tokens = as_int(usage.get("output_tokens"))
+        self.usage.add((data.get("message") or {}).get("usage"))
 
     def _content_block_start(self, data: dict[str, Any]) -> None:
         block = data.get("content_block") or {}
@@ -202,11 +190,7 @@ class _StreamState:
 
     def _message_delta(self, data: dict[str, Any]) -> None:
         self.reply.finish = (data.get("delta") or {}).get("stop_reason")
-        usage = data.get("usage") or {}
-        if as_int(usage.get("output_tokens")) is not None:
-            self.reply.output_tokens = usage["output_tokens"]
-        if as_int(usage.get("input_tokens")):
-            self.reply.input_tokens = usage["input_tokens"]
+        self.usage.add(data.get("usage"))
 
     def finish(self) -> Reply:
         if not self.seen or self.seen[0] != "message_start":
@@ -215,6 +199,7 @@ class _StreamState:
             raise MalformedStreamError("stream did not end with message_stop")
         if any(b["open"] for b in self.blocks.values()):
             raise MalformedStreamError("a content block was never stopped")
+        self.reply.set_usage(self.usage.usage)
         for _, slot in sorted(self.blocks.items()):
             if slot["type"] == "tool_use" and isinstance(slot["name"], str):
                 args = parse_arguments(slot["json"]) if slot["json"] else {}

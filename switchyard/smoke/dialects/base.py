@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchyard.catalog import Dialect
-from switchyard.wire import SSEEvent
+from switchyard.catalog import Dialect, ReasoningControl
+from switchyard.wire import SSEEvent, Usage
 
 Body = dict[str, Any]
 
@@ -45,6 +45,11 @@ class Reply:
     def has_usage(self) -> bool:
         return self.input_tokens is not None and self.output_tokens is not None
 
+    def set_usage(self, usage: Usage | None) -> None:
+        """Usage in ``wire.usage`` meaning (the router books the same numbers)."""
+        if usage is not None:
+            self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
+
 
 class MalformedStreamError(ValueError):
     """The event stream broke its dialect's grammar; the message is a short safe note."""
@@ -56,13 +61,11 @@ class StreamFailedError(ValueError):
 
 class DialectAdapter(Protocol):
     dialect: Dialect
-    path: str  # appended to the base URL
+    path: str  # appended to the base URL: wire.UPSTREAM_PATH of the dialect
     cap_field: str  # the dialect's own output-cap field
     min_cap: int  # the smallest cap the reference API accepts
-    reasoning_control: str  # the default control the reasoning probe tests (the row's detail)
-    reasoning_controls: dict[str, dict[str, Any]]  # control -> body fragment it adds
-
-    def auth_headers(self, key: str | None) -> dict[str, str]: ...
+    reasoning_control: ReasoningControl  # the default control the reasoning probe tests
+    reasoning_controls: tuple[ReasoningControl, ...]  # the controls this dialect can carry
 
     def text(self, model: str, prompt: str, cap: int) -> Body: ...
 
@@ -80,7 +83,7 @@ class DialectAdapter(Protocol):
 
     def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body: ...
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body: ...
+    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body: ...
 
     def streaming(self, body: Body) -> Body: ...
 

@@ -6,8 +6,9 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from switchyard.catalog import Dialect
-from switchyard.wire import SSEEvent
+from switchyard.catalog import Dialect, ReasoningControl
+from switchyard.wire import UPSTREAM_PATH, SSEEvent, openai_chat_usage, prepare_body
+from switchyard.wire.reasoning import translate_effort
 
 from .base import (
     Body,
@@ -34,10 +35,9 @@ def _tool(spec: ToolSpec) -> dict[str, Any]:
 
 
 def _usage(reply: Reply, usage: Any) -> None:
+    reply.set_usage(openai_chat_usage(usage))
     if not isinstance(usage, dict):
         return
-    reply.input_tokens = as_int(usage.get("prompt_tokens"))
-    reply.output_tokens = as_int(usage.get("completion_tokens"))
     details = usage.get("completion_tokens_details")
     if isinstance(details, dict):
         reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
@@ -45,17 +45,16 @@ def _usage(reply: Reply, usage: Any) -> None:
 
 class OpenAIChat:
     dialect = Dialect.OPENAI_CHAT
-    path = "/chat/completions"
+    path = UPSTREAM_PATH[Dialect.OPENAI_CHAT]
     cap_field = "max_completion_tokens"
     min_cap = 1
-    reasoning_control = "openai-effort"
-    reasoning_controls: dict[str, dict[str, Any]] = {
-        "openai-effort": {"reasoning_effort": "low"},
-        "openrouter-effort": {"reasoning": {"effort": "low"}},
-    }
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        return {"authorization": f"Bearer {key}"} if key else {}
+    reasoning_control = ReasoningControl.OPENAI_EFFORT
+    # OpenRouter and Gemini's OpenAI-compatible endpoints take their own controls on Chat
+    reasoning_controls: tuple[ReasoningControl, ...] = (
+        ReasoningControl.OPENAI_EFFORT,
+        ReasoningControl.OPENROUTER_EFFORT,
+        ReasoningControl.GEMINI_BUDGET,
+    )
 
     def text(self, model: str, prompt: str, cap: int) -> Body:
         return {
@@ -112,11 +111,13 @@ class OpenAIChat:
             self.cap_field: cap,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
-        return {**self.text(model, prompt, cap), **self.reasoning_controls[control]}
+    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
+        # the very fragment the router writes for this control (wire.reasoning)
+        return {**self.text(model, prompt, cap), **translate_effort("low", control, self.dialect)}
 
     def streaming(self, body: Body) -> Body:
-        return {**body, "stream": True, "stream_options": {"include_usage": True}}
+        # what the router sends for a streamed request that wants usage (wire.prepare_body)
+        return prepare_body(self.dialect, {**body, "stream": True}, body["model"], want_usage=True)
 
     def reply(self, body: Any) -> Reply:
         data = expect_dict(body, "chat completion")

@@ -6,8 +6,9 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from switchyard.catalog import Dialect
-from switchyard.wire import SSEEvent
+from switchyard.catalog import Dialect, ReasoningControl
+from switchyard.wire import UPSTREAM_PATH, SSEEvent, openai_responses_usage
+from switchyard.wire.reasoning import translate_effort
 
 from .base import (
     Body,
@@ -35,10 +36,9 @@ def _tool(spec: ToolSpec) -> dict[str, Any]:
 
 
 def _usage(reply: Reply, usage: Any) -> None:
+    reply.set_usage(openai_responses_usage(usage))
     if not isinstance(usage, dict):
         return
-    reply.input_tokens = as_int(usage.get("input_tokens"))
-    reply.output_tokens = as_int(usage.get("output_tokens"))
     details = usage.get("output_tokens_details")
     if isinstance(details, dict):
         reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
@@ -46,17 +46,14 @@ def _usage(reply: Reply, usage: Any) -> None:
 
 class OpenAIResponses:
     dialect = Dialect.OPENAI_RESPONSES
-    path = "/responses"
+    path = UPSTREAM_PATH[Dialect.OPENAI_RESPONSES]
     cap_field = "max_output_tokens"
     min_cap = 16  # OpenAI refuses max_output_tokens below 16
-    reasoning_control = "openai-effort"
-    reasoning_controls: dict[str, dict[str, Any]] = {
-        "openai-effort": {"reasoning": {"effort": "low"}},
-        "openrouter-effort": {"reasoning": {"effort": "low"}},
-    }
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        return {"authorization": f"Bearer {key}"} if key else {}
+    reasoning_control = ReasoningControl.OPENAI_EFFORT
+    reasoning_controls: tuple[ReasoningControl, ...] = (
+        ReasoningControl.OPENAI_EFFORT,
+        ReasoningControl.OPENROUTER_EFFORT,
+    )
 
     def text(self, model: str, prompt: str, cap: int) -> Body:
         return {"model": model, "input": prompt, self.cap_field: cap, "store": False}
@@ -119,8 +116,9 @@ class OpenAIResponses:
             "store": False,
         }
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: str) -> Body:
-        return {**self.text(model, prompt, cap), **self.reasoning_controls[control]}
+    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
+        # the very fragment the router writes for this control (wire.reasoning)
+        return {**self.text(model, prompt, cap), **translate_effort("low", control, self.dialect)}
 
     def streaming(self, body: Body) -> Body:
         return {**body, "stream": True}
