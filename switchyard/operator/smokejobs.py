@@ -58,6 +58,9 @@ class ProbeTarget:
     group: str | None = None  # ModelGroup (router)
     secret_name: str | None = None
     secret_key: str | None = None
+    # The Provider's auth scheme and headers (not secret), so the probe's request is the router's
+    auth_scheme: AuthScheme | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def direct_target(provider: Provider, model: str) -> ProbeTarget:
@@ -73,6 +76,8 @@ def direct_target(provider: Provider, model: str) -> ProbeTarget:
         model=spec.model,
         secret_name=ref.name if ref else None,
         secret_key=ref.key if ref else None,
+        auth_scheme=provider.spec.auth.scheme,
+        headers=tuple((h.name, h.value) for h in provider.spec.headers),
     )
 
 
@@ -93,6 +98,10 @@ def probe_args(run: SmokeRun, target: ProbeTarget) -> list[str]:
         args += ["--dialect", target.dialect.value]
         if target.secret_name:
             args += ["--api-key-env", KEY_ENV]
+        if target.auth_scheme is not None:
+            args += ["--auth-scheme", target.auth_scheme.value]
+        for name, value in target.headers:
+            args += ["--header", f"{name}: {value}"]
     lp = run.spec.large_payload
     args += ["--tasks", tasks]
     args += ["--target-bytes", str(lp.target_bytes), "--tool-count", str(lp.tool_count)]

@@ -15,6 +15,7 @@ A scenario is YAML or JSON. Keys may be camelCase or snake_case; unknown keys ar
       broken-stream: {midStream: {afterEvents: 3, mode: disconnect}}
       slow: {latencyMs: 200, eventDelayMs: 10}
       keyed: {apiKey: sk-test}
+      gateway: {apiKey: sk-test, keyHeader: x-api-key, requiredHeaders: {User-Agent: acme/2}}
       chat-only: {dialects: [openai-chat]}
       small-context: {maxRequestBytes: 65536}
 
@@ -109,6 +110,16 @@ class Behaviour(_Model):
     failure: Failure | None = None
     mid_stream: MidStream | None = None
     api_key: str | None = Field(default=None, description="Required key; None: any key.")
+    key_header: Literal["authorization", "x-api-key"] | None = Field(
+        default=None,
+        description="Where the key must arrive (authorization: a Bearer token); None: the "
+        "dialect's reference scheme (x-api-key on Messages, Bearer otherwise).",
+    )
+    required_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers that must arrive with exactly these values (names case-"
+        "insensitive), as a provider behind a gateway or WAF demands; otherwise 403.",
+    )
     max_request_bytes: int | None = Field(
         default=None, ge=1, description="Bodies larger than this get 413; None: no limit."
     )

@@ -64,8 +64,8 @@ def _wire_for(path: str) -> Wire | None:
     return next((w for w in WIRES if path.endswith(w.suffix)), None)
 
 
-def _key_of(request: web.Request, wire: Wire) -> str | None:
-    if wire is WIRES[2]:
+def _key_of(request: web.Request, wire: Wire, where: str | None) -> str | None:
+    if where == "x-api-key" or (where is None and wire is WIRES[2]):
         return request.headers.get("x-api-key")
     auth = request.headers.get("Authorization", "")
     return auth[7:] if auth.lower().startswith("bearer ") else None
@@ -128,8 +128,10 @@ async def _serve(
 
     if b is None or (b.dialects is not None and wire.dialect not in b.dialects):
         return fail("not_found", 404)
-    if b.api_key is not None and _key_of(request, wire) != b.api_key:
+    if b.api_key is not None and _key_of(request, wire, b.key_header) != b.api_key:
         return fail("auth", 401)
+    if any(request.headers.get(k) != v for k, v in b.required_headers.items()):
+        return fail("forbidden", 403, "request blocked by the provider's gateway")
     if b.max_request_bytes is not None and record["bytes"] > b.max_request_bytes:
         return fail("bad_request", 413, "request too large for this model")
     if b.latency_ms:

@@ -241,6 +241,7 @@ def provider(
     bridges: Sequence[str] = (),
     pricing: tuple[str, str] | None = ("1.00", "2.00"),
     auth: str = "bearer",
+    headers: Sequence[tuple[str, str]] = (),
 ) -> Provider:
     specs = []
     for ref, served in (models or {"m": "m"}).items():
@@ -261,6 +262,7 @@ def provider(
                 "baseUrl": base_url,
                 "dialect": dialect.value,
                 "auth": auth_spec,
+                "headers": [{"name": n, "value": v} for n, v in headers],
                 "models": specs,
             },
         }
