@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,10 +25,18 @@ from typing import Any
 
 import yaml
 
-from switchyard.catalog import DEFAULT_TASKS, Dialect, LargePayload, Layer, ProbeTask
+from switchyard.catalog import (
+    DEFAULT_TASKS,
+    AuthScheme,
+    Dialect,
+    LargePayload,
+    Layer,
+    ProbeTask,
+    ReasoningControl,
+)
+from switchyard.catalog.addresses import base_url_problem, group_name_problem
 
 from .compact import CompactTooLargeError, encode_compact
-from .dialects import ADAPTERS
 from .image import SUPPORTED as IMAGE_GLYPHS
 from .report import Naming, dns_name, report_document, smokerun_document, summary
 from .runner import DialectReport, ProbeReport, ProbeTarget, run_probes
@@ -62,6 +72,52 @@ def _dialects(text: str) -> list[Dialect]:
     return values
 
 
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")  # an RFC 9110 token
+
+
+def _header(text: str) -> tuple[str, str]:
+    """'Name: value' -> (name, value); the value is not echoed in errors (it may be private)."""
+    name, sep, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not sep or not HEADER_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError("expected 'Name: value' with a token as the name")
+    if any(c in value for c in "\r\n\0") or len(value) > 8192:
+        raise argparse.ArgumentTypeError(f"header {name}: value must be one line, at most 8 KiB")
+    return name, value
+
+
+def _auth_scheme(text: str) -> AuthScheme:
+    try:
+        return AuthScheme(text)
+    except ValueError:
+        choices = ", ".join(a.value for a in AuthScheme)
+        raise argparse.ArgumentTypeError(f"choose from {choices}") from None
+
+
+def _reasoning_control(text: str) -> ReasoningControl:
+    try:
+        return ReasoningControl(text)
+    except ValueError:
+        choices = ", ".join(c.value for c in ReasoningControl)
+        raise argparse.ArgumentTypeError(f"choose from {choices}") from None
+
+
+MAX_TIMEOUT = 3600.0
+
+
+def _seconds(text: str) -> float:
+    """A finite, positive number of seconds (nan, inf and negatives are refused here)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {text!r}"
+        )
+    return value
+
+
 def _tasks(text: str) -> list[ProbeTask]:
     values: list[ProbeTask] = _csv(ProbeTask, text)
     unsupported = [t.value for t in values if t not in TASKS]
@@ -76,7 +132,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     direct.add_argument("--base-url", help="upstream base URL, e.g. https://api.example.com/v1")
     direct.add_argument("--model", help="served model id upstream")
     direct.add_argument(
+        "--allow-link-local",
+        action="store_true",
+        help="allow a link-local or cloud-metadata --base-url (as a Provider's allowLinkLocal)",
+    )
+    direct.add_argument(
         "--api-key-env", metavar="VAR", help="environment variable holding the provider key"
+    )
+    direct.add_argument(
+        "--auth-scheme",
+        type=_auth_scheme,
+        help="how the key is sent: bearer, x-api-key or none (default: the dialect's own; "
+        "a Provider's spec.auth.scheme)",
+    )
+    direct.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        type=_header,
+        metavar="'NAME: VALUE'",
+        help="an extra request header, repeatable (a Provider's spec.headers); "
+        "sent exactly as the router sends it",
     )
     router = parser.add_argument_group("router layer (a ModelGroup through the router)")
     router.add_argument("--router", metavar="URL", help="router base URL, e.g. http://router:8080")
@@ -111,12 +187,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="text drawn into the probe image (default Rite Aid)",
     )
     what.add_argument(
-        "--timeout", type=float, default=60.0, help="per-request seconds (default 60)"
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        help=f"per-request seconds, above 0 and at most {MAX_TIMEOUT:g} (default 60)",
     )
     what.add_argument(
         "--reasoning-control",
-        choices=sorted({c for a in ADAPTERS.values() for c in a.reasoning_controls}),
-        help="reasoning control to test (default: openai-effort, or anthropic-budget on anthropic)",
+        type=_reasoning_control,
+        help="reasoning control to test: "
+        + ", ".join(c.value for c in ReasoningControl)
+        + " (default: openai-effort, or anthropic-budget on anthropic)",
     )
     what.add_argument(
         "--budget", type=int, default=1024, help="realistic output-token budget (default 1024)"
@@ -148,21 +229,26 @@ def _secret(var: str | None, flag: str) -> str | None:
     return value
 
 
-def _url(value: str, flag: str) -> str:
-    if not value.startswith(("http://", "https://")) or " " in value:
-        raise UsageError(f"{flag}: expected an http:// or https:// URL")
+def _url(value: str, flag: str, allow_link_local: bool = False) -> str:
+    """The same rule as a Provider's baseUrl: the key must never go to cloud metadata."""
+    problem = base_url_problem(value, allow_link_local)
+    if problem:
+        raise UsageError(f"{flag}: {problem}")
     return value.rstrip("/")
 
 
 def _target(args: argparse.Namespace) -> ProbeTarget:
-    if args.timeout <= 0:
-        raise UsageError("--timeout: must be positive")
+    if not math.isfinite(args.timeout) or not 0 < args.timeout <= MAX_TIMEOUT:
+        raise UsageError(f"--timeout: must be above 0 and at most {MAX_TIMEOUT:g} seconds")
     if args.router and args.base_url:
         raise UsageError("--router and --base-url exclude each other: pick one layer")
     if args.router:
         if not args.group:
             raise UsageError("--router needs --group")
-        base = _url(args.router, "--router")
+        problem = group_name_problem(args.group)
+        if problem:
+            raise UsageError(f"--group: {problem}")
+        base = _url(args.router, "--router", args.allow_link_local)
         base = base if base.endswith("/v1") else base + "/v1"
         token = _secret(args.caller_token_env, "--caller-token-env")
         return ProbeTarget(base, Layer.ROUTER, args.group, token, args.timeout)
@@ -170,7 +256,13 @@ def _target(args: argparse.Namespace) -> ProbeTarget:
         raise UsageError("give --base-url and --model (direct), or --router and --group")
     key = _secret(args.api_key_env, "--api-key-env")
     return ProbeTarget(
-        _url(args.base_url, "--base-url"), Layer.DIRECT, args.model, key, args.timeout
+        _url(args.base_url, "--base-url", args.allow_link_local),
+        Layer.DIRECT,
+        args.model,
+        key,
+        args.timeout,
+        auth_scheme=args.auth_scheme,
+        headers=tuple(args.header),
     )
 
 
