@@ -33,6 +33,9 @@ ETCD_VERSION = "v3.6.16"
 HELM_VERSION = "v4.3.1"
 
 K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+# Listed as tools of the wrapper module too (so `go mod tidy` keeps their dependencies), but
+# built only for the real node by e2e/nodebuild.py.
+K8S_NODE_COMMANDS = ("kubelet", "kube-proxy")
 ALL_BINARIES = ("etcd", *K8S_COMMANDS, "helm")
 
 
@@ -243,7 +246,7 @@ def build_kubernetes(p: Paths, env: dict[str, str], names: Sequence[str]) -> Non
     replaces = "\n".join(
         f"\t{m} => {m} {staging_version}" for m in _staging_modules(upstream_gomod)
     )
-    tools = "\n".join(f"\tk8s.io/kubernetes/cmd/{c}" for c in K8S_COMMANDS)
+    tools = "\n".join(f"\tk8s.io/kubernetes/cmd/{c}" for c in (*K8S_COMMANDS, *K8S_NODE_COMMANDS))
     _write_module(
         mod,
         "module switchyard.local/kubernetes-build\n\ngo 1.26.0\n\n"

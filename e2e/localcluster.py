@@ -91,6 +91,9 @@ class LocalCluster:
 
     run_dir: Path = field(default_factory=default_run_dir)
     bin_dir: Path = field(default_factory=lambda: build.paths().bin)
+    # With a real node (e2e/node.py) the API server listens on the node's bridge address instead
+    # of loopback, so pods reach it through the kubernetes Service; None: loopback only.
+    node_ip: str | None = None
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     # -- paths ------------------------------------------------------------------------------
@@ -112,6 +115,11 @@ class LocalCluster:
 
     def pid_file(self, name: str) -> Path:
         return self.run_dir / "pids" / f"{name}.pid"
+
+    @property
+    def host(self) -> str:
+        """The API server's address: the recorded one of a running cluster, else the planned."""
+        return str(self.state().get("apiserverHost") or self.node_ip or "127.0.0.1")
 
     def state(self) -> dict[str, Any]:
         try:
@@ -142,8 +150,9 @@ class LocalCluster:
             "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.csr"),
         )  # fmt: skip
         ext = pki / "apiserver.ext"
+        node_ip = f"IP:{self.node_ip}," if self.node_ip else ""
         ext.write_text(
-            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
+            f"subjectAltName={node_ip}IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
             "DNS:kubernetes.default,DNS:kubernetes.default.svc\n"
             "extendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
         )
@@ -152,8 +161,25 @@ class LocalCluster:
             "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "365",
             "-extfile", str(ext), "-out", str(pki / "apiserver.crt"),
         )  # fmt: skip
+        self.sign_client_cert("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
+                              "system:masters")  # fmt: skip
         self._openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
         self._openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+
+    def sign_client_cert(self, name: str, common_name: str, organization: str) -> None:
+        """A client certificate `pki/<name>.crt` signed by the run's CA (kubelet, kube-proxy)."""
+        pki = self.pki
+        self._openssl(
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={common_name}/O={organization}",
+            "-keyout", str(pki / f"{name}.key"), "-out", str(pki / f"{name}.csr"),
+        )  # fmt: skip
+        ext = pki / f"{name}.ext"
+        ext.write_text("extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n")
+        self._openssl(
+            "x509", "-req", "-in", str(pki / f"{name}.csr"), "-CA", str(pki / "ca.crt"),
+            "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "365",
+            "-extfile", str(ext), "-out", str(pki / f"{name}.crt"),
+        )  # fmt: skip
 
     def _write_kubeconfig(self, port: int, token: str) -> None:
         ca = (self.pki / "ca.crt").read_text()
@@ -163,7 +189,7 @@ kind: Config
 clusters:
 - name: switchyard-local
   cluster:
-    server: https://127.0.0.1:{port}
+    server: https://{self.host}:{port}
     certificate-authority-data: {ca_b64}
 users:
 - name: {ADMIN_USER}
@@ -317,7 +343,7 @@ current-context: switchyard-local
         if not st or any(self._running_pid(n) is None for n in COMPONENTS):
             return False
         code, _ = self._get(
-            f"https://127.0.0.1:{st['apiserverPort']}/readyz",
+            f"https://{self.host}:{st['apiserverPort']}/readyz",
             token=st["token"],
             ca=self.pki / "ca.crt",
         )
@@ -361,7 +387,14 @@ current-context: switchyard-local
             "controllerManagerPort": free_port(),
             "schedulerPort": free_port(),
         }
-        state = {"token": token, **ports, "binDir": str(self.bin_dir), "startedAt": time.time()}
+        state = {
+            "token": token,
+            **ports,
+            "apiserverHost": self.host,
+            "nodeIp": self.node_ip,
+            "binDir": str(self.bin_dir),
+            "startedAt": time.time(),
+        }
         self.state_file.write_text(json.dumps(state, indent=2) + "\n")
         self.state_file.chmod(0o600)
         self._write_kubeconfig(ports["apiserverPort"], token)
@@ -382,10 +415,14 @@ current-context: switchyard-local
         ])  # fmt: skip
         self._wait_http("etcd", f"{etcd_url}/health", timeout)
 
+        # With a node, the lease endpoint reconciler publishes advertise-address:secure-port as
+        # the kubernetes Service's endpoints, which is what in-cluster clients connect to.
+        endpoints = [] if self.node_ip else ["--endpoint-reconciler-type=none"]
+        node_flags = ["--kubelet-preferred-address-types=InternalIP"] if self.node_ip else []
         self._start("kube-apiserver", [
             f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
+            f"--bind-address={self.host}",
+            f"--advertise-address={self.host}",
             f"--secure-port={ports['apiserverPort']}",
             f"--cert-dir={pki}",
             f"--tls-cert-file={pki / 'apiserver.crt'}",
@@ -397,11 +434,14 @@ current-context: switchyard-local
             f"--service-account-signing-key-file={pki / 'sa.key'}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--endpoint-reconciler-type=none",
+            *endpoints,
+            *node_flags,
+            f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
             "--allow-privileged=true",
             "--v=1",
         ])  # fmt: skip
-        api = f"https://127.0.0.1:{ports['apiserverPort']}"
+        api = f"https://{self.host}:{ports['apiserverPort']}"
         self._wait_http("kube-apiserver", f"{api}/readyz", timeout, token=token, ca=pki / "ca.crt")
 
         kubeconfig = str(self.kubeconfig)
@@ -417,7 +457,10 @@ current-context: switchyard-local
             f"--root-ca-file={pki / 'ca.crt'}",
             "--use-service-account-credentials=true",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--controllers=*," + ",".join(f"-{c}" for c in DISABLED_CONTROLLERS),
+            # A real node heartbeats, so node lifecycle works as in any cluster (it lifts the
+            # not-ready taint once the kubelet reports Ready); without one it stays off.
+            "--controllers=*"
+            + ("" if self.node_ip else "," + ",".join(f"-{c}" for c in DISABLED_CONTROLLERS)),
             "--v=1",
         ])  # fmt: skip
         self._start("kube-scheduler", [
@@ -473,7 +516,7 @@ current-context: switchyard-local
         for name in COMPONENTS:
             out["components"][name] = {"pid": self._running_pid(name)}
         if st:
-            api = f"https://127.0.0.1:{st['apiserverPort']}"
+            api = f"https://{self.host}:{st['apiserverPort']}"
             kw: dict[str, Any] = {"token": st["token"], "ca": self.pki / "ca.crt"}
             code, _ = self._get(f"{api}/readyz", **kw)
             out["server"] = api
