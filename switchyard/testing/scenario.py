@@ -74,7 +74,8 @@ class MidStream(_Model):
     """Break a stream after N SSE events: drop the connection or send an error event."""
 
     after_events: int = Field(ge=0, description="Events sent before the failure.")
-    mode: Literal["disconnect", "error"] = "disconnect"
+    # malformed: an event whose JSON is cut off, then the end of the stream
+    mode: Literal["disconnect", "error", "malformed"] = "disconnect"
     times: int | None = Field(default=None, ge=1, description="Only the first N streams.")
 
 
@@ -94,6 +95,9 @@ class Behaviour(_Model):
     reasoning: bool = True
     streaming: bool = True
     usage: bool = True
+    cached_tokens: int = Field(
+        default=0, ge=0, description="Prompt tokens reported as read from the prompt cache."
+    )
     honors_max_tokens: bool = True
     empty_under_cap: int = Field(
         default=0, ge=0, description="A cap at or below this gives 200 with empty content."

@@ -13,6 +13,7 @@ Control endpoints (not part of any real API):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter, deque
 from typing import Any
@@ -79,6 +80,12 @@ def _due(counter: Counter[str], model: str, times: int | None) -> bool:
     return True
 
 
+def _cut_off(frame: bytes) -> bytes:
+    """``frame`` with its JSON cut in half: a truncated event, as a broken upstream sends it."""
+    head, _, data = frame.partition(b"data: ")
+    return head + b"data: " + data[: max(1, len(data) // 2)].rstrip(b"\n") + b"\n\n"
+
+
 async def _stream(
     request: web.Request,
     wire: Wire,
@@ -99,6 +106,9 @@ async def _stream(
         if broken and mid is not None and i == mid.after_events:
             if mid.mode == "error":
                 await resp.write(wire.stream_error("overloaded", ""))
+                await resp.write_eof()
+            elif mid.mode == "malformed":
+                await resp.write(_cut_off(data))
                 await resp.write_eof()
             elif request.transport is not None:
                 # A real upstream dies some time after its last event; closing in the same
@@ -145,6 +155,8 @@ async def _serve(
     ask = wire.parse(body)
     try:
         reply = answer(ask, b)
+        if b.cached_tokens:
+            reply = dataclasses.replace(reply, cached_tokens=b.cached_tokens)
     except UnsupportedError as exc:
         return fail("bad_request", 400, str(exc))
     record["status"] = 200

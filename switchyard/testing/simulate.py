@@ -71,6 +71,7 @@ class Reply:
     reasoning_tokens: int
     usage: bool
     more_calls: tuple[ToolCall, ...] = ()  # parallel calls after tool_call
+    cached_tokens: int = 0  # prompt tokens read from a cache, on top of input_tokens
 
     @property
     def calls(self) -> tuple[ToolCall, ...]:

@@ -82,7 +82,7 @@ class AnthropicWire:
             "input_tokens": reply.input_tokens if reply.usage else 0,
             "output_tokens": reply.output_tokens if reply.usage else 0,
             "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_read_input_tokens": reply.cached_tokens if reply.usage else 0,
         }
 
     @staticmethod

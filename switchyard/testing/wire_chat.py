@@ -78,10 +78,10 @@ class ChatWire:
     @staticmethod
     def _usage(reply: Reply) -> dict[str, Any]:
         return {
-            "prompt_tokens": reply.input_tokens,
+            "prompt_tokens": reply.input_tokens + reply.cached_tokens,
             "completion_tokens": reply.output_tokens,
-            "total_tokens": reply.input_tokens + reply.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0},
+            "total_tokens": reply.input_tokens + reply.cached_tokens + reply.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
             "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
         }
 

@@ -123,11 +123,11 @@ class ResponsesWire:
         }
         if reply is not None and reply.usage:
             out["usage"] = {
-                "input_tokens": reply.input_tokens,
-                "input_tokens_details": {"cached_tokens": 0},
+                "input_tokens": reply.input_tokens + reply.cached_tokens,
+                "input_tokens_details": {"cached_tokens": reply.cached_tokens},
                 "output_tokens": reply.output_tokens,
                 "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
-                "total_tokens": reply.input_tokens + reply.output_tokens,
+                "total_tokens": reply.input_tokens + reply.cached_tokens + reply.output_tokens,
             }
         return out
 
