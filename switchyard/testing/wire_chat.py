@@ -41,6 +41,15 @@ def _has_image(messages: Any) -> bool:
     return False
 
 
+def _gemini_budget(body: dict[str, Any]) -> Any:
+    """Gemini's OpenAI-compatible endpoint: ``extra_body.google.thinking_config.thinking_budget``
+    (0 turns thinking off, -1 is dynamic)."""
+    extra = body.get("extra_body")
+    google = extra.get("google") if isinstance(extra, dict) else None
+    config = google.get("thinking_config") if isinstance(google, dict) else None
+    return config.get("thinking_budget") if isinstance(config, dict) else None
+
+
 class ChatWire:
     dialect = Dialect.OPENAI_CHAT
     suffix = "/chat/completions"
@@ -70,7 +79,8 @@ class ChatWire:
             has_image=_has_image(body.get("messages")),
             cap=cap_of(body, "max_completion_tokens", "max_tokens"),
             reasoning=body.get("reasoning_effort") not in (None, "none")
-            or isinstance(body.get("reasoning"), dict),  # OpenRouter's reasoning.effort
+            or isinstance(body.get("reasoning"), dict)  # OpenRouter's reasoning.effort
+            or _gemini_budget(body) not in (None, 0),
             input_chars=input_size(body.get("messages"), body.get("tools")),
             parallel=body.get("parallel_tool_calls") is not False,
         )

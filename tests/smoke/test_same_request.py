@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import yaml
 
-from switchyard.catalog import SmokeRun
+from switchyard.catalog import Dialect, ReasoningControl, SmokeRun
 from switchyard.operator import smokejobs
+from switchyard.wire.reasoning import translate_effort
 
 from ..router.harness import G, T, build, evidence, provider, run_mock, run_router
 from .conftest import probe_cli
@@ -90,3 +91,22 @@ def test_probe_job_and_router_send_the_same_request(tmp_path: Path) -> None:
     assert _seen(router_request) == _seen(probe_request)
     assert _seen(probe_request)["x-api-key"] == KEY
     assert _seen(probe_request)["authorization"] is None
+
+
+def test_probe_proves_every_control_the_router_writes(upstream: str) -> None:
+    """Each ReasoningControl is provable: the probe sends the fragment wire.reasoning writes."""
+    dialects = {ReasoningControl.ANTHROPIC_BUDGET: Dialect.ANTHROPIC}
+    for control in ReasoningControl:
+        dialect = dialects.get(control, Dialect.OPENAI_CHAT)
+        model = f"reasoner-{control.value}"
+        done = probe_cli("--base-url", upstream, "--model", model, "--dialect", dialect.value,
+                         "--tasks", "reasoning-effort", "--reasoning-control", control.value,
+                         "--output", "json")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (row,) = json.loads(done.stdout)["results"]
+        assert (row["result"], row["detail"]) == ("pass", control.value), row
+        sent = httpx.get(upstream.removesuffix("/v1") + f"/_mock/requests?model={model}").json()
+        body = sent["requests"][-1]["body"]
+        value = 1024 if control is ReasoningControl.ANTHROPIC_BUDGET else "low"
+        for key, fragment in translate_effort(value, control, dialect).items():
+            assert body[key] == fragment
