@@ -95,6 +95,11 @@ class Behaviour(_Model):
     reasoning: bool = True
     streaming: bool = True
     usage: bool = True
+    malformed_reply: Literal["truncated", "array", "wrong-types"] | None = Field(
+        default=None,
+        description="Answer 200 with a broken JSON reply: cut in half, a JSON array, or the "
+        "dialect's reply list (choices / output / content) as a number.",
+    )
     cached_tokens: int = Field(
         default=0, ge=0, description="Prompt tokens reported as read from the prompt cache."
     )

@@ -166,7 +166,19 @@ async def _serve(
         return await _stream(request, wire, frames, b, state, model)
     out = wire.complete(ask, reply, body)
     record["responseId"] = out.get("id")
+    if b.malformed_reply is not None:
+        return _broken(out, b.malformed_reply)
     return _json(out)
+
+
+def _broken(out: dict[str, Any], how: str) -> web.Response:
+    """A 200 whose JSON a real client could not use (a broken upstream or proxy)."""
+    if how == "truncated":
+        raw = orjson.dumps(out)
+        return web.Response(body=raw[: len(raw) // 2], content_type="application/json")
+    if how == "array":
+        return _json([out])
+    return _json({k: (5 if k in ("choices", "output", "content") else v) for k, v in out.items()})
 
 
 def _reply_id(first_frame: bytes) -> str | None:

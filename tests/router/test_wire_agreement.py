@@ -4,6 +4,7 @@ BadResponse with the caller's error event, natively and bridged, in one shape pe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,28 @@ def test_malformed_streams_are_bad_responses_with_one_error_shape(
     assert 'outcome="ok"' not in "\n".join(
         line for line in metrics.splitlines() if 'group="chat-bad"' in line and "requests" in line
     )
+
+
+@pytest.mark.parametrize("how", ["truncated", "array", "wrong-types"])
+def test_malformed_replies_fall_back_and_count_toward_ejection(
+    tmp_path: Path, mock: Mock, how: str
+) -> None:
+    mock.scenario({"models": {"chat-broken": {"malformedReply": how}}})
+    bad = provider("bad", mock.url + "/v1", models={"m": "chat-broken"})
+    good = provider("good", mock.url + "/v1", models={"m": "chat-good"})
+    groups = [G("g", [T("bad", weight=1000), T("good", weight=1)], max_attempts=2)]
+    config = build([bad, good], groups, [evidence(bad), evidence(good)])
+    with run_router(tmp_path, config, provider_keys("bad", "good")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="any", max_retries=0)
+        for _ in range(6):
+            raw = oai.chat.completions.with_raw_response.create(model="g", messages=MSG)  # type: ignore[arg-type]
+            assert raw.parse().choices[0].message.content == "OK"
+            assert raw.headers["x-switchyard-upstream"] == "good/m"
+        rows = router.wait_usage_rows(6)
+        metrics = router.metrics()
+    assert {(r["status"], r["error_class"], r["provider"]) for r in rows} == {(200, None, "good")}
+    assert any(r["fallback"] for r in rows)
+    bad_errors = [ln for ln in metrics.splitlines()
+                  if ln.startswith("switchyard_request_errors_total") and 'provider="bad"' in ln]  # fmt: skip
+    assert bad_errors and 'error_class="BadResponse"' in bad_errors[0]
+    assert re.search(r'switchyard_ejections_total\{[^}]*provider="bad"[^}]*\} [1-9]', metrics)
