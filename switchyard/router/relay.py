@@ -135,7 +135,7 @@ class _Relay:
         message = upstream_message(error_class)
         if self.translator is not None:
             return self.translator.fail(error_class, message)
-        return stream_error(inbound, error_class, message)
+        return stream_error(inbound, error_class, message, self.reader.next_sequence)
 
 
 async def stream_reply(

@@ -26,6 +26,7 @@ class StreamReader(Protocol):
     finished: bool  # the dialect's terminal event arrived
     failed: bool  # an in-band error event arrived (it was relayed as is)
     malformed: bool  # an event broke the grammar; nothing after it is trusted
+    next_sequence: int  # Responses numbers its events; an added error event continues it
 
     @property
     def usage(self) -> Usage | None: ...
@@ -43,6 +44,7 @@ def _object(data: str) -> dict[str, Any] | None:
 
 class ChatStreamReader:
     __slots__ = ("failed", "finished", "malformed", "usage")
+    next_sequence = 0
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
@@ -66,18 +68,23 @@ RESPONSES_FAILED = frozenset({"error", "response.failed"})
 
 
 class ResponsesStreamReader:
-    __slots__ = ("failed", "finished", "malformed", "usage")
+    __slots__ = ("failed", "finished", "malformed", "next_sequence", "usage")
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.finished = self.failed = self.malformed = False
+        self.next_sequence = 0  # an error event we add continues the upstream's numbering
 
     def observe(self, event: SSEEvent) -> None:
         data = _object(event.data)
         kind = data.get("type") if data is not None else None
         if data is None or not isinstance(kind, str):
             self.malformed = True
-        elif kind in RESPONSES_TERMINAL:
+            return
+        seq = data.get("sequence_number")
+        if isinstance(seq, int) and not isinstance(seq, bool) and seq >= self.next_sequence:
+            self.next_sequence = seq + 1
+        if kind in RESPONSES_TERMINAL:
             response = data.get("response")
             if not isinstance(response, dict):
                 self.malformed = True
@@ -90,6 +97,7 @@ class ResponsesStreamReader:
 
 class MessagesStreamReader:
     __slots__ = ("_usage", "failed", "finished", "malformed")
+    next_sequence = 0
 
     def __init__(self) -> None:
         self._usage = AnthropicUsageMerger()
