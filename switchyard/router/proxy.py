@@ -80,7 +80,7 @@ class Attempt:
             }
             usage = wants_usage(group.require_usage, target)
             body = self.adapter.prepare(self.body, target.model.model, usage)
-            # the target may prove reasoning through another control than this skin's own
+            # the target may prove reasoning through another control than this dialect's own
             body = retarget(self.adapter.dialect, body, target.model.reasoning_control)
             leg = Leg(upstream, self.adapter.dialect, None, None, headers)
             return Prepared(leg, body, self.adapter.upstream_path, forwarded)

@@ -165,12 +165,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dialect",
         type=Dialect,
         choices=list(Dialect),
-        help="the skin to speak (default openai-chat)",
+        help="the dialect to speak (default openai-chat)",
     )
     what.add_argument(
         "--dialects",
         type=_dialects,
-        help="matrix mode: comma-separated skins, e.g. openai-chat,anthropic",
+        help="matrix mode: comma-separated dialects, e.g. openai-chat,anthropic",
     )
     what.add_argument(
         "--tasks",

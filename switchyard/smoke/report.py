@@ -88,7 +88,7 @@ def smokerun_document(
     layer = report.target.layer
     if layer is Layer.DIRECT:
         if len(dialects) != 1:
-            raise ValueError("a direct SmokeRun covers one dialect (one Provider skin)")
+            raise ValueError("a direct SmokeRun covers one dialect (one Provider dialect)")
         if naming.provider is None:
             raise ValueError("--output smokerun on the direct layer needs --provider")
         target: dict[str, Any] = {"provider": naming.provider, "model": naming.model_ref}

@@ -153,7 +153,7 @@ async def max_tokens_cap(ctx: TaskContext) -> list[EvidenceRow]:
     cap = 1
     ex = await ctx.client.send(adapter.text(ctx.model, CAP_PROMPT, cap))
     if ex.error_class is ErrorClass.BAD_REQUEST and adapter.min_cap > cap:
-        cap = adapter.min_cap  # the skin refuses caps this small; test its smallest
+        cap = adapter.min_cap  # the dialect refuses caps this small; test its smallest
         ex = await ctx.client.send(adapter.text(ctx.model, CAP_PROMPT, cap))
     detail = f"{adapter.cap_field}={cap}"
     if ex.ok and ex.reply is not None and not ex.reply.text.strip():

@@ -1,4 +1,4 @@
-"""The fake upstream's aiohttp app: serves the three skins under any base path and records
+"""The fake upstream's aiohttp app: serves the three dialects under any base path and records
 what it received so tests can check what the router sent upstream.
 
 Control endpoints (not part of any real API):
@@ -273,7 +273,7 @@ async def handle_health(request: web.Request) -> web.Response:
 
 
 def create_app(scenario: Scenario | None = None) -> web.Application:
-    """The fake upstream; every skin is served under any base path (`/v1/...` or bare)."""
+    """The fake upstream; every dialect is served under any base path (`/v1/...` or bare)."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[STATE] = MockState(scenario or Scenario())
     app.router.add_get("/_mock/requests", handle_requests)

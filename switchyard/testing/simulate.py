@@ -1,7 +1,7 @@
-"""What the fake model "says": a pure function of a skin-neutral request and a behaviour.
+"""What the fake model "says": a pure function of a dialect-neutral request and a behaviour.
 
 Deterministic on purpose: tests and probes assert exact outcomes. Token counts are rough
-(input: 4 characters a token; output: one token a word) but consistent across skins.
+(input: 4 characters a token; output: one token a word) but consistent across dialects.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Tool:
 
 @dataclass(frozen=True)
 class Ask:
-    """A request reduced to what the fake model reacts to (same for every skin)."""
+    """A request reduced to what the fake model reacts to (same for every dialect)."""
 
     model: str
     stream: bool = False

@@ -1,4 +1,4 @@
-"""What every skin's wire module provides, and helpers they share."""
+"""What every dialect's wire module provides, and helpers they share."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from .simulate import Ask, Reply
 
 
 class Wire(Protocol):
-    """One API skin's request parsing, response shapes, stream events and error bodies."""
+    """One dialect's request parsing, response shapes, stream events and error bodies."""
 
     dialect: Dialect
-    suffix: str  # the path the skin is served on, relative to the base URL
+    suffix: str  # the path the dialect is served on, relative to the base URL
 
     def parse(self, body: dict[str, Any]) -> Ask: ...
 

@@ -1,4 +1,4 @@
-"""Reasoning effort: read it from any inbound skin, write it as the target's own control.
+"""Reasoning effort: read it from any inbound dialect, write it as the target's own control.
 
 Controls (the `detail` a reasoning-effort smoke records, RouterModel.reasoning_control):
 
@@ -117,7 +117,7 @@ def translate_effort(
 
 
 def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
-    """The reasoning value an inbound body asks for, in its own skin (None: not asked)."""
+    """The reasoning value an inbound body asks for, in its own dialect (None: not asked)."""
     if dialect is Dialect.OPENAI_CHAT:
         value = body.get("reasoning_effort")
     elif dialect is Dialect.OPENAI_RESPONSES:
@@ -141,7 +141,7 @@ def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
     return value
 
 
-# The control each skin's own reasoning field speaks.
+# The control each dialect's own reasoning field speaks.
 NATIVE_CONTROL: dict[Dialect, ReasoningControl] = {
     Dialect.OPENAI_CHAT: ReasoningControl.OPENAI_EFFORT,
     Dialect.OPENAI_RESPONSES: ReasoningControl.OPENAI_EFFORT,
@@ -156,7 +156,7 @@ _FIELDS: dict[Dialect, str] = {
 
 def retarget(dialect: Dialect, body: dict[str, Any], control: str | None) -> dict[str, Any]:
     """A native body whose reasoning ask is rewritten for a target whose proven control is not
-    the skin's own (e.g. OpenRouter or Gemini behind openai-chat); unchanged otherwise."""
+    the dialect's own (e.g. OpenRouter or Gemini behind openai-chat); unchanged otherwise."""
     value = read_effort(dialect, body)
     if value is None or control is None or control == NATIVE_CONTROL[dialect].value:
         return body

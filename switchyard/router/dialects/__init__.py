@@ -1,4 +1,4 @@
-"""Native dialect adapters, one per caller skin, looked up by dialect or inbound path."""
+"""Native dialect adapters, one per caller dialect, looked up by dialect or inbound path."""
 
 from switchyard.catalog import Dialect
 

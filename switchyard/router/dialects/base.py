@@ -1,4 +1,4 @@
-"""The native dialect adapter contract: what the router needs to know about one caller skin."""
+"""The native dialect adapter contract: what the router needs to know about one caller dialect."""
 
 from __future__ import annotations
 

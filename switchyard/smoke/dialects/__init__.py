@@ -1,4 +1,4 @@
-"""Per-dialect probe adapters, looked up by skin (a registry, never a chain of ifs)."""
+"""Per-dialect probe adapters, looked up by dialect (a registry, never a chain of ifs)."""
 
 from switchyard.catalog import Dialect
 

@@ -1,6 +1,6 @@
 """What a dialect adapter does for the probes, and the shapes they exchange.
 
-An adapter builds the real request body of each probe for its skin and reads the answer back
+An adapter builds the real request body of each probe for its dialect and reads the answer back
 into a `Reply`; the tasks never look at wire formats themselves.
 """
 
