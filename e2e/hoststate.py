@@ -99,14 +99,15 @@ def _nft_tables() -> list[str]:
 
 
 def _cgroups() -> list[str]:
+    """Top-level cgroups of every hierarchy (the node creates `kubepods` there). Deeper ones
+    belong to whoever owns their parent: other tenants of the machine create and remove them
+    all the time."""
     root = Path("/sys/fs/cgroup")
     out: list[str] = []
-    for dirpath, dirs, _files in os.walk(root):
-        depth = len(Path(dirpath).relative_to(root).parts)
-        out.append(str(Path(dirpath).relative_to(root)))
-        if depth >= 4:
-            dirs.clear()
-    return sorted(out)
+    for ctrl in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        out.append(ctrl.name)
+        out += [f"{ctrl.name}/{d.name}" for d in sorted(ctrl.iterdir()) if d.is_dir()]
+    return out
 
 
 def node_processes() -> list[str]:
