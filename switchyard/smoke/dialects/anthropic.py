@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from switchyard.catalog import Dialect, ReasoningControl
-from switchyard.wire import UPSTREAM_PATH, AnthropicUsageMerger, SSEEvent, anthropic_usage
-from switchyard.wire.reasoning import translate_effort
+from switchyard.wire import AnthropicUsageMerger, SSEEvent, anthropic_usage
 
 from .base import (
     Body,
@@ -20,83 +19,40 @@ from .base import (
     expect_dict,
     parse_arguments,
 )
+from .bodies import RequestBodies
 
 THINKING_BUDGET = 1024  # the smallest budget Anthropic accepts
 
 
-def _tool(spec: ToolSpec) -> dict[str, Any]:
-    return {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
-
-
-class Anthropic:
+class Anthropic(RequestBodies):
     dialect = Dialect.ANTHROPIC
-    path = UPSTREAM_PATH[Dialect.ANTHROPIC]
+    reasoning_value = THINKING_BUDGET
     cap_field = "max_tokens"
     min_cap = 1
     reasoning_control = ReasoningControl.ANTHROPIC_BUDGET
     reasoning_controls: tuple[ReasoningControl, ...] = (ReasoningControl.ANTHROPIC_BUDGET,)
 
-    def text(self, model: str, prompt: str, cap: int) -> Body:
-        return {
-            "model": model,
-            "messages": [{"role": "user", "content": prompt}],
-            self.cap_field: cap,
-        }
+    def turn(self, role: str, text: str) -> Body:
+        return {"role": role, "content": text}
 
-    def conversation(
-        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
-    ) -> Body:
-        body: Body = {
-            "model": model,
-            "messages": [{"role": role, "content": text} for role, text in turns],
-            self.cap_field: cap,
-        }
-        if tools:
-            body["tools"] = [_tool(t) for t in tools]
-        return body
+    def image_turn(self, prompt: str, png: bytes) -> Body:
+        source = {"type": "base64", "media_type": "image/png",
+                  "data": base64.b64encode(png).decode()}  # fmt: skip
+        parts = [{"type": "image", "source": source}, {"type": "text", "text": prompt}]
+        return {"role": "user", "content": parts}  # the image first, as Anthropic advises
 
-    def tools(
-        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["tools"] = [_tool(t) for t in tools]
-        body["tool_choice"] = {"type": "tool", "name": forced} if forced else {"type": "auto"}
-        return body
+    def tool(self, spec: ToolSpec) -> Body:
+        return {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
 
-    def structured(
-        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
-        return body
+    def choice(self, forced: str | None) -> Any:
+        return {"type": "tool", "name": forced} if forced else {"type": "auto"}
 
-    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
-        data = base64.b64encode(png).decode()
-        return {
-            "model": model,
-            "messages": [
-                {
-                    "role": "user",
-                    "content": [
-                        {
-                            "type": "image",
-                            "source": {"type": "base64", "media_type": "image/png", "data": data},
-                        },
-                        {"type": "text", "text": prompt},
-                    ],
-                }
-            ],
-            self.cap_field: cap,
-        }
+    def output_format(self, name: str, schema: dict[str, Any]) -> Body:
+        return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
 
     def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
         # max_tokens must exceed the thinking budget
-        body = self.text(model, prompt, max(cap, THINKING_BUDGET + 256))
-        # the very fragment the router writes for this control (wire.reasoning)
-        return {**body, **translate_effort(THINKING_BUDGET, control, self.dialect)}
-
-    def streaming(self, body: Body) -> Body:
-        return {**body, "stream": True}
+        return super().reasoning(model, prompt, max(cap, THINKING_BUDGET + 256), control)
 
     def reply(self, body: Any) -> Reply:
         data = expect_dict(body, "message")

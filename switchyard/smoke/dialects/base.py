@@ -61,11 +61,13 @@ class StreamFailedError(ValueError):
 
 class DialectAdapter(Protocol):
     dialect: Dialect
-    path: str  # appended to the base URL: wire.UPSTREAM_PATH of the dialect
     cap_field: str  # the dialect's own output-cap field
     min_cap: int  # the smallest cap the reference API accepts
     reasoning_control: ReasoningControl  # the default control the reasoning probe tests
     reasoning_controls: tuple[ReasoningControl, ...]  # the controls this dialect can carry
+
+    @property
+    def path(self) -> str: ...  # appended to the base URL: wire.UPSTREAM_PATH of the dialect
 
     def text(self, model: str, prompt: str, cap: int) -> Body: ...
 

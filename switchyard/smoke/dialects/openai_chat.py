@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from switchyard.catalog import Dialect, ReasoningControl
-from switchyard.wire import UPSTREAM_PATH, SSEEvent, openai_chat_usage, prepare_body
-from switchyard.wire.reasoning import translate_effort
+from switchyard.wire import SSEEvent, openai_chat_usage
 
 from .base import (
     Body,
@@ -21,17 +20,7 @@ from .base import (
     expect_dict,
     parse_arguments,
 )
-
-
-def _tool(spec: ToolSpec) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": spec.name,
-            "description": spec.description,
-            "parameters": spec.parameters,
-        },
-    }
+from .bodies import RequestBodies
 
 
 def _usage(reply: Reply, usage: Any) -> None:
@@ -43,9 +32,8 @@ def _usage(reply: Reply, usage: Any) -> None:
         reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
 
 
-class OpenAIChat:
+class OpenAIChat(RequestBodies):
     dialect = Dialect.OPENAI_CHAT
-    path = UPSTREAM_PATH[Dialect.OPENAI_CHAT]
     cap_field = "max_completion_tokens"
     min_cap = 1
     reasoning_control = ReasoningControl.OPENAI_EFFORT
@@ -56,68 +44,24 @@ class OpenAIChat:
         ReasoningControl.GEMINI_BUDGET,
     )
 
-    def text(self, model: str, prompt: str, cap: int) -> Body:
-        return {
-            "model": model,
-            "messages": [{"role": "user", "content": prompt}],
-            self.cap_field: cap,
-        }
+    def turn(self, role: str, text: str) -> Body:
+        return {"role": role, "content": text}
 
-    def conversation(
-        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
-    ) -> Body:
-        body: Body = {
-            "model": model,
-            "messages": [{"role": role, "content": text} for role, text in turns],
-            self.cap_field: cap,
-        }
-        if tools:
-            body["tools"] = [_tool(t) for t in tools]
-        return body
-
-    def tools(
-        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["tools"] = [_tool(t) for t in tools]
-        body["tool_choice"] = (
-            {"type": "function", "function": {"name": forced}} if forced else "auto"
-        )
-        return body
-
-    def structured(
-        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": name, "schema": schema, "strict": True},
-        }
-        return body
-
-    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
+    def image_turn(self, prompt: str, png: bytes) -> Body:
         url = "data:image/png;base64," + base64.b64encode(png).decode()
-        return {
-            "model": model,
-            "messages": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "text", "text": prompt},
-                        {"type": "image_url", "image_url": {"url": url}},
-                    ],
-                }
-            ],
-            self.cap_field: cap,
-        }
+        parts = [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": url}}]
+        return {"role": "user", "content": parts}
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
-        # the very fragment the router writes for this control (wire.reasoning)
-        return {**self.text(model, prompt, cap), **translate_effort("low", control, self.dialect)}
+    def tool(self, spec: ToolSpec) -> Body:
+        fn = {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
+        return {"type": "function", "function": fn}
 
-    def streaming(self, body: Body) -> Body:
-        # what the router sends for a streamed request that wants usage (wire.prepare_body)
-        return prepare_body(self.dialect, {**body, "stream": True}, body["model"], want_usage=True)
+    def choice(self, forced: str | None) -> Any:
+        return {"type": "function", "function": {"name": forced}} if forced else "auto"
+
+    def output_format(self, name: str, schema: dict[str, Any]) -> Body:
+        spec = {"name": name, "schema": schema, "strict": True}
+        return {"response_format": {"type": "json_schema", "json_schema": spec}}
 
     def reply(self, body: Any) -> Reply:
         data = expect_dict(body, "chat completion")

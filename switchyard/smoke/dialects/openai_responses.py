@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from switchyard.catalog import Dialect, ReasoningControl
-from switchyard.wire import UPSTREAM_PATH, SSEEvent, openai_responses_usage
-from switchyard.wire.reasoning import translate_effort
+from switchyard.wire import SSEEvent, openai_responses_usage
 
 from .base import (
     Body,
@@ -21,18 +20,10 @@ from .base import (
     expect_dict,
     parse_arguments,
 )
+from .bodies import RequestBodies
 
 _TERMINAL = {"response.completed", "response.incomplete"}
 _FAILED = {"response.failed", "error"}
-
-
-def _tool(spec: ToolSpec) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "name": spec.name,
-        "description": spec.description,
-        "parameters": spec.parameters,
-    }
 
 
 def _usage(reply: Reply, usage: Any) -> None:
@@ -44,9 +35,10 @@ def _usage(reply: Reply, usage: Any) -> None:
         reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
 
 
-class OpenAIResponses:
+class OpenAIResponses(RequestBodies):
     dialect = Dialect.OPENAI_RESPONSES
-    path = UPSTREAM_PATH[Dialect.OPENAI_RESPONSES]
+    turns_key = "input"
+    fixed: ClassVar[Body] = {"store": False}  # probes leave nothing stored upstream
     cap_field = "max_output_tokens"
     min_cap = 16  # OpenAI refuses max_output_tokens below 16
     reasoning_control = ReasoningControl.OPENAI_EFFORT
@@ -55,73 +47,25 @@ class OpenAIResponses:
         ReasoningControl.OPENROUTER_EFFORT,
     )
 
-    def text(self, model: str, prompt: str, cap: int) -> Body:
-        return {"model": model, "input": prompt, self.cap_field: cap, "store": False}
+    def turn(self, role: str, text: str) -> Body:
+        kind = "output_text" if role == "assistant" else "input_text"
+        return {"role": role, "content": [{"type": kind, "text": text}]}
 
-    def conversation(
-        self, model: str, turns: Sequence[tuple[str, str]], tools: Sequence[ToolSpec], cap: int
-    ) -> Body:
-        body: Body = {
-            "model": model,
-            "input": [
-                {
-                    "role": role,
-                    "content": [
-                        {
-                            "type": "output_text" if role == "assistant" else "input_text",
-                            "text": text,
-                        }
-                    ],
-                }
-                for role, text in turns
-            ],
-            self.cap_field: cap,
-            "store": False,
-        }
-        if tools:
-            body["tools"] = [_tool(t) for t in tools]
-        return body
-
-    def tools(
-        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["tools"] = [_tool(t) for t in tools]
-        body["tool_choice"] = {"type": "function", "name": forced} if forced else "auto"
-        return body
-
-    def structured(
-        self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
-    ) -> Body:
-        body = self.text(model, prompt, cap)
-        body["text"] = {
-            "format": {"type": "json_schema", "name": name, "schema": schema, "strict": True}
-        }
-        return body
-
-    def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
+    def image_turn(self, prompt: str, png: bytes) -> Body:
         url = "data:image/png;base64," + base64.b64encode(png).decode()
-        return {
-            "model": model,
-            "input": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "input_text", "text": prompt},
-                        {"type": "input_image", "image_url": url},
-                    ],
-                }
-            ],
-            self.cap_field: cap,
-            "store": False,
-        }
+        parts = [{"type": "input_text", "text": prompt}, {"type": "input_image", "image_url": url}]
+        return {"role": "user", "content": parts}
 
-    def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
-        # the very fragment the router writes for this control (wire.reasoning)
-        return {**self.text(model, prompt, cap), **translate_effort("low", control, self.dialect)}
+    def tool(self, spec: ToolSpec) -> Body:
+        return {"type": "function", "name": spec.name, "description": spec.description,
+                "parameters": spec.parameters}  # fmt: skip
 
-    def streaming(self, body: Body) -> Body:
-        return {**body, "stream": True}
+    def choice(self, forced: str | None) -> Any:
+        return {"type": "function", "name": forced} if forced else "auto"
+
+    def output_format(self, name: str, schema: dict[str, Any]) -> Body:
+        return {"text": {"format": {"type": "json_schema", "name": name, "schema": schema,
+                                    "strict": True}}}  # fmt: skip
 
     def _from_response(self, data: dict[str, Any], reply: Reply) -> None:
         status = data.get("status")
