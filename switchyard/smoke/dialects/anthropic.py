@@ -18,6 +18,7 @@ from .base import (
     ToolSpec,
     expect_dict,
     parse_arguments,
+    typed_event,
 )
 from .bodies import RequestBodies
 
@@ -77,14 +78,7 @@ class Anthropic(RequestBodies):
     def stream_reply(self, events: Sequence[SSEEvent]) -> Reply:
         state = _StreamState()
         for event in events:
-            try:
-                data = event.json()
-            except ValueError:
-                raise MalformedStreamError("event data is not JSON") from None
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                raise MalformedStreamError("event without a type")
-            if event.event is not None and event.event != data["type"]:
-                raise MalformedStreamError("event name and data type disagree")
+            data = typed_event(event)
             state.feed(data)
         return state.finish()
 

@@ -6,7 +6,7 @@ into a `Reply`; the tasks never look at wire formats themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -116,3 +116,27 @@ def expect_dict(body: Any, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError(f"{what} is not a JSON object")
     return body
+
+
+def typed_event(event: SSEEvent) -> dict[str, Any]:
+    """An event of a typed stream (Responses, Messages): JSON with a ``type`` that agrees with
+    the SSE event name; anything else breaks the grammar."""
+    try:
+        data = event.json()
+    except ValueError:
+        raise MalformedStreamError("event data is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise MalformedStreamError("event without a type")
+    if event.event is not None and event.event != data["type"]:
+        raise MalformedStreamError("event name and data type disagree")
+    return data
+
+
+def read_usage(
+    reply: Reply, usage: Any, reader: Callable[[Any], Usage | None], details_key: str
+) -> None:
+    """Token counts in wire.usage meaning, plus the reasoning tokens the dialect reports."""
+    reply.set_usage(reader(usage))
+    details = usage.get(details_key) if isinstance(usage, dict) else None
+    if isinstance(details, dict):
+        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))

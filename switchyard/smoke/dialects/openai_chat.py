@@ -16,20 +16,15 @@ from .base import (
     StreamFailedError,
     ToolCall,
     ToolSpec,
-    as_int,
     expect_dict,
     parse_arguments,
+    read_usage,
 )
 from .bodies import RequestBodies
 
 
 def _usage(reply: Reply, usage: Any) -> None:
-    reply.set_usage(openai_chat_usage(usage))
-    if not isinstance(usage, dict):
-        return
-    details = usage.get("completion_tokens_details")
-    if isinstance(details, dict):
-        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
+    read_usage(reply, usage, openai_chat_usage, "completion_tokens_details")
 
 
 class OpenAIChat(RequestBodies):

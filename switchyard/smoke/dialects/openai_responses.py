@@ -16,9 +16,10 @@ from .base import (
     StreamFailedError,
     ToolCall,
     ToolSpec,
-    as_int,
     expect_dict,
     parse_arguments,
+    read_usage,
+    typed_event,
 )
 from .bodies import RequestBodies
 
@@ -27,12 +28,7 @@ _FAILED = {"response.failed", "error"}
 
 
 def _usage(reply: Reply, usage: Any) -> None:
-    reply.set_usage(openai_responses_usage(usage))
-    if not isinstance(usage, dict):
-        return
-    details = usage.get("output_tokens_details")
-    if isinstance(details, dict):
-        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))
+    read_usage(reply, usage, openai_responses_usage, "output_tokens_details")
 
 
 class OpenAIResponses(RequestBodies):
@@ -105,15 +101,8 @@ class OpenAIResponses(RequestBodies):
         kinds: list[str] = []
         final: dict[str, Any] | None = None
         for event in events:
-            try:
-                data = event.json()
-            except ValueError:
-                raise MalformedStreamError("event data is not JSON") from None
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                raise MalformedStreamError("event without a type")
+            data = typed_event(event)
             kind = data["type"]
-            if event.event is not None and event.event != kind:
-                raise MalformedStreamError("event name and data type disagree")
             if kind in _FAILED:
                 raise StreamFailedError("failure event in stream")
             if final is not None:
