@@ -46,6 +46,12 @@ EMBEDDING_V6 = tuple(
         "2001::/32",  # Teredo
     )
 )
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# The field pattern (CRD and pydantic): http(s), a bracketed IPv6 or a host without userinfo,
+# percent-encoding or backslashes, an optional port 1-65535, then an optional /path.
+BASE_URL_PATTERN = (
+    r"^https?://(\[[0-9A-Fa-f:.]+\]|[^\s/@\\:\[\]%?#]+)(:" + _PORT + r")?(/[^\s\\]*)?$"
+)
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$")
 _NUMERIC = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
@@ -181,29 +187,28 @@ def base_url_problem(url: str, allow_link_local: bool = False) -> str | None:
     return host_problem(host, allow_link_local)
 
 
-# The same rules for the API server (CEL), as far as CEL expresses them: canonical dotted
-# IPv4 only (any other numeric spelling is refused), IPv6 only when CEL's ip() accepts it
-# (it refuses IPv4-mapped forms and zone ids), then link-local, unspecified, the embedding
-# ranges and the metadata addresses and names. `u` is the URL expression.
-_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-
-
+# The same rules for the API server (CEL), as far as CEL expresses them within its cost budget
+# (url().getHostname() is unbounded to the cost estimator, so the host is cut out with split and
+# substring; the field pattern already refused userinfo and backslashes): a host whose last
+# label is numeric must be an address CEL's ip() accepts (canonical dotted IPv4, so 2852039166,
+# 0xA9FEA9FE, octal and short forms are refused); a bracketed host must be an IPv6 address
+# ip() accepts (it refuses IPv4-mapped forms and zone ids); then link-local, unspecified and
+# multicast (not isGlobalUnicast), the IPv4-embedding ranges, the metadata addresses and names.
 def base_url_cel(u: str, opt_in: str) -> str:
-    host = f"url({u}).getHostname()"
-    numeric = r"'(?i)(^|\\.)(0x[0-9a-f]*|[0-9]+)\\.?$'"
-    canonical = f"'^{_OCTET}(\\\\.{_OCTET}){{3}}$'"
-    names = "|".join(h.replace(".", "\\\\.") for h in sorted(METADATA_HOSTS))
-    nets = ", ".join(
-        f"'{n}'" for n in ("169.254.0.0/16", "fe80::/10", "0.0.0.0/8", *map(str, EMBEDDING_V6))
-    )
+    auth = f"{u}.split('/')[2]"
+    h = f"({auth}.startsWith('[') ? {auth}.substring(1, {auth}.indexOf(']')) : {auth}.split(':')[0])"
+    names = ", ".join(f"'{n}'" for name in sorted(METADATA_HOSTS) for n in (name, name + "."))
+    # CEL's cidr() refuses the IPv4-mapped range itself; isIP() already refused those hosts
+    embedding = [str(n) for n in EMBEDDING_V6 if str(n) != "::ffff:0:0/96"]
+    never = ", ".join(f"'{n}'" for n in ("0.0.0.0/8", *embedding))
     addrs = ", ".join(f"'{a}'" for a in sorted(map(str, METADATA_ADDRESSES)))
     return (
-        f"{opt_in} || (isURL({u}) && "
-        f"(!{host}.matches({numeric}) || {host}.matches({canonical})) && "
-        f"(!{host}.contains(':') || isIP({host})) && "
-        f"!{host}.matches('(?i)^({names})\\\\.?$') && "
-        f"(!isIP({host}) || ip({host}).isLoopback() || ("
-        f"![{nets}].exists(n, cidr(n).containsIP(ip({host}))) && "
-        f"![{addrs}].exists(a, ip(a) == ip({host})) && "
-        f"ip({host}).isGlobalUnicast())))"
+        f"(!{h}.matches('(^|[.])(0[xX][0-9a-fA-F]*|[0-9]+)[.]?$') || isIP({h})) && "
+        f"(!{auth}.startsWith('[') || isIP({h})) && "
+        f"({opt_in} || !({h}.lowerAscii() in [{names}])) && "
+        f"(!isIP({h}) || ip({h}).isLoopback() || ("
+        f"!ip({h}).isUnspecified() && ![{never}].exists(n, cidr(n).containsIP(ip({h}))) && "
+        f"({opt_in} || (ip({h}).isGlobalUnicast() && "
+        f"!cidr('169.254.0.0/16').containsIP(ip({h})) && "
+        f"![{addrs}].exists(a, ip(a) == ip({h}))))))"
     )

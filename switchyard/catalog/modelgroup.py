@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .addresses import group_name_problem
 from .base import (
     DECIMAL_PATTERN,
     NAME_PATTERN,
     Condition,
+    ObjectMeta,
     OperatorStatus,
     Resource,
     SecretRef,
@@ -241,3 +243,12 @@ class ModelGroup(Resource):
     kind: Literal["ModelGroup"] = "ModelGroup"
     spec: ModelGroupSpec
     status: ModelGroupStatus = Field(default_factory=ModelGroupStatus)
+
+    @field_validator("metadata")
+    @classmethod
+    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
+        # the caller-facing model name; the API server further limits it to a DNS subdomain
+        problem = group_name_problem(meta.name)
+        if problem:
+            raise ValueError(f"name: {problem}")
+        return meta

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .addresses import BASE_URL_PATTERN, base_url_cel, base_url_problem, dns_label_problem
 from .base import (
     DECIMAL_PATTERN,
     NAME_PATTERN,
     Condition,
+    ObjectMeta,
     OperatorStatus,
     Resource,
     SecretKeyRef,
@@ -155,14 +157,31 @@ class ProviderSpec(WireModel):
                     "!has(m.bridges.chatToMessages) || self.dialect == 'anthropic')",
                     "message": "the chatToMessages bridge needs dialect anthropic",
                 },
+                {
+                    "rule": base_url_cel(
+                        "self.baseUrl", "(has(self.allowLinkLocal) && self.allowLinkLocal)"
+                    ),
+                    "message": "baseUrl must not point at a link-local or cloud-metadata "
+                    "address (set allowLinkLocal for a provider that really lives there), "
+                    "and a numeric host must be a dotted IPv4 or a plain IPv6 address",
+                    "fieldPath": ".baseUrl",
+                },
             ]
         }
     }
 
     base_url: str = Field(
-        description="Upstream base URL, e.g. https://api.openai.com/v1.",
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Upstream base URL, e.g. https://api.openai.com/v1: http or https, no "
+        "user:password@, not link-local or cloud metadata (see allowLinkLocal). Private and "
+        "loopback addresses are fine.",
+        pattern=BASE_URL_PATTERN,
         max_length=2048,
+    )
+    allow_link_local: bool = Field(
+        default=False,
+        description="Opt-in: baseUrl may be a link-local or cloud-metadata address "
+        "(169.254.0.0/16, fe80::/10, metadata.google.internal, ...). Only for a provider that "
+        "really lives there; the router sends this provider's key to that address.",
     )
     dialect: Dialect = Field(description="The API skin this endpoint speaks.")
     auth: Auth = Field(default_factory=Auth, description="How the router authenticates upstream.")
@@ -178,6 +197,9 @@ class ProviderSpec(WireModel):
 
     @model_validator(mode="after")
     def _check(self) -> ProviderSpec:
+        problem = base_url_problem(self.base_url, self.allow_link_local)
+        if problem:
+            raise ValueError(f"baseUrl: {problem}")
         seen: set[str] = set()
         for i, m in enumerate(self.models):
             if m.name in seen:
@@ -280,3 +302,11 @@ class Provider(Resource):
     kind: Literal["Provider"] = "Provider"
     spec: ProviderSpec
     status: ProviderStatus = Field(default_factory=ProviderStatus)
+
+    @field_validator("metadata")
+    @classmethod
+    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
+        problem = dns_label_problem(meta.name)
+        if problem:
+            raise ValueError(f"name {problem}")
+        return meta

@@ -10,8 +10,9 @@ import json
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .addresses import base_url_problem, dns_label_problem, group_name_problem
 from .base import SecretKeyRef, WireModel
 from .modelgroup import Sessions
 from .provider import Header, Pricing
@@ -86,8 +87,14 @@ class RouterModel(WireModel):
 
 
 class RouterProvider(WireModel):
-    name: str = Field(description="Provider name.")
-    base_url: str = Field(description="Upstream base URL.")
+    name: str = Field(description="Provider name (a DNS-1123 label).")
+    base_url: str = Field(
+        description="Upstream base URL: http(s), no userinfo, not link-local or cloud metadata "
+        "unless allowLinkLocal."
+    )
+    allow_link_local: bool | None = Field(
+        default=None, description="The Provider's allowLinkLocal opt-in (omitted: false)."
+    )
     dialect: Dialect = Field(description="Upstream skin.")
     auth_scheme: AuthScheme = Field(description="How the key is sent.")
     secret: SecretKeyRef | None = Field(default=None, description="Mounted key file reference.")
@@ -97,6 +104,22 @@ class RouterProvider(WireModel):
 
     def model(self, name: str) -> RouterModel | None:
         return next((m for m in self.models if m.name == name), None)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        problem = dns_label_problem(name)
+        if problem:
+            raise ValueError(f"provider name {problem}")
+        return name
+
+    @model_validator(mode="after")
+    def _url(self) -> RouterProvider:
+        # a hand-written config is held to the same rule as a rendered one
+        problem = base_url_problem(self.base_url, bool(self.allow_link_local))
+        if problem:
+            raise ValueError(f"baseUrl: {problem}")
+        return self
 
 
 class RouterTarget(WireModel):
@@ -118,6 +141,14 @@ class RouterGroup(WireModel):
     sessions: Sessions = Field(default_factory=Sessions, description="Session settings.")
     require_usage: bool = Field(default=True, description="Ask for usage where proven.")
     targets: list[RouterTarget] = Field(default_factory=list, description="Targets.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        problem = group_name_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
 
 
 class RouterConfig(WireModel):

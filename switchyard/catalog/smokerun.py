@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .base import NAME_PATTERN, Condition, OperatorStatus, Resource, WireModel
+from .addresses import dns_subdomain_problem
+from .base import NAME_PATTERN, Condition, ObjectMeta, OperatorStatus, Resource, WireModel
 from .vocabulary import (
     BridgeDirection,
     Dialect,
@@ -181,3 +182,11 @@ class SmokeRun(Resource):
     kind: Literal["SmokeRun"] = "SmokeRun"
     spec: SmokeRunSpec
     status: SmokeRunStatus = Field(default_factory=SmokeRunStatus)
+
+    @field_validator("metadata")
+    @classmethod
+    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
+        problem = dns_subdomain_problem(meta.name)
+        if problem:
+            raise ValueError(f"name {problem}")
+        return meta

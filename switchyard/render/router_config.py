@@ -209,6 +209,7 @@ def render(
         RouterProvider(
             name=p.name,
             base_url=p.spec.base_url.rstrip("/"),
+            allow_link_local=True if p.spec.allow_link_local else None,
             dialect=p.spec.dialect,
             auth_scheme=p.spec.auth.scheme,
             secret=p.spec.auth.secret_ref,

@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 
 import orjson
-import yaml
 from pydantic import ValidationError
 
 from switchyard.catalog import (
@@ -31,6 +30,8 @@ from switchyard.catalog import (
     SwitchyardError,
     check,
 )
+from switchyard.catalog.manifests import CatalogError
+from switchyard.catalog.yamltext import load_documents as load_yaml
 from switchyard.wire import provider_headers
 
 
@@ -129,10 +130,15 @@ def _parse(path: Path) -> RouterConfig:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
+        # YAML with the catalog's limits (encoding, depth, alias expansion, size): a
+        # hand-written file must not crash the reload with a RecursionError
         try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise ConfigError(f"{path}: neither JSON nor YAML") from None
+            docs = load_yaml(raw, str(path))
+        except CatalogError as exc:
+            raise ConfigError(f"neither JSON nor YAML: {exc.problems[0]}") from None
+        if len(docs) != 1:
+            raise ConfigError(f"{path}: expected one document, found {len(docs)}") from None
+        data = docs[0].doc
     try:
         config = RouterConfig.model_validate(data)
     except ValidationError as exc:
