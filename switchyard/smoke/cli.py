@@ -18,10 +18,11 @@ import math
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -72,6 +73,7 @@ def _dialects(text: str) -> list[Dialect]:
     return values
 
 
+E = TypeVar("E", bound=StrEnum)
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")  # an RFC 9110 token
 
 
@@ -86,20 +88,17 @@ def _header(text: str) -> tuple[str, str]:
     return name, value
 
 
-def _auth_scheme(text: str) -> AuthScheme:
-    try:
-        return AuthScheme(text)
-    except ValueError:
-        choices = ", ".join(a.value for a in AuthScheme)
-        raise argparse.ArgumentTypeError(f"choose from {choices}") from None
+def _choice(kind: type[E]) -> Callable[[str], E]:
+    """An argparse type for a vocabulary enum, naming every value when the text is none."""
 
+    def parse(text: str) -> E:
+        try:
+            return kind(text)
+        except ValueError:
+            choices = ", ".join(v.value for v in kind)
+            raise argparse.ArgumentTypeError(f"choose from {choices}") from None
 
-def _reasoning_control(text: str) -> ReasoningControl:
-    try:
-        return ReasoningControl(text)
-    except ValueError:
-        choices = ", ".join(c.value for c in ReasoningControl)
-        raise argparse.ArgumentTypeError(f"choose from {choices}") from None
+    return parse
 
 
 MAX_TIMEOUT = 3600.0
@@ -141,7 +140,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     direct.add_argument(
         "--auth-scheme",
-        type=_auth_scheme,
+        type=_choice(AuthScheme),
         help="how the key is sent: bearer, x-api-key or none (default: the dialect's own; "
         "a Provider's spec.auth.scheme)",
     )
@@ -194,7 +193,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     what.add_argument(
         "--reasoning-control",
-        type=_reasoning_control,
+        type=_choice(ReasoningControl),
         help="reasoning control to test: "
         + ", ".join(c.value for c in ReasoningControl)
         + " (default: openai-effort, or anthropic-budget on anthropic)",

@@ -65,12 +65,18 @@ def _probe_block(report: ProbeReport, dialects: list[DialectReport]) -> dict[str
     return block
 
 
+def _chosen(
+    report: ProbeReport, only: DialectReport | None
+) -> tuple[list[DialectReport], list[EvidenceRow]]:
+    dialects = [only] if only is not None else report.dialects
+    return dialects, [r for d in dialects for r in d.rows]
+
+
 def report_document(
     report: ProbeReport, naming: Naming, only: DialectReport | None = None
 ) -> dict[str, Any]:
     """The yaml/json evidence document; `only` narrows it to one dialect (matrix files)."""
-    dialects = [only] if only is not None else report.dialects
-    rows = [r for d in dialects for r in d.rows]
+    dialects, rows = _chosen(report, only)
     doc: dict[str, Any] = {"probe": _probe_block(report, dialects)}
     doc["summary"] = summary(rows)
     doc["results"] = [r.wire() for r in rows]
@@ -83,8 +89,7 @@ def smokerun_document(
     report: ProbeReport, naming: Naming, only: DialectReport | None = None
 ) -> dict[str, Any]:
     """A SmokeRun with status filled, for `kubectl apply` or `switchyard render`."""
-    dialects = [only] if only is not None else report.dialects
-    rows = [r for d in dialects for r in d.rows]
+    dialects, rows = _chosen(report, only)
     layer = report.target.layer
     if layer is Layer.DIRECT:
         if len(dialects) != 1:

@@ -45,26 +45,24 @@ def _details(usage: dict[str, Any], key: str) -> int | None:
     return _optional(details, "cached_tokens") if isinstance(details, dict) else None
 
 
-def openai_chat_usage(usage: Any) -> Usage | None:
-    """Chat Completions ``usage`` (prompt_tokens already include cached tokens)."""
+def _openai(usage: Any, inp_key: str, out_key: str, details_key: str) -> Usage | None:
     if not isinstance(usage, dict):
         return None
-    inp, out = count(usage.get("prompt_tokens")), count(usage.get("completion_tokens"))
-    cached = _details(usage, "prompt_tokens_details")
+    inp, out = count(usage.get(inp_key)), count(usage.get(out_key))
+    cached = _details(usage, details_key)
     if inp is None or out is None or cached is None:
         return None
     return Usage(inp, out, min(cached, inp))
+
+
+def openai_chat_usage(usage: Any) -> Usage | None:
+    """Chat Completions ``usage`` (prompt_tokens already include cached tokens)."""
+    return _openai(usage, "prompt_tokens", "completion_tokens", "prompt_tokens_details")
 
 
 def openai_responses_usage(usage: Any) -> Usage | None:
     """Responses ``usage`` (input_tokens already include cached tokens)."""
-    if not isinstance(usage, dict):
-        return None
-    inp, out = count(usage.get("input_tokens")), count(usage.get("output_tokens"))
-    cached = _details(usage, "input_tokens_details")
-    if inp is None or out is None or cached is None:
-        return None
-    return Usage(inp, out, min(cached, inp))
+    return _openai(usage, "input_tokens", "output_tokens", "input_tokens_details")
 
 
 def anthropic_usage(usage: Any) -> Usage | None:
