@@ -45,12 +45,18 @@ def now() -> datetime:
 
 def plain(body: Mapping[str, Any]) -> dict[str, Any]:
     """A kopf Body (or API dict) as a plain dict of the fields the catalog models read."""
+
+    def part(name: str) -> Any:
+        value = body.get(name) or {}
+        # anything else goes through as is: the model then names the field, nothing raises here
+        return dict(value) if isinstance(value, Mapping) else value
+
     return {
         "apiVersion": body.get("apiVersion"),
         "kind": body.get("kind"),
-        "metadata": dict(body.get("metadata") or {}),
-        "spec": dict(body.get("spec") or {}),
-        "status": dict(body.get("status") or {}),
+        "metadata": part("metadata"),
+        "spec": part("spec"),
+        "status": part("status"),
     }
 
 

@@ -17,16 +17,18 @@ from switchyard.catalog import (
     SmokeRun,
     SmokeRunStatus,
 )
+from switchyard.catalog.manifests import describe
 from switchyard.smoke import decode_compact
 
 from .. import smokejobs
+from ..conditions import condition, merge
 from ..context import Context
 from ..inline import run_probe
 from ..kube import ConflictError
 from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
-from .common import context, counted, now, parse, parse_all
+from .common import context, counted, now, parse, parse_all, plain
 
 
 def _rows(text: str) -> list[Any]:
@@ -119,9 +121,14 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
     async with ctx.lock(f"smokerun/{ns}/{body.metadata.name}"):
         try:
             run = parse(SmokeRun, body)
-        except ValidationError:
+        except ValidationError as err:
+            # the CRD refuses most of these; what gets through is reported, never run
+            message = "; ".join(describe("SmokeRun", plain(body), err))[:1024]
+            generation = int(body.metadata.get("generation") or 0)
+            bad = condition("Ready", False, "InvalidSpec", message, generation)
+            patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
             ctx.metrics.reconciles.labels("SmokeRun", "invalid").inc()
-            return  # the CRD schema refuses these; nothing to run
+            return
         if run.status.completed():
             return
         if run.status.started_at is None:
