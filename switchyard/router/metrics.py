@@ -54,6 +54,12 @@ class RouterMetrics:
         self.config_info = Gauge(
             "switchyard_config_info", "The loaded config revision.", ["revision"], registry=r
         )
+        # label values: bridge directions and the field names of bridges/policy.py (bounded)
+        self.bridge_dropped = Counter(
+            "switchyard_bridge_dropped_fields",
+            "Request fields a bridge left out because they cannot change the answer, by name.",
+            ["bridge_direction", "field"], registry=r,
+        )  # fmt: skip
         self._revision: str | None = None
         self._series: dict[tuple[str, str, str], TargetSeries] = {}
 

@@ -105,7 +105,10 @@ class Attempt:
         )
         headers[BRIDGE_HEADER] = verdict.bridge.value
         leg = Leg(upstream, self.adapter.dialect, bridge, ctx, headers)
-        return Prepared(leg, bridge.request(self.body, ctx), bridge.upstream_path, {})
+        body = bridge.request(self.body, ctx)
+        for name in ctx.dropped:  # once per attempt that reached the bridge
+            self.runtime.metrics.bridge_dropped.labels(verdict.bridge.value, name).inc()
+        return Prepared(leg, body, bridge.upstream_path, {})
 
     async def run(self, target: TargetView, verdict: Eligibility) -> web.StreamResponse:
         """One upstream attempt; raises UpstreamError while nothing reached the caller."""

@@ -31,6 +31,15 @@ def counting_ids() -> IdFactory:
     return lambda prefix: f"{prefix}{next(counter):04d}"
 
 
+@dataclass(frozen=True)
+class ToolOrigin:
+    """What a tool the bridge renamed or reshaped was on the caller's side."""
+
+    name: str  # the caller's own tool name
+    namespace: str | None = None  # Responses namespace tools: the namespace's name
+    custom: bool = False  # Responses custom (free-text input) tool
+
+
 @dataclass
 class BridgeContext:
     upstream_model: str  # served model id to put in the upstream body
@@ -40,6 +49,10 @@ class BridgeContext:
     want_usage: bool = True  # chat callers: emit the usage chunk at the end of a stream
     ids: IdFactory = field(default=random_ids)
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
+    # set by Bridge.request: fields it dropped (counted by name), and upstream tool name ->
+    # the caller's tool, so calls go back under the caller's names and shapes
+    dropped: list[str] = field(default_factory=list)
+    tools: dict[str, ToolOrigin] = field(default_factory=dict)
 
 
 class BridgeRefused(RequestRefused):
@@ -76,15 +89,6 @@ class Bridge(Protocol):
     def response(self, body: JSON, ctx: BridgeContext) -> JSON: ...
 
     def stream(self, ctx: BridgeContext) -> StreamTranslator: ...
-
-
-def refuse_unknown(body: JSON, known: frozenset[str], direction: BridgeDirection) -> None:
-    """Unknown fields could change what the caller meant; refuse them by name, never silently."""
-    extra = sorted(k for k in body if k not in known)
-    if extra:
-        raise BridgeRefused(
-            f"{direction.value} bridge does not support field(s): {', '.join(extra)}"
-        )
 
 
 def text_of(content: Any, what: str) -> str:

@@ -24,7 +24,6 @@ from .base import (
     BridgeRefused,
     BridgeUpstreamFailed,
     as_list,
-    refuse_unknown,
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
@@ -37,16 +36,10 @@ from .chat_messages import (
     split_system,
 )
 from .chat_stream_messages import FINISH_REASONS, ChatFromMessages
+from .policy import CHAT_TO_MESSAGES
 
 DIRECTION = BridgeDirection.CHAT_TO_MESSAGES
 DEFAULT_MAX_TOKENS = 4096
-KNOWN = frozenset(
-    {
-        "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "max_tokens",
-        "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options",
-        "reasoning_effort", "user", "n", "response_format", "metadata", "store", "service_tier",
-    }
-)  # fmt: skip
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _DATA_URL = re.compile(r"^data:(image/[A-Za-z0-9.+-]+);base64,(.*)$", re.S)
 
@@ -61,7 +54,7 @@ class ChatToMessages:
     upstream_path = "/messages"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        refuse_unknown(body, KNOWN, DIRECTION)
+        ctx.dropped[:] = CHAT_TO_MESSAGES.apply(body)
         check_plain(body, DIRECTION.value)
         system, rest = split_system(body.get("messages") or [])
         messages: list[JSON] = []

@@ -20,7 +20,6 @@ from .base import (
     BridgeRefused,
     BridgeUpstreamFailed,
     as_list,
-    refuse_unknown,
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
@@ -33,16 +32,9 @@ from .chat_messages import (
     split_system,
 )
 from .chat_stream_responses import ChatFromResponses, finish_reason_of
+from .policy import CHAT_TO_RESPONSES
 
 DIRECTION = BridgeDirection.CHAT_TO_RESPONSES
-KNOWN = frozenset(
-    {
-        "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "max_tokens",
-        "max_completion_tokens", "temperature", "top_p", "stream", "stream_options",
-        "reasoning_effort", "user", "store", "metadata", "n", "response_format",
-        "service_tier", "prompt_cache_key", "safety_identifier",
-    }
-)  # fmt: skip
 
 
 class ChatToResponses:
@@ -50,7 +42,7 @@ class ChatToResponses:
     upstream_path = "/responses"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        refuse_unknown(body, KNOWN, DIRECTION)
+        ctx.dropped[:] = CHAT_TO_RESPONSES.apply(body)
         check_plain(body, DIRECTION.value)
         system, rest = split_system(body.get("messages") or [])
         if not rest:

@@ -22,19 +22,15 @@ from .base import (
     BridgeUpstreamFailed,
     as_dict,
     as_list,
-    refuse_unknown,
     text_of,
 )
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
+from .policy import MESSAGES_TO_CHAT
 
 DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
-KNOWN = frozenset(
-    {
-        "model", "messages", "system", "max_tokens", "stop_sequences", "temperature", "top_p",
-        "stream", "tools", "tool_choice", "thinking", "metadata", "service_tier",
-    }
-)  # fmt: skip
 IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+# output_config.effort labels -> reasoning labels (max is above every Chat label)
+EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh", "max": "xhigh"}
 
 
 class MessagesToChat:
@@ -42,7 +38,9 @@ class MessagesToChat:
     upstream_path = "/chat/completions"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        refuse_unknown(body, KNOWN, DIRECTION)
+        ctx.dropped[:] = MESSAGES_TO_CHAT.apply(body)
+        _context_management(body.get("context_management"), ctx)
+        label = _output_effort(body, ctx)
         messages: list[JSON] = []
         system = body.get("system")
         if system:
@@ -53,8 +51,13 @@ class MessagesToChat:
                 messages.extend(_user(message.get("content"), i))
             elif message.get("role") == "assistant":
                 messages.append(_assistant(message.get("content"), i))
+            elif message.get("role") == "system":
+                # a mid-conversation system turn (Claude Code sends them for models it does not
+                # know): Chat takes system messages anywhere, so it stays where it was
+                text = text_of(message.get("content"), f"messages[{i}]")
+                messages.append({"role": "system", "content": text})
             else:
-                raise BridgeRefused(f"messages[{i}]: role must be user or assistant")
+                raise BridgeRefused(f"messages[{i}]: role must be user, assistant or system")
         out: JSON = {"model": ctx.upstream_model, "messages": messages}
         if body.get("max_tokens") is not None:
             out["max_tokens"] = body["max_tokens"]
@@ -71,6 +74,8 @@ class MessagesToChat:
             if choice.get("disable_parallel_tool_use") and choice.get("type") != "none":
                 out["parallel_tool_calls"] = False
         effort = reasoning.read_effort(Dialect.ANTHROPIC, body)
+        if effort is not None and label is not None:
+            effort = label  # adaptive thinking at the caller's output_config.effort
         if effort is not None:
             out.update(
                 reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
@@ -119,6 +124,59 @@ class MessagesToChat:
 
     def stream(self, ctx: BridgeContext) -> MessagesFromChat:
         return MessagesFromChat(ctx)
+
+
+def _context_management(value: Any, ctx: BridgeContext) -> None:
+    """Server-side context editing. Clearing old thinking blocks is what this bridge does
+    anyway (a Chat upstream never sees thinking), so those edits are dropped; an edit that
+    would clear tool results or compact the history changes what the model sees: refused."""
+    if value is None:
+        return
+    config = as_dict(value, "context_management")
+    for key in config:
+        if key != "edits":
+            raise BridgeRefused(
+                f"context_management.{key} is not supported through {DIRECTION.value}"
+            )
+    for j, raw in enumerate(as_list(config.get("edits") or [], "context_management.edits")):
+        kind = str(as_dict(raw, f"context_management.edits[{j}]").get("type"))
+        if not kind.startswith("clear_thinking_"):
+            raise BridgeRefused(
+                f"context_management edit {kind!r} is not supported through {DIRECTION.value}: "
+                "a Chat upstream cannot edit the context server-side"
+            )
+    ctx.dropped.append("context_management")
+
+
+def _output_effort(body: JSON, ctx: BridgeContext) -> str | None:
+    """output_config: effort steers adaptive thinking (translated with it); with thinking
+    off it only tunes how much the model writes, so it is dropped. format is structured
+    output (refused); task_budget is advisory (dropped)."""
+    config = body.get("output_config")
+    if config is None:
+        return None
+    config = as_dict(config, "output_config")
+    label: str | None = None
+    for key, value in config.items():
+        if value is None:
+            continue
+        if key == "effort":
+            if value not in EFFORTS:
+                raise BridgeRefused(f"output_config.effort must be one of {', '.join(EFFORTS)}")
+            thinking = body.get("thinking")
+            if isinstance(thinking, dict) and thinking.get("type") == "adaptive":
+                label = EFFORTS[value]
+            else:
+                ctx.dropped.append("output_config.effort")
+        elif key == "task_budget":
+            ctx.dropped.append("output_config.task_budget")
+        elif key == "format":
+            raise BridgeRefused(
+                f"structured output (output_config.format) is not supported through {DIRECTION.value}"
+            )
+        else:
+            raise BridgeRefused(f"output_config.{key} is not supported through {DIRECTION.value}")
+    return label
 
 
 def _user(content: Any, i: int) -> list[JSON]:

@@ -16,6 +16,7 @@ from switchyard.wire import SSEEvent, Usage, encode, stream_error
 
 from .base import JSON, BridgeContext
 from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart
+from .responses_tools import custom_input
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -201,21 +202,41 @@ class ResponsesFromChat:
         )
 
     def _open_tool(self, start: ToolStart) -> bytes:
-        self._open = {
-            "id": self._ctx.ids("fc_"),
-            "type": "function_call",
-            "status": "in_progress",
-            "call_id": start.call_id,
-            "name": start.name,
-            "arguments": "",
-        }
+        origin = self._ctx.tools.get(start.name)
+        if origin is not None and origin.custom:
+            # a custom tool's input is the upstream's one JSON string argument: it is sent
+            # whole when the call is complete (it cannot be cut out of partial JSON)
+            self._open = {
+                "id": self._ctx.ids("ctc_"),
+                "type": "custom_tool_call",
+                "status": "in_progress",
+                "call_id": start.call_id,
+                "name": origin.name,
+                "input": "",
+            }
+            shown = self._open
+            self._open = {**self._open, "arguments": ""}
+        else:
+            self._open = {
+                "id": self._ctx.ids("fc_"),
+                "type": "function_call",
+                "status": "in_progress",
+                "call_id": start.call_id,
+                "name": origin.name if origin is not None else start.name,
+                "arguments": "",
+            }
+            if origin is not None and origin.namespace is not None:
+                self._open["namespace"] = origin.namespace
+            shown = self._open
         return self._event(
-            "response.output_item.added", {"output_index": len(self._output), "item": self._open}
+            "response.output_item.added", {"output_index": len(self._output), "item": shown}
         )
 
     def _args(self, delta: str) -> bytes:
-        assert self._open is not None and self._open["type"] == "function_call"
+        assert self._open is not None and self._open["type"] != "message"
         self._open = {**self._open, "arguments": self._open["arguments"] + delta}
+        if self._open["type"] == "custom_tool_call":
+            return b""
         return self._event(
             "response.function_call_arguments.delta", {**self._where(), "delta": delta}
         )
@@ -236,6 +257,11 @@ class ResponsesFromChat:
                 "response.content_part.done", {**where, "content_index": 0, "part": part}
             )
             item = {**item, "status": status, "content": [part]}
+        elif item["type"] == "custom_tool_call":
+            text = custom_input(item.pop("arguments"))
+            item = {**item, "status": status, "input": text}
+            out = self._event("response.custom_tool_call_input.delta", {**where, "delta": text})
+            out += self._event("response.custom_tool_call_input.done", {**where, "input": text})
         else:
             item = {**item, "status": status, "arguments": item["arguments"] or "{}"}
             out = self._event(

@@ -20,20 +20,19 @@ from .base import (
     BridgeUpstreamFailed,
     as_dict,
     as_list,
-    refuse_unknown,
     text_of,
 )
+from .policy import RESPONSES_TO_CHAT
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
+from .responses_tools import (
+    caller_call,
+    chat_tool_choice,
+    chat_tools,
+    custom_arguments,
+    upstream_name,
+)
 
 DIRECTION = BridgeDirection.RESPONSES_TO_CHAT
-KNOWN = frozenset(
-    {
-        "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls",
-        "max_output_tokens", "temperature", "top_p", "stream", "reasoning", "text", "user",
-        "store", "include", "metadata", "prompt_cache_key", "service_tier", "safety_identifier",
-        "truncation", "previous_response_id", "stream_options",
-    }
-)  # fmt: skip
 ROLES = {"user": "user", "assistant": "assistant", "system": "system", "developer": "system"}
 
 
@@ -42,12 +41,18 @@ class ResponsesToChat:
     upstream_path = "/chat/completions"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        refuse_unknown(body, KNOWN, DIRECTION)
+        ctx.dropped[:] = RESPONSES_TO_CHAT.apply(body)
         if body.get("previous_response_id"):
             raise BridgeRefused("previous_response_id is not supported through responsesToChat")
-        fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+        if body.get("background"):
+            raise BridgeRefused("background responses are not supported through responsesToChat")
+        text = as_dict(body.get("text") or {}, "text")
+        fmt = text.get("format")
         if fmt and as_dict(fmt, "text.format").get("type") != "text":
             raise BridgeRefused("structured output is not supported through responsesToChat")
+        out: JSON = {"model": ctx.upstream_model}
+        if body.get("tools"):
+            out["tools"] = chat_tools(body["tools"], ctx)
         messages: list[JSON] = []
         if body.get("instructions"):
             messages.append({"role": "system", "content": str(body["instructions"])})
@@ -56,12 +61,16 @@ class ResponsesToChat:
             messages.append({"role": "user", "content": raw_input})
         elif raw_input is not None:
             for i, item in enumerate(as_list(raw_input, "input")):
-                _item(messages, as_dict(item, f"input[{i}]"), i)
-        out: JSON = {"model": ctx.upstream_model, "messages": messages}
-        if body.get("tools"):
-            out["tools"] = [_tool(t, i) for i, t in enumerate(as_list(body["tools"], "tools"))]
+                _item(messages, as_dict(item, f"input[{i}]"), i, ctx)
+        out["messages"] = messages
+        if "tools" in out:  # Chat keeps the reference order: model, messages, tools
+            out["tools"] = out.pop("tools")
         if body.get("tool_choice") is not None:
-            out["tool_choice"] = _tool_choice(body["tool_choice"])
+            out["tool_choice"] = chat_tool_choice(body["tool_choice"], ctx)
+        if text.get("verbosity") is not None:
+            ctx.dropped.append("text.verbosity")  # OpenAI-only knob; most Chat servers refuse it
+        if isinstance(body.get("reasoning"), dict) and body["reasoning"].get("summary"):
+            ctx.dropped.append("reasoning.summary")  # a Chat upstream returns no summaries
         for key in ("parallel_tool_calls", "temperature", "top_p", "user"):
             if body.get(key) is not None:
                 out[key] = body[key]
@@ -102,16 +111,11 @@ class ResponsesToChat:
             )
         for call in message.get("tool_calls") or []:
             fn = call.get("function") or {}
-            output.append(
-                {
-                    "id": ctx.ids("fc_"),
-                    "type": "function_call",
-                    "status": "completed",
-                    "call_id": call.get("id") or ctx.ids("call_"),
-                    "name": fn.get("name", ""),
-                    "arguments": fn.get("arguments") or "{}",
-                }
-            )
+            name = str(fn.get("name") or "")
+            custom = name in ctx.tools and ctx.tools[name].custom
+            item_id = ctx.ids("ctc_" if custom else "fc_")
+            call_id = call.get("id") or ctx.ids("call_")
+            output.append(caller_call(ctx, name, str(fn.get("arguments") or ""), call_id, item_id))
         usage = openai_chat_usage(body.get("usage"))
         return response_object(
             ctx.ids("resp_"),
@@ -126,18 +130,21 @@ class ResponsesToChat:
         return ResponsesFromChat(ctx)
 
 
-def _item(messages: list[JSON], item: JSON, i: int) -> None:
+def _item(messages: list[JSON], item: JSON, i: int, ctx: BridgeContext) -> None:
     kind = item.get("type", "message")
     if kind == "message":
         role = ROLES.get(str(item.get("role")))
         if role is None:
             raise BridgeRefused(f"input[{i}]: unknown role {item.get('role')!r}")
         messages.append({"role": role, "content": _content(item.get("content"), role, i)})
-    elif kind == "function_call":
+    elif kind in ("function_call", "custom_tool_call"):
+        custom = kind == "custom_tool_call"
+        name = upstream_name(ctx, item.get("name"), item.get("namespace"))
+        args = custom_arguments(item.get("input")) if custom else item.get("arguments")
         call = {
             "id": str(item.get("call_id") or ""),
             "type": "function",
-            "function": {"name": str(item.get("name") or ""), "arguments": item.get("arguments")},
+            "function": {"name": name, "arguments": args},
         }
         last = messages[-1] if messages else None
         if last is not None and last["role"] == "assistant" and "tool_calls" in last:
@@ -146,7 +153,7 @@ def _item(messages: list[JSON], item: JSON, i: int) -> None:
             last["tool_calls"] = [call]
         else:
             messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
-    elif kind == "function_call_output":
+    elif kind in ("function_call_output", "custom_tool_call_output"):
         output = item.get("output")
         text = output if isinstance(output, str) else text_of(output, f"input[{i}].output")
         messages.append(
@@ -182,26 +189,3 @@ def _content(content: Any, role: str, i: int) -> Any:
                 f"input[{i}]: content part {kind!r} is not supported through responsesToChat"
             )
     return parts
-
-
-def _tool(tool: Any, i: int) -> JSON:
-    tool = as_dict(tool, f"tools[{i}]")
-    if tool.get("type") != "function":
-        raise BridgeRefused(
-            f"tools[{i}]: hosted tool {tool.get('type')!r} is not supported through responsesToChat"
-        )
-    fn: JSON = {"name": tool.get("name")}
-    if tool.get("description") is not None:
-        fn["description"] = tool["description"]
-    fn["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
-    if tool.get("strict") is not None:
-        fn["strict"] = tool["strict"]
-    return {"type": "function", "function": fn}
-
-
-def _tool_choice(choice: Any) -> Any:
-    if choice in ("auto", "none", "required"):
-        return choice
-    if isinstance(choice, dict) and choice.get("type") == "function" and choice.get("name"):
-        return {"type": "function", "function": {"name": choice["name"]}}
-    raise BridgeRefused("tool_choice must be auto, none, required or a function tool")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from switchyard.catalog import Capability, Dialect, RequestNeeds
 
 from .base import JSON, DialectAdapter, base_caps, has_part, needs_of
 
 IMAGE_PARTS = frozenset({"input_image", "input_file"})
+# Tools the caller runs itself: functions and custom (free-text) tools. A namespace groups
+# such tools under a name (Codex's multi-agent tools); only its members' types count.
 FUNCTION_TOOLS = frozenset({"function", "custom"})
 
 
@@ -16,11 +20,10 @@ class ResponsesAdapter(DialectAdapter):
     def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds:
         caps = base_caps(body, size, large_payload_bytes)
         hosted: set[str] = set()
-        for tool in body.get("tools") or []:
-            kind = tool.get("type") if isinstance(tool, dict) else None
+        for kind in _tool_types(body.get("tools")):
             if kind in FUNCTION_TOOLS:
                 caps.add(Capability.TOOLS)
-            elif isinstance(kind, str):
+            else:
                 hosted.add(kind)
         choice = body.get("tool_choice")
         if choice == "required" or (isinstance(choice, dict) and choice.get("type") == "function"):
@@ -35,3 +38,15 @@ class ResponsesAdapter(DialectAdapter):
             caps.add(Capability.REASONING)
         capped = body.get("max_output_tokens") is not None
         return needs_of(self.dialect, caps, capped, hosted)
+
+
+def _tool_types(tools: Any) -> list[str]:
+    """Every tool type the request offers, namespace members in place of their namespace."""
+    out: list[str] = []
+    for tool in tools if isinstance(tools, list) else []:
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind == "namespace":
+            out += _tool_types(tool.get("tools"))
+        elif isinstance(kind, str):
+            out.append(kind)
+    return out

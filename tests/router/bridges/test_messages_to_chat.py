@@ -140,7 +140,12 @@ def test_thinking_budget_becomes_the_targets_control() -> None:
             },
             "image",
         ),
-        ({"messages": [{"role": "system", "content": "x"}]}, "role must be user or assistant"),
+        (
+            {"messages": [{"role": "tool", "content": "x"}]},
+            "role must be user, assistant or system",
+        ),
+        ({"top_k": 5, "container": "c"}, r"container \(code-execution.*top_k \(Chat"),
+        ({"x_new_field": 1}, "x_new_field \\(unknown field"),
     ],
 )
 def test_refusals(ctx: BridgeContext, extra: dict[str, Any], message: str) -> None:
