@@ -1,0 +1,70 @@
+"""Build and run tests/argocd/health: Argo CD's own health (gitops-engine + util/lua) and diff
+(util/argo/diff) code, pinned to an Argo CD release in its go.mod, fed JSON on stdin.
+
+The binary is cached under ~/.cache/switchyard/argocd-health/<digest of the sources>, so it is
+rebuilt only when main.go, go.mod or go.sum change (a cold build takes a few minutes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .assets import CM
+
+SOURCE = Path(__file__).resolve().parent / "health"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "switchyard"
+
+
+def binary() -> Path:
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update((SOURCE / name).read_bytes())
+    out = CACHE / "argocd-health" / digest.hexdigest()[:16] / "argocd-health"
+    if out.exists():
+        return out
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    if not Path(go).exists():
+        raise AssertionError("the `go` command is needed to build tests/argocd/health (.ci/run)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".partial")
+    proc = subprocess.run(
+        [go, "build", "-mod=readonly", "-trimpath", "-o", str(tmp), "."],
+        cwd=SOURCE, capture_output=True, text=True, timeout=1800, check=False,
+        env={**os.environ, "CGO_ENABLED": "0"},
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise AssertionError(f"go build tests/argocd/health failed:\n{proc.stderr[-4000:]}")
+    tmp.rename(out)
+    return out
+
+
+def evaluate(
+    health: Sequence[tuple[str, dict[str, Any]]] = (),
+    diff: Sequence[tuple[str, dict[str, Any], dict[str, Any]]] = (),
+    argocd_cm: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """{name: result} for every health case and diff case, from Argo CD's code."""
+    request = {
+        "argocdCm": argocd_cm if argocd_cm is not None else CM.read_text(),
+        "health": [{"name": n, "object": o} for n, o in health],
+        "diff": [{"name": n, "desired": d, "live": live} for n, d, live in diff],
+    }
+    proc = subprocess.run(
+        [str(binary())],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"argocd-health failed: {proc.stderr[-4000:]}")
+    reply = json.loads(proc.stdout)
+    return {r["name"]: r for r in [*reply["health"], *reply["diff"]]}
