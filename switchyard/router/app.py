@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .access import caller_token, decide
 from .dialects import ADAPTERS
+from .framing import framing
 from .metrics import RouterMetrics
 from .proxy import handle
 from .reload import watcher_ctx
@@ -68,7 +69,7 @@ async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[framing])
     state = ConfigState()
     app[RUNTIME] = Runtime(
         settings=settings,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from .app import create_app
+from .guard import Guard, GuardedRunner
+from .runtime import RUNTIME
 from .settings import Settings
 
 
@@ -53,7 +57,37 @@ def run(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
-    )
+    loop = asyncio.new_event_loop()
+    main = loop.create_task(serve(create_app(settings), settings))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):  # SIGTERM / SIGINT
+        pass
+    finally:
+        main.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
     return 0
+
+
+async def serve(app: web.Application, settings: Settings) -> None:
+    """Serve until cancelled, with the connection guard (see guard.py) in front of the app."""
+    guard = Guard(
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+        max_per_client=settings.max_connections_per_client,
+        metrics=app[RUNTIME].metrics,
+    )
+    runner = GuardedRunner(
+        app, guard, handle_signals=True, access_log=None,
+        keepalive_timeout=settings.keepalive_timeout,
+    )  # fmt: skip
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        await site.start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

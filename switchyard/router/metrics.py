@@ -60,6 +60,27 @@ class RouterMetrics:
             "Request fields a bridge left out because they cannot change the answer, by name.",
             ["bridge_direction", "field"], registry=r,
         )  # fmt: skip
+        # Clients (framing and guard): counted, never logged as errors.
+        self.client_aborts = Counter(
+            "switchyard_client_aborts", "Requests whose client went away, by stage.",
+            ["stage"], registry=r,
+        )  # fmt: skip
+        self.slow_clients = Counter(
+            "switchyard_slow_clients", "Connections closed for a slow request head or body.",
+            ["stage"], registry=r,
+        )  # fmt: skip
+        self.connections_refused = Counter(
+            "switchyard_connections_refused", "Connections closed at once by a connection cap.",
+            ["reason"], registry=r,
+        )  # fmt: skip
+        self.rejected = Counter(
+            "switchyard_rejected_requests",
+            "Requests refused before routing (framing, size, depth, route), by reason.",
+            ["reason"], registry=r,
+        )  # fmt: skip
+        self.open_connections = Gauge(
+            "switchyard_open_connections", "Client connections open now.", registry=r
+        )
         self._revision: str | None = None
         self._series: dict[tuple[str, str, str], TargetSeries] = {}
 

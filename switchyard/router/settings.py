@@ -28,6 +28,20 @@ class Settings(BaseSettings):
     # A gap between upstream bytes (headers included), never a total: long streams are fine.
     read_timeout: float = Field(default=300.0, gt=0)
 
+    # Slow and broken clients (docs/limits.md). A request head must be complete within
+    # header_timeout of the connection opening (or of its first byte on a kept-alive
+    # connection); the whole body within body_timeout of the head.
+    header_timeout: float = Field(default=15.0, gt=0, le=3600)
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    keepalive_timeout: float = Field(default=75.0, gt=0, le=3600)
+    max_connections: int = Field(default=4096, ge=1, description="Open client connections.")
+    max_connections_per_client: int = Field(
+        default=256, ge=1, description="Open connections per client address."
+    )
+    max_json_depth: int = Field(
+        default=100, ge=8, le=200, description="Nesting levels of a request body's JSON."
+    )
+
     eject_after_failures: int = Field(default=3, ge=1)
     eject_seconds: float = Field(default=30.0, gt=0)
     max_retry_after_seconds: float = Field(default=60.0, ge=0)
