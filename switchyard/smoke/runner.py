@@ -26,7 +26,7 @@ from switchyard.catalog import (
 from switchyard.wire import DEFAULT_AUTH, caller_headers, provider_headers
 
 from .client import Ledger, ProbeClient, new_http
-from .dialects import adapter_for
+from .dialects import ADAPTERS
 from .tasks import ORDER, TASKS, ProbeOptions, TaskContext
 
 STOPPERS = ACCESS_FAILURES | {ErrorClass.CONNECT_ERROR.value}
@@ -111,7 +111,7 @@ async def probe_dialect(
     client = ProbeClient(
         http,
         target.base_url,
-        adapter_for(dialect),
+        ADAPTERS[dialect],
         target.layer,
         target.headers_for(dialect),
         ledger,

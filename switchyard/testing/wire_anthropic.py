@@ -9,7 +9,7 @@ import orjson
 from switchyard.catalog import Dialect
 
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id
+from .wire_base import cap_of, frame, input_size, new_id, schema_of
 
 STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 
@@ -41,11 +41,9 @@ def _has_image(messages: Any) -> bool:
 
 
 def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
-    fmt = body.get("output_format") or (body.get("output_config") or {}).get("format") or {}
-    if fmt.get("type") == "json_schema":
-        schema: dict[str, Any] = fmt.get("schema") or {"type": "object"}
-        return schema
-    return None
+    fmt = body.get("output_format") or (body.get("output_config") or {}).get("format")
+    schema = schema_of(fmt)
+    return schema if schema != {} else None  # Messages has no plain JSON mode
 
 
 class AnthropicWire:

@@ -53,3 +53,17 @@ def cap_of(body: dict[str, Any], *keys: str) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def schema_of(fmt: Any, holder: str | None = None) -> dict[str, Any] | None:
+    """The JSON schema a structured-output request asks for ({} for plain JSON mode), or None.
+    ``holder`` names the object inside ``fmt`` that carries ``schema`` (Chat: json_schema)."""
+    if not isinstance(fmt, dict):
+        return None
+    if fmt.get("type") == "json_object":
+        return {}
+    if fmt.get("type") != "json_schema":
+        return None
+    inner = fmt.get(holder) if holder else fmt
+    schema = inner.get("schema") if isinstance(inner, dict) else None
+    return schema if isinstance(schema, dict) and schema else {"type": "object"}

@@ -7,7 +7,7 @@ from typing import Any
 from switchyard.catalog import Dialect
 
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id, now
+from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
 
 FINISH = {"stop": "stop", "length": "length", "tool": "tool_calls"}
 
@@ -62,12 +62,7 @@ class ChatWire:
         )
         choice = body.get("tool_choice")
         forced = choice["function"]["name"] if isinstance(choice, dict) else None
-        fmt = body.get("response_format") or {}
-        schema: dict[str, Any] | None = None
-        if fmt.get("type") == "json_schema":
-            schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
-        elif fmt.get("type") == "json_object":
-            schema = {}
+        schema = schema_of(body.get("response_format"), "json_schema")
         return Ask(
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),

@@ -7,7 +7,7 @@ from typing import Any
 from switchyard.catalog import Dialect
 
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id, now
+from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
 from .wire_chat import ERRORS
 
 
@@ -33,12 +33,8 @@ class ResponsesWire:
         )
         choice = body.get("tool_choice")
         forced = choice.get("name") if isinstance(choice, dict) else None
-        fmt = (body.get("text") or {}).get("format") or {}
-        schema: dict[str, Any] | None = None
-        if fmt.get("type") == "json_schema":
-            schema = fmt.get("schema") or {"type": "object"}
-        elif fmt.get("type") == "json_object":
-            schema = {}
+        text = body.get("text")
+        schema = schema_of(text.get("format") if isinstance(text, dict) else None)
         effort = (body.get("reasoning") or {}).get("effort")
         return Ask(
             model=str(body.get("model", "")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.catalog import Dialect
-from switchyard.smoke.dialects import MalformedStreamError, StreamFailedError, adapter_for
+from switchyard.smoke.dialects import ADAPTERS, MalformedStreamError, StreamFailedError
 from switchyard.wire import SSEEvent, SSEParser, encode
 
 
@@ -30,7 +30,7 @@ def test_chat_stream_with_split_tool_arguments() -> None:
         USAGE,
     ]  # fmt: skip
     raw = b"".join(encode(p) for p in parts) + b"data: [DONE]\n\n"
-    reply = adapter_for(Dialect.OPENAI_CHAT).stream_reply(events(raw))
+    reply = ADAPTERS[Dialect.OPENAI_CHAT].stream_reply(events(raw))
     assert reply.tool_calls[0].name == "get_weather"
     assert reply.tool_calls[0].arguments == {"city": "Paris"}
     assert (reply.input_tokens, reply.output_tokens, reply.finish) == (5, 1, "tool_calls")
@@ -50,7 +50,7 @@ def test_chat_stream_with_split_tool_arguments() -> None:
 )  # fmt: skip
 def test_chat_stream_grammar(raw: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
-        adapter_for(Dialect.OPENAI_CHAT).stream_reply(events(raw))
+        ADAPTERS[Dialect.OPENAI_CHAT].stream_reply(events(raw))
 
 
 def _responses(*kinds: str) -> bytes:
@@ -66,7 +66,7 @@ def _responses(*kinds: str) -> bytes:
 
 
 def test_responses_stream_ok_and_broken() -> None:
-    adapter = adapter_for(Dialect.OPENAI_RESPONSES)
+    adapter = ADAPTERS[Dialect.OPENAI_RESPONSES]
     reply = adapter.stream_reply(events(_responses("response.created", "response.completed")))
     assert (reply.text, reply.input_tokens, reply.output_tokens) == ("OK", 3, 1)
     with pytest.raises(MalformedStreamError, match=r"response\.created"):
@@ -99,7 +99,7 @@ END = {"type": "message_stop"}
 
 
 def test_anthropic_stream_ok_and_broken() -> None:
-    adapter = adapter_for(Dialect.ANTHROPIC)
+    adapter = ADAPTERS[Dialect.ANTHROPIC]
     reply = adapter.stream_reply(events(_anthropic(START, TOOL, DELTA, STOP, MDELTA, END)))
     assert reply.tool_calls[0].name == "get_time"
     assert reply.tool_calls[0].arguments == {"timezone": "UTC"}
@@ -115,15 +115,15 @@ def test_anthropic_stream_ok_and_broken() -> None:
 
 
 def test_non_stream_replies() -> None:
-    chat = adapter_for(Dialect.OPENAI_CHAT).reply(
+    chat = ADAPTERS[Dialect.OPENAI_CHAT].reply(
         {"choices": [{"message": {"content": "OK", "reasoning_content": "hm"}, "finish_reason": "stop"}],
          "usage": {"prompt_tokens": 4, "completion_tokens": 2,
                    "completion_tokens_details": {"reasoning_tokens": 1}}}
     )  # fmt: skip
     assert (chat.text, chat.reasoning_seen, chat.reasoning_tokens) == ("OK", True, 1)
     with pytest.raises(ValueError, match="choices"):
-        adapter_for(Dialect.OPENAI_CHAT).reply({"id": "x"})
+        ADAPTERS[Dialect.OPENAI_CHAT].reply({"id": "x"})
     with pytest.raises(ValueError, match="message object"):
-        adapter_for(Dialect.ANTHROPIC).reply({"type": "error"})
+        ADAPTERS[Dialect.ANTHROPIC].reply({"type": "error"})
     with pytest.raises(ValueError, match="without output"):
-        adapter_for(Dialect.OPENAI_RESPONSES).reply({"object": "response"})
+        ADAPTERS[Dialect.OPENAI_RESPONSES].reply({"object": "response"})

@@ -8,24 +8,24 @@ import pytest
 
 from switchyard.catalog import Dialect
 from switchyard.smoke import build_large_payload, tool_schemas
-from switchyard.smoke.dialects import adapter_for
+from switchyard.smoke.dialects import ADAPTERS
 
 
 @pytest.mark.parametrize("dialect", list(Dialect))
 def test_reaches_target_bytes_with_tools(dialect: Dialect) -> None:
-    body, shape = build_large_payload(adapter_for(dialect), "m", "OK", 262144, 24, 32)
+    body, shape = build_large_payload(ADAPTERS[dialect], "m", "OK", 262144, 24, 32)
     size = len(json.dumps(body, separators=(",", ":")).encode())
     assert shape.request_bytes == size
     assert 262144 <= size < 262144 + 4096
     assert shape.tool_count == 24 == len(body["tools"])
-    assert shape.max_tokens == 32 == body[adapter_for(dialect).cap_field]
+    assert shape.max_tokens == 32 == body[ADAPTERS[dialect].cap_field]
     assert "requestBytes=" in shape.detail() and "OK" not in shape.detail()
 
 
 def test_tool_shapes_per_dialect() -> None:
-    chat, _ = build_large_payload(adapter_for(Dialect.OPENAI_CHAT), "m", "OK", 4096, 2, 8)
-    responses, _ = build_large_payload(adapter_for(Dialect.OPENAI_RESPONSES), "m", "OK", 4096, 2, 8)
-    messages, _ = build_large_payload(adapter_for(Dialect.ANTHROPIC), "m", "OK", 4096, 2, 8)
+    chat, _ = build_large_payload(ADAPTERS[Dialect.OPENAI_CHAT], "m", "OK", 4096, 2, 8)
+    responses, _ = build_large_payload(ADAPTERS[Dialect.OPENAI_RESPONSES], "m", "OK", 4096, 2, 8)
+    messages, _ = build_large_payload(ADAPTERS[Dialect.ANTHROPIC], "m", "OK", 4096, 2, 8)
     assert chat["tools"][0]["function"]["name"] == "read_file_0"
     assert responses["tools"][0]["name"] == "read_file_0"
     assert responses["tools"][0]["type"] == "function"

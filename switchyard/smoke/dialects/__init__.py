@@ -20,10 +20,6 @@ ADAPTERS: dict[Dialect, DialectAdapter] = {
 }
 
 
-def adapter_for(dialect: Dialect) -> DialectAdapter:
-    return ADAPTERS[dialect]
-
-
 __all__ = [
     "ADAPTERS",
     "Body",
@@ -33,5 +29,4 @@ __all__ = [
     "StreamFailedError",
     "ToolCall",
     "ToolSpec",
-    "adapter_for",
 ]
