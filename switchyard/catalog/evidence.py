@@ -29,6 +29,7 @@ from .vocabulary import (
     Layer,
     ProbeResult,
     ProbeTask,
+    ReasoningControl,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -123,6 +124,7 @@ def _derive(
                     hosted.pop(row.detail, None)
 
     status = ModelStatus(name=name, verified=_verified_from(latest))
+    status.reasoning_control = reasoning_control(status.verified.reasoning)
     status.hosted_tools = [HostedToolProof(name=k, smoke_run=v) for k, v in sorted(hosted.items())]
     cap = latest.get(ProbeTask.MAX_TOKENS_CAP)
     if cap is not None and cap[0].result in (ProbeResult.PASS, ProbeResult.FAIL):
@@ -132,6 +134,16 @@ def _derive(
     status.smoke_runs = [run_name for run_name, _ in direct]
     status.bridges = _bridge_evidence(routed, upstream)
     return status
+
+
+def reasoning_control(proof: Proof | None) -> ReasoningControl | None:
+    """The typed control a reasoning proof recorded in its detail (None: unknown or none)."""
+    if proof is None or proof.detail is None:
+        return None
+    try:
+        return ReasoningControl(proof.detail)
+    except ValueError:
+        return None
 
 
 def _access_failure(rows: Sequence[EvidenceRow], dialect: Dialect) -> AccessFailure | None:

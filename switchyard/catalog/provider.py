@@ -25,6 +25,7 @@ from .vocabulary import (
     Capability,
     Dialect,
     Locality,
+    ReasoningControl,
     bridge_endpoints,
 )
 
@@ -270,6 +271,12 @@ class ModelStatus(WireModel):
     honors_max_tokens: bool | None = Field(
         default=None,
         description="From the max-tokens-cap probe; false makes capped requests skip the target.",
+    )
+    reasoning_control: ReasoningControl | None = Field(
+        default=None,
+        description="The reasoning control the reasoning proof used (openai-effort, "
+        "openrouter-effort, anthropic-budget, gemini-budget); the router writes reasoning "
+        "requests in it. Unset when no proof names a known control.",
     )
     access_failure: AccessFailure | None = Field(
         default=None, description="Set while a direct smoke shows an access failure."

@@ -23,6 +23,7 @@ from .vocabulary import (
     Capability,
     Dialect,
     Locality,
+    ReasoningControl,
     Stage,
     Strategy,
 )
@@ -77,8 +78,8 @@ class RouterModel(WireModel):
     context_window: int | None = Field(default=None, description="Context window in tokens.")
     pricing: Pricing | None = Field(default=None, description="Per-token prices.")
     verified: list[Capability] = Field(default_factory=list, description="Proven natively.")
-    reasoning_control: str | None = Field(
-        default=None, description="The reasoning control that was tested (e.g. effort, budget)."
+    reasoning_control: ReasoningControl | None = Field(
+        default=None, description="The proven reasoning control the router writes requests in."
     )
     hosted_tools: list[str] = Field(default_factory=list, description="Hosted tools proven.")
     honors_max_tokens: bool | None = Field(default=None, description="From the cap probe.")

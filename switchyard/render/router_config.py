@@ -101,14 +101,13 @@ def effective_weight(
 def _router_model(spec: ProviderModel, status: ModelStatus | None) -> RouterModel:
     enabled = spec.bridges.enabled() if spec.bridges else []
     evidence = {b.direction: b for b in status.bridges} if status else {}
-    reasoning = status.verified.reasoning if status else None
     return RouterModel(
         name=spec.name,
         model=spec.model,
         context_window=spec.context_window,
         pricing=spec.pricing,
         verified=_allowed(spec, status.verified.capabilities()) if status else [],
-        reasoning_control=reasoning.detail if reasoning else None,
+        reasoning_control=status.reasoning_control if status else None,
         hosted_tools=[h.name for h in status.hosted_tools] if status else [],
         honors_max_tokens=status.honors_max_tokens if status else None,
         access_failure=status.access_failure if status else None,
