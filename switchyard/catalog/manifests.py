@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .errors import SwitchyardError
 from .modelgroup import ModelGroup
 from .provider import Provider
 from .smokerun import SmokeRun
@@ -26,7 +27,7 @@ API_VERSION = "switchyard.dev/v1alpha1"
 MAX_LIST_NESTING = 8
 
 
-class CatalogError(ValueError):
+class CatalogError(SwitchyardError, ValueError):
     """Bad input: every message names the object and the field path."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from switchyard.catalog import Gates
+from switchyard.catalog import Gates, SwitchyardError
 
 REQUESTS = "switchyard_requests_total"
 USAGE_MISSING = "switchyard_usage_missing_total"
@@ -72,7 +72,7 @@ Snapshot = dict[TargetKey, Counters]
 PodSnapshots = Mapping[str, Snapshot]
 
 
-class MetricsParseError(ValueError):
+class MetricsParseError(SwitchyardError, ValueError):
     """The scraped text is not Prometheus exposition format."""
 
 

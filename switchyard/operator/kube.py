@@ -17,14 +17,14 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.config import ConfigException
 
-from switchyard.catalog import Resource
+from switchyard.catalog import Resource, SwitchyardError
 
 GROUP = Resource.GROUP
 VERSION = Resource.VERSION
 MERGE_PATCH = "application/merge-patch+json"
 
 
-class KubeError(RuntimeError):
+class KubeError(SwitchyardError, RuntimeError):
     """The API refused or failed a call; `status` is the HTTP status (0: no answer)."""
 
     def __init__(self, message: str, status: int = 0) -> None:

@@ -34,6 +34,7 @@ from switchyard.catalog import (
     Layer,
     ProbeTask,
     ReasoningControl,
+    SwitchyardError,
 )
 from switchyard.catalog.addresses import base_url_problem, group_name_problem
 
@@ -47,7 +48,7 @@ OUTPUTS = ("yaml", "json", "smokerun", "compact")
 SUFFIX = {"yaml": "yaml", "json": "json", "smokerun": "yaml", "compact": "txt"}
 
 
-class UsageError(ValueError):
+class UsageError(SwitchyardError, ValueError):
     """Bad arguments or environment: reported before any request is sent."""
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from switchyard.catalog import EvidenceRow
+from switchyard.catalog import EvidenceRow, SwitchyardError
 
 PREFIX = "sy1:"
 LIMIT = 4096
@@ -53,7 +53,7 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-class CompactTooLargeError(ValueError):
+class CompactTooLargeError(SwitchyardError, ValueError):
     """Even without details the rows do not fit the termination message."""
 
 

@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from switchyard.catalog import Dialect
+from switchyard.catalog import Dialect, SwitchyardError
 
 FailureKind = Literal[
     "auth", "entitlement", "forbidden", "not_found", "rate_limit", "server", "overloaded",
@@ -149,7 +149,7 @@ class Scenario(_Model):
         return Behaviour.model_validate(merged)
 
 
-class ScenarioError(ValueError):
+class ScenarioError(SwitchyardError, ValueError):
     """A scenario that does not validate; the message names the field paths."""
 
 

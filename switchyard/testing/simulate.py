@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from switchyard.catalog import SwitchyardError
+
 from .scenario import Behaviour
 
 FILLER = [
@@ -78,7 +80,7 @@ class Reply:
         return (self.tool_call, *self.more_calls) if self.tool_call else ()
 
 
-class UnsupportedError(Exception):
+class UnsupportedError(SwitchyardError):
     """The request uses a capability this model rejects (scenario `unsupported: reject`)."""
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchyard.catalog import Dialect, ReasoningControl
+from switchyard.catalog import Dialect, ReasoningControl, SwitchyardError
 from switchyard.wire import SSEEvent, Usage
 
 Body = dict[str, Any]
@@ -51,11 +51,11 @@ class Reply:
             self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
 
 
-class MalformedStreamError(ValueError):
+class MalformedStreamError(SwitchyardError, ValueError):
     """The event stream broke its dialect's grammar; the message is a short safe note."""
 
 
-class StreamFailedError(ValueError):
+class StreamFailedError(SwitchyardError, ValueError):
     """The stream carried an error event after it started."""
 
 
