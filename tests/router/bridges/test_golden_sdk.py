@@ -77,15 +77,17 @@ async def test_responses_stream_cut_by_cap_is_incomplete(serve: Serve) -> None:
     assert "response.completed" not in types
 
 
-async def test_responses_stream_interrupted_is_failed(serve: Serve) -> None:
+async def test_responses_stream_interrupted_ends_with_the_error_event(serve: Serve) -> None:
     url = serve("chat_interrupted", BridgeDirection.RESPONSES_TO_CHAT)
     client = openai.AsyncOpenAI(base_url=url, api_key="k", max_retries=0)
     async with client.responses.stream(model="agent-coding", input="hi") as stream:
         events = [event async for event in stream]
         with pytest.raises(RuntimeError, match=r"response\.completed"):
             await stream.get_final_response()
-    assert events[-1].type == "response.failed"
-    assert events[-1].response.error is not None
+    # the reference `error` event, as a native Responses stream ends (docs/wire.md)
+    last = events[-1]
+    assert last.type == "error"
+    assert last.code == "BadResponse" and last.sequence_number > 0
 
 
 async def test_anthropic_stream_of_parallel_tool_calls(serve: Serve) -> None:
