@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .addresses import BASE_URL_PATTERN, base_url_cel, base_url_problem, dns_label_problem
 from .base import (
@@ -171,18 +171,20 @@ class ProviderSpec(WireModel):
         }
     }
 
-    base_url: str = Field(
-        description="Upstream base URL, e.g. https://api.openai.com/v1: http or https, no "
-        "user:password@, not link-local or cloud metadata (see allowLinkLocal). Private and "
-        "loopback addresses are fine.",
-        pattern=BASE_URL_PATTERN,
-        max_length=2048,
-    )
+    # before baseUrl: its validator reads the opt-in
     allow_link_local: bool = Field(
         default=False,
         description="Opt-in: baseUrl may be a link-local or cloud-metadata address "
         "(169.254.0.0/16, fe80::/10, metadata.google.internal, ...). Only for a provider that "
         "really lives there; the router sends this provider's key to that address.",
+    )
+    base_url: str = Field(
+        description="Upstream base URL, e.g. https://api.openai.com/v1: http or https, no "
+        "user:password@, not link-local or cloud metadata (see allowLinkLocal). Private and "
+        "loopback addresses are fine.",
+        max_length=2048,
+        # the API server checks the pattern; here base_url_problem says what exactly is wrong
+        json_schema_extra={"pattern": BASE_URL_PATTERN},
     )
     dialect: Dialect = Field(description="The API skin this endpoint speaks.")
     auth: Auth = Field(default_factory=Auth, description="How the router authenticates upstream.")
@@ -196,11 +198,16 @@ class ProviderSpec(WireModel):
         description="Models served on this skin.", min_length=1, max_length=256
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, url: str, info: ValidationInfo) -> str:
+        problem = base_url_problem(url, bool(info.data.get("allow_link_local")))
+        if problem:
+            raise ValueError(problem)
+        return url
+
     @model_validator(mode="after")
     def _check(self) -> ProviderSpec:
-        problem = base_url_problem(self.base_url, self.allow_link_local)
-        if problem:
-            raise ValueError(f"baseUrl: {problem}")
         seen: set[str] = set()
         for i, m in enumerate(self.models):
             if m.name in seen:

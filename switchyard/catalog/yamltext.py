@@ -91,7 +91,7 @@ def load_documents(data: bytes, origin: str, limits: YamlLimits | None = None) -
     limits = limits or YamlLimits()
     if len(data) > limits.max_bytes:
         raise CatalogError(
-            [f"{origin}: {len(data)} bytes is over the {limits.max_bytes}-byte limit"]
+            [f"{origin}: larger than the {limits.max_bytes}-byte limit (render --max-file-bytes)"]
         )
     text = decode(data, origin)
     try:
