@@ -35,3 +35,71 @@ def rules() -> list[dict[str, Any]]:
 
 def alerts() -> list[dict[str, Any]]:
     return [r for r in rules() if "alert" in r]
+
+
+DASHBOARD = REPO / "deploy" / "grafana" / "switchyard.json"
+PROMQL_SOURCE = Path(__file__).resolve().parent / "promql"
+
+
+def promql_names(exprs: list[str]) -> list[dict[str, Any]]:
+    """Metric names per expression, from Prometheus' own PromQL parser (tests/prometheus/promql,
+    the version of Debian's package), built once into ~/.cache/switchyard."""
+    import hashlib
+    import json
+    import os
+
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update((PROMQL_SOURCE / name).read_bytes())
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "switchyard"
+    binary = cache / "promql-names" / digest.hexdigest()[:16] / "promql-names"
+    if not binary.exists():
+        go = shutil.which("go") or "/usr/local/go/bin/go"
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        tmp = binary.with_suffix(".partial")
+        proc = subprocess.run(
+            [go, "build", "-mod=readonly", "-trimpath", "-o", str(tmp), "."],
+            cwd=PROMQL_SOURCE, capture_output=True, text=True, timeout=1800, check=False,
+            env={**os.environ, "CGO_ENABLED": "0"},
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise AssertionError(f"go build tests/prometheus/promql failed:\n{proc.stderr[-4000:]}")
+        tmp.rename(binary)
+    proc = subprocess.run(
+        [str(binary)], input=json.dumps(exprs), capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise AssertionError(f"promql-names failed: {proc.stderr}")
+    out: list[dict[str, Any]] = json.loads(proc.stdout)
+    return out
+
+
+GRAFANA_VARIABLES = {
+    "$__rate_interval": "5m",
+    "$__interval": "1m",
+    "$__range": "6h",
+    "$namespace": ".*",
+    "$group": ".*",
+}
+
+
+def dashboard_exprs() -> list[str]:
+    """Every PromQL expression of the dashboard (panels and label_values() variables), with
+    Grafana's variables substituted as Grafana would."""
+    import json
+    import re
+
+    dash = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    for var in dash["templating"]["list"]:
+        if var["type"] == "query":
+            m = re.fullmatch(r"label_values\((.+),\s*\w+\)", var["query"]["query"])
+            assert m, var["query"]
+            exprs.append(m.group(1))
+    out = []
+    for expr in exprs:
+        for k in sorted(GRAFANA_VARIABLES, key=len, reverse=True):
+            expr = expr.replace(k, GRAFANA_VARIABLES[k])  # noqa: PLW2901
+        out.append(expr)
+    return out
