@@ -1,0 +1,54 @@
+"""Each pinned agent CLI, as installed, against a real router and the fake upstream: natively
+and through every bridge its skin can use. A cell checks the answer the CLI prints, the
+router's usage rows (status, skins, bridge), the upstream path that served it, and that the
+CLI sent nothing off the machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .agents import AGENTS
+from .sink import Sink
+from .stack import CALLER, CELLS, SKINS, UPSTREAM_PATH, Cell, ClientStack
+
+pytestmark = pytest.mark.clients
+
+INBOUND = {"responses": "openai-responses", "messages": "anthropic", "chat": "openai-chat"}
+# fields each client sends by default that its bridge drops (and counts)
+DROPPED = {"codex-chat": "client_metadata", "claude-chat": "context_management"}
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda c: c.group)
+def test_text_turn(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -> None:
+    agent = AGENTS[cell.agent]
+    before = len(sink.attempts)
+    run = agent.run(tmp_path, stack.router.url, cell.group, CALLER, "Say hello.", sink.url)
+    assert run.returncode == 0, run.explain()
+    assert cell.reply in run.stdout, run.explain()
+    assert run.off_machine == [], run.off_machine
+    # the sink sees CONNECT host:port or absolute URLs for other hosts (must be none) and
+    # paths for requests addressed to it as a loopback registry (opencode's plugin install)
+    assert [a for a in sink.attempts[before:] if not a.startswith("/")] == []
+
+    rows = [r for r in stack.router.wait_usage_rows(1) if r["group"] == cell.group]
+    assert rows, "no usage row for the cell's group"
+    for row in rows:
+        assert row["status"] == 200, row
+        assert row["inbound_skin"] == INBOUND[agent.skin]
+        assert row["target_skin"] == SKINS[cell.skin].value
+        assert row["bridge_direction"] == cell.bridge
+        assert row["provider"] == cell.skin and row["model"] == cell.group
+        assert row["input_tokens"] and row["output_tokens"]
+
+    upstream = stack.mock.requests(cell.served)
+    assert upstream, "the upstream never saw the cell's model"
+    assert {r["path"] for r in upstream} == {UPSTREAM_PATH[cell.skin]}
+
+    if cell.group in DROPPED:
+        field = DROPPED[cell.group]
+        stack.router.wait_metric(
+            rf'switchyard_bridge_dropped_fields_total\{{bridge_direction="{cell.bridge}",'
+            rf'field="{field}"\}} [1-9]'
+        )
