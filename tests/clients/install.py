@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from .pins import PINS, Pin
 
@@ -17,9 +18,11 @@ from .pins import PINS, Pin
 def installed(pin: Pin) -> bool:
     if not pin.path.exists():
         return False
-    found = subprocess.run(
-        [str(pin.path), "--version"], capture_output=True, text=True, timeout=120, check=False
-    )
+    with tempfile.TemporaryDirectory() as home:  # --version may write config into HOME
+        found = subprocess.run(
+            [str(pin.path), "--version"], capture_output=True, text=True, timeout=120,
+            check=False, env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home},
+        )  # fmt: skip
     return found.returncode == 0 and pin.version in found.stdout
 
 
