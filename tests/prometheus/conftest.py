@@ -1,4 +1,5 @@
-"""Prometheus tests: the local control plane fixtures for the operator scrape."""
+"""Prometheus tests: the local control plane fixtures for the operator scrape, and Prometheus'
+PromQL parser built before any test runs (no test timeout should cover a cold Go build)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import pytest  # noqa: E402
+
 from e2e.pytest_cluster import (  # noqa: E402
     k8s_cluster,
     kubeconfig,
     kubectl,
     namespace,
-    pytest_collection_finish,
 )
+from e2e.pytest_cluster import pytest_collection_finish as _cluster_collection  # noqa: E402
+
+from .tools import promql_names  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _cluster_collection(session)
+    if any(Path(str(item.fspath)).is_relative_to(HERE) for item in session.items):
+        promql_names([])
+
 
 __all__ = ["k8s_cluster", "kubeconfig", "kubectl", "namespace", "pytest_collection_finish"]
