@@ -3,7 +3,7 @@ the RouterConfig document. Pure: no I/O, nothing of kopf or aiohttp."""
 
 from .base import Condition, ObjectMeta, Resource, SecretKeyRef, SecretRef, WireModel
 from .crds import crd_documents, crd_for
-from .eligibility import Eligibility, RequestNeeds, check, eligible_skin
+from .eligibility import Eligibility, RequestNeeds, check, eligible_route
 from .errors import SwitchyardError
 from .evidence import derive_model_status, recommend
 from .manifests import API_VERSION, KINDS, Catalog, CatalogError, parse
@@ -71,6 +71,7 @@ from .vocabulary import (
     Executor,
     Layer,
     Locality,
+    Modality,
     ProbeResult,
     ProbeTask,
     ReasoningControl,
@@ -115,6 +116,7 @@ __all__ = [
     "LargePayload",
     "Layer",
     "Locality",
+    "Modality",
     "ModelGroup",
     "ModelGroupSpec",
     "ModelGroupStatus",
@@ -160,7 +162,7 @@ __all__ = [
     "crd_documents",
     "crd_for",
     "derive_model_status",
-    "eligible_skin",
+    "eligible_route",
     "parse",
     "recommend",
 ]

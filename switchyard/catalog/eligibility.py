@@ -1,7 +1,7 @@
 """Eligibility: may this target serve this request? Pure, and the router's only judge.
 
-A capability is usable only where evidence proved it on the skin that will serve the request:
-natively when the caller speaks the provider's skin, or through an enabled bridge. In a
+A capability is usable only where evidence proved it on the dialect that will serve the request:
+natively when the caller speaks the provider's dialect, or through an enabled bridge. In a
 restricted (smoke) group an enabled bridge is usable for whatever the target proved natively,
 which is how bridge evidence is gathered; elsewhere only what router smokes proved through it.
 """
@@ -34,7 +34,7 @@ class RequestNeeds:
 @dataclass(frozen=True)
 class Eligibility:
     eligible: bool
-    skin: str | None = None  # native:<dialect> or bridge:<direction>
+    route: str | None = None  # native:<dialect> or bridge:<direction>
     bridge: BridgeDirection | None = None
     reason: str | None = None  # safe to show a caller: names needs, never internals
     missing: frozenset[Capability] = frozenset()
@@ -63,20 +63,20 @@ def check(
     bridge: BridgeDirection | None = None
     if needs.inbound is provider.dialect:
         proven = set(model.verified)
-        skin = f"native:{provider.dialect.value}"
+        route = f"native:{provider.dialect.value}"
     else:
         bridge = bridge_for(needs.inbound, provider.dialect)
         enabled = {b.direction: b for b in model.bridges}
         if bridge is None or bridge not in enabled:
             return _no(f"no enabled bridge from {needs.inbound.value} to {provider.dialect.value}")
-        skin = f"bridge:{bridge.value}"
+        route = f"bridge:{bridge.value}"
         proven = set(model.verified) if group.restricted else set(enabled[bridge].verified)
         if not group.restricted:
             proven &= set(model.verified)  # a bridge never proves more than the upstream did
 
     if needs.hosted_tools:
         if bridge is not None:
-            return _no("hosted tools are served only on their native skin")
+            return _no("hosted tools are served only on their native dialect")
         unproven = sorted(needs.hosted_tools - set(model.hosted_tools))
         if unproven:
             return _no(f"hosted tool not proven: {', '.join(unproven)}")
@@ -84,14 +84,14 @@ def check(
     missing = frozenset(needs.all_capabilities() - proven)
     if missing:
         names = ", ".join(sorted(c.value for c in missing))
-        return _no(f"not proven on {skin}: {names}", missing)
+        return _no(f"not proven on {route}: {names}", missing)
     if needs.capped and model.honors_max_tokens is False:
         return _no("target ignores output caps (honorsMaxTokens: false)")
-    return Eligibility(True, skin=skin, bridge=bridge)
+    return Eligibility(True, route=route, bridge=bridge)
 
 
-def eligible_skin(provider: RouterProvider, model: RouterModel, inbound: Dialect) -> str | None:
-    """The skin a caller of `inbound` would reach this target through, ignoring needs."""
+def eligible_route(provider: RouterProvider, model: RouterModel, inbound: Dialect) -> str | None:
+    """The dialect a caller of `inbound` would reach this target through, ignoring needs."""
     if inbound is provider.dialect:
         return f"native:{provider.dialect.value}"
     bridge = bridge_for(inbound, provider.dialect)

@@ -6,7 +6,7 @@ tested it, never accumulated, so the same SmokeRuns always give the same status.
 * Only runs of the newest provider generation seen among completed runs count. Older evidence
   keeps serving until a run of the new spec completes, then the new evidence alone decides.
 * Per probe task the newest row wins (runs ordered by completion time, then name).
-* A pass proves its capability on the skin that was tested, nothing else (``TASK_PROVES``).
+* A pass proves its capability on the dialect that was tested, nothing else (``TASK_PROVES``).
 * max-tokens-cap: pass -> honorsMaxTokens true, fail -> false, skip/info -> unknown.
 * An access-class failure (AuthFailed, Entitlement, Forbidden, ModelNotFound) in the newest run
   blocks the target until a newer run shows none.
@@ -115,7 +115,7 @@ def _derive(
     for run_name, rows in direct:
         for row in rows:
             if row.layer is not Layer.DIRECT or row.dialect is not dialect:
-                continue  # evidence never crosses skins
+                continue  # evidence never crosses dialects
             latest[row.task] = (row, run_name)
             if row.task is ProbeTask.HOSTED_TOOLS and row.detail:
                 if row.result is ProbeResult.PASS:

@@ -196,10 +196,12 @@ class TargetStatus(WireModel):
     desired_weight: int = Field(default=0, description="Weight from spec.", ge=0)
     effective_weight: int = Field(default=0, description="Weight the router uses now.", ge=0)
     eligibility_skin: str | None = Field(
-        default=None, description="How it is reached, e.g. native:openai-chat."
+        default=None,
+        description="How it is reached: native:<dialect> or bridge:<direction> (the name is "
+        "kept from an earlier version that called dialects skins).",
     )
     inactive_tool_support: list[str] = Field(
-        default_factory=list, description="Capabilities proven on skins this group does not use."
+        default_factory=list, description="Capabilities proven on dialects this group does not use."
     )
     failures: int = Field(default=0, description="Failed gate intervals in a row.", ge=0)
     last_transition_time: datetime | None = Field(default=None, description="Last stage change.")

@@ -1,4 +1,4 @@
-"""The Provider kind: one API skin of one upstream account, and what evidence proved about it."""
+"""The Provider kind: one dialect of one upstream account, and what evidence proved about it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .addresses import BASE_URL_PATTERN, base_url_cel, base_url_problem, dns_lab
 from .base import (
     DECIMAL_PATTERN,
     NAME_PATTERN,
+    NOTE_LENGTH,
     Condition,
     ObjectMeta,
     OperatorStatus,
@@ -25,6 +26,7 @@ from .vocabulary import (
     Capability,
     Dialect,
     Locality,
+    Modality,
     ReasoningControl,
     bridge_endpoints,
 )
@@ -49,6 +51,13 @@ class Auth(WireModel):
     )
     secret_ref: SecretKeyRef | None = Field(
         default=None, description="The Secret key holding the provider API key."
+    )
+    key_id: str | None = Field(
+        default=None,
+        description="Which key this is (e.g. the provider console's key name or a rotation "
+        "label), never the key itself: shown in usage rows and metrics instead of anything "
+        "secret, so reports and rotations can tell keys apart.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$",
     )
 
     @model_validator(mode="after")
@@ -89,11 +98,17 @@ class Pricing(WireModel):
 
 
 class Bridge(WireModel):
-    enabled: bool = Field(default=False, description="Allow callers of another skin through it.")
+    enabled: bool = Field(default=False, description="Allow callers of another dialect through it.")
+    validation_notes: str | None = Field(
+        default=None,
+        description="Free text: how this bridge was validated. Notes never make anything "
+        "eligible; evidence does.",
+        max_length=NOTE_LENGTH,
+    )
 
 
 class Bridges(WireModel):
-    """Bridges let callers of another skin reach this one; each needs its own evidence."""
+    """Bridges let callers of another dialect reach this one; each needs its own evidence."""
 
     responses_to_chat: Bridge | None = Field(
         default=None, description="/v1/responses callers on an openai-chat provider."
@@ -132,10 +147,27 @@ class ProviderModel(WireModel):
     )
     allow: list[Capability] | None = Field(
         default=None,
-        description="Capabilities this skin may ever serve; evidence outside it is ignored. "
+        description="Capabilities this dialect may ever serve; evidence outside it is ignored. "
         "Omitted: whatever evidence proves.",
     )
-    bridges: Bridges | None = Field(default=None, description="Bridges from other caller skins.")
+    output_modalities: list[Modality] = Field(
+        default_factory=lambda: [Modality.TEXT],
+        description="What the model produces (text, image, audio), as declared by the provider; "
+        "informational next to the evidence-derived inputs. Default: text.",
+        max_length=3,
+    )
+    pricing_notes: str | None = Field(
+        default=None,
+        description="Free text about the price (tiers, cache discounts, the page it came from).",
+        max_length=NOTE_LENGTH,
+    )
+    validation_notes: str | None = Field(
+        default=None,
+        description="Free text: how this model was validated (smoke runs, known quirks). Notes "
+        "never make anything eligible; evidence does.",
+        max_length=NOTE_LENGTH,
+    )
+    bridges: Bridges | None = Field(default=None, description="Bridges from other caller dialects.")
 
 
 class ProviderSpec(WireModel):
@@ -186,7 +218,7 @@ class ProviderSpec(WireModel):
         # the API server checks the pattern; here base_url_problem says what exactly is wrong
         json_schema_extra={"pattern": BASE_URL_PATTERN},
     )
-    dialect: Dialect = Field(description="The API skin this endpoint speaks.")
+    dialect: Dialect = Field(description="The dialect (API contract) this endpoint speaks.")
     auth: Auth = Field(default_factory=Auth, description="How the router authenticates upstream.")
     headers: list[Header] = Field(
         default_factory=list, description="Extra headers sent upstream.", max_length=32
@@ -195,7 +227,7 @@ class ProviderSpec(WireModel):
         default=Locality.REMOTE, description="remote, or local (an endpoint next to the cluster)."
     )
     models: list[ProviderModel] = Field(
-        description="Models served on this skin.", min_length=1, max_length=256
+        description="Models served on this dialect.", min_length=1, max_length=256
     )
 
     @field_validator("base_url")
@@ -235,7 +267,7 @@ class Proof(WireModel):
 
 
 class Verified(WireModel):
-    """Capabilities proven on one skin; an omitted capability is not proven."""
+    """Capabilities proven on one dialect; an omitted capability is not proven."""
 
     text: Proof | None = Field(default=None, description="Plain text completion.")
     streaming: Proof | None = Field(default=None, description="Well-formed streaming.")
@@ -270,10 +302,10 @@ class BridgeEvidence(WireModel):
 class ModelStatus(WireModel):
     name: str = Field(description="The model_ref this status is about.")
     verified: Verified = Field(
-        default_factory=Verified, description="Capabilities proven on this skin, natively."
+        default_factory=Verified, description="Capabilities proven on this dialect, natively."
     )
     hosted_tools: list[HostedToolProof] = Field(
-        default_factory=list, description="Hosted tools proven on this skin."
+        default_factory=list, description="Hosted tools proven on this dialect."
     )
     honors_max_tokens: bool | None = Field(
         default=None,
@@ -311,7 +343,7 @@ class Provider(Resource):
     KIND: ClassVar[str] = "Provider"
     PLURAL: ClassVar[str] = "providers"
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("llmp",)
-    DESCRIPTION: ClassVar[str] = "One API skin of one upstream LLM account, and its evidence."
+    DESCRIPTION: ClassVar[str] = "One dialect of one upstream LLM account, and its evidence."
 
     kind: Literal["Provider"] = "Provider"
     spec: ProviderSpec

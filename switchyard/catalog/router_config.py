@@ -66,7 +66,7 @@ class RouterSettings(WireModel):
 
 
 class RouterBridge(WireModel):
-    direction: BridgeDirection = Field(description="An enabled bridge into this model's skin.")
+    direction: BridgeDirection = Field(description="An enabled bridge into this model's dialect.")
     verified: list[Capability] = Field(
         default_factory=list, description="Needs proven through this bridge by router smokes."
     )
@@ -96,12 +96,15 @@ class RouterProvider(WireModel):
     allow_link_local: bool | None = Field(
         default=None, description="The Provider's allowLinkLocal opt-in (omitted: false)."
     )
-    dialect: Dialect = Field(description="Upstream skin.")
+    dialect: Dialect = Field(description="Upstream dialect.")
     auth_scheme: AuthScheme = Field(description="How the key is sent.")
+    key_id: str | None = Field(
+        default=None, description="Which key (the Provider's auth.keyId), for rows and metrics."
+    )
     secret: SecretKeyRef | None = Field(default=None, description="Mounted key file reference.")
     headers: list[Header] = Field(default_factory=list, description="Extra upstream headers.")
     locality: Locality = Field(default=Locality.REMOTE, description="remote or local.")
-    models: list[RouterModel] = Field(default_factory=list, description="Models on this skin.")
+    models: list[RouterModel] = Field(default_factory=list, description="Models on this dialect.")
 
     def model(self, name: str) -> RouterModel | None:
         return next((m for m in self.models if m.name == name), None)

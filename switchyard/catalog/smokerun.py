@@ -98,7 +98,7 @@ class SmokeRunSpec(WireModel):
     )
     dialects: list[Dialect] = Field(
         default_factory=list,
-        description="Router layer: caller skins to probe through (default: openai-chat).",
+        description="Router layer: caller dialects to probe through (default: openai-chat).",
         max_length=3,
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
@@ -125,7 +125,9 @@ class EvidenceRow(WireModel):
     """One probe result: scalars only, never prompts, bodies or keys."""
 
     task: ProbeTask = Field(description="The probe task.")
-    dialect: Dialect = Field(description="The skin spoken (the caller skin on the router layer).")
+    dialect: Dialect = Field(
+        description="The dialect spoken (the caller dialect on the router layer)."
+    )
     layer: Layer = Field(description="direct or router.")
     result: ProbeResult = Field(description="pass, fail, skip or info.")
     status_code: int | None = Field(default=None, description="HTTP status seen.", ge=0, le=999)

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class Dialect(StrEnum):
-    """An API skin: the wire contract a provider endpoint (or a caller) speaks."""
+    """A dialect: the wire contract a provider endpoint (or a caller) speaks."""
 
     OPENAI_CHAT = "openai-chat"
     OPENAI_RESPONSES = "openai-responses"
@@ -25,6 +25,14 @@ class ReasoningControl(StrEnum):
     GEMINI_BUDGET = "gemini-budget"
 
 
+class Modality(StrEnum):
+    """What a model produces (declared on a Provider model; inputs are proven by probes)."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+
+
 class AuthScheme(StrEnum):
     BEARER = "bearer"
     X_API_KEY = "x-api-key"
@@ -37,7 +45,7 @@ class Locality(StrEnum):
 
 
 class Capability(StrEnum):
-    """What a target may be trusted with, once evidence on its own skin proves it."""
+    """What a target may be trusted with, once evidence on its own dialect proves it."""
 
     TEXT = "text"
     STREAMING = "streaming"
@@ -125,7 +133,7 @@ ACCESS_FAILURES: frozenset[str] = frozenset(a.value for a in AccessFailure)
 
 
 class BridgeDirection(StrEnum):
-    """A translation from a caller's skin to a provider's skin (camelCase as in the CRDs)."""
+    """A translation from a caller's dialect to a provider's dialect (camelCase as in the CRDs)."""
 
     RESPONSES_TO_CHAT = "responsesToChat"
     CHAT_TO_RESPONSES = "chatToResponses"
@@ -133,7 +141,7 @@ class BridgeDirection(StrEnum):
     CHAT_TO_MESSAGES = "chatToMessages"
 
 
-# inbound skin, provider skin -> the bridge that connects them
+# inbound dialect, provider dialect -> the bridge that connects them
 BRIDGES: dict[tuple[Dialect, Dialect], BridgeDirection] = {
     (Dialect.OPENAI_RESPONSES, Dialect.OPENAI_CHAT): BridgeDirection.RESPONSES_TO_CHAT,
     (Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES): BridgeDirection.CHAT_TO_RESPONSES,
@@ -143,12 +151,12 @@ BRIDGES: dict[tuple[Dialect, Dialect], BridgeDirection] = {
 
 
 def bridge_for(inbound: Dialect, provider: Dialect) -> BridgeDirection | None:
-    """The bridge a caller of `inbound` needs to reach a `provider`-skin target, if any exists."""
+    """The bridge a caller of `inbound` needs to reach a `provider`-dialect target, if any exists."""
     return BRIDGES.get((inbound, provider))
 
 
 def bridge_endpoints(direction: BridgeDirection) -> tuple[Dialect, Dialect]:
-    """(inbound skin, provider skin) of a bridge."""
+    """(inbound dialect, provider dialect) of a bridge."""
     for pair, d in BRIDGES.items():
         if d is direction:
             return pair

@@ -211,6 +211,7 @@ def render(
             allow_link_local=True if p.spec.allow_link_local else None,
             dialect=p.spec.dialect,
             auth_scheme=p.spec.auth.scheme,
+            key_id=p.spec.auth.key_id,
             secret=p.spec.auth.secret_ref,
             headers=p.spec.headers,
             locality=p.spec.locality,

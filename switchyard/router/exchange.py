@@ -86,6 +86,7 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             group=ex.group,
             provider=t.provider.name if t else None,
             model=t.model.name if t else None,
+            key_id=t.provider.key_id if t else None,
             inbound_skin=ex.inbound.value,
             target_skin=t.provider.dialect.value if t else None,
             bridge_direction=ex.bridge.value if ex.bridge else None,

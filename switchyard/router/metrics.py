@@ -51,6 +51,12 @@ class RouterMetrics:
         self.reloads = Counter(
             "switchyard_config_reloads", "Config reload attempts.", ["result"], registry=r
         )
+        self.provider_key_info = Gauge(
+            "switchyard_provider_key_info",
+            "The key each provider uses (auth.keyId; never the key).",
+            ["provider", "key_id"],
+            registry=r,
+        )
         self.config_info = Gauge(
             "switchyard_config_info", "The loaded config revision.", ["revision"], registry=r
         )
@@ -94,6 +100,12 @@ class RouterMetrics:
         if found is None:
             found = self._series[key] = TargetSeries(self, key)
         return found
+
+    def set_provider_keys(self, keys: dict[str, str]) -> None:
+        """One series per provider naming the key in use (auth.keyId), for rotations."""
+        self.provider_key_info.clear()
+        for provider, key_id in keys.items():
+            self.provider_key_info.labels(provider=provider, key_id=key_id).set(1)
 
     def set_revision(self, revision: str) -> None:
         if self._revision is not None and self._revision != revision:

@@ -73,6 +73,8 @@ async def reload_once(runtime: Runtime) -> bool | None:
     runtime.state.swap(loaded)
     runtime.metrics.reloads.labels(result="success").inc()
     runtime.metrics.set_revision(loaded.revision)
+    providers = loaded.config.providers
+    runtime.metrics.set_provider_keys({p.name: p.key_id for p in providers if p.key_id})
     log.info("config revision %s loaded", loaded.revision)
     return True
 

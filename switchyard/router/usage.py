@@ -40,6 +40,7 @@ class UsageRow:
     group: str
     provider: str | None
     model: str | None
+    key_id: str | None  # which provider key served it (Provider auth.keyId), never the key
     inbound_skin: str
     target_skin: str | None
     bridge_direction: str | None

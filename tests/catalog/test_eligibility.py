@@ -57,7 +57,7 @@ def needs(inbound=Dialect.OPENAI_CHAT, *caps, capped=False, hosted=()):
 def test_each_need_met_and_unmet(cap: Capability) -> None:
     proven = setup(verified=ALL)
     result = check(needs(Dialect.OPENAI_CHAT, cap), *proven)
-    assert result.eligible and result.skin == "native:openai-chat" and result.bridge is None
+    assert result.eligible and result.route == "native:openai-chat" and result.bridge is None
 
     unproven = setup(verified=[c for c in ALL if c is not cap])
     result = check(needs(Dialect.OPENAI_CHAT, cap), *unproven)
@@ -112,7 +112,7 @@ def test_enabled_bridge_in_a_restricted_group_serves_what_the_target_proved_nati
     )
     result = check(needs(Dialect.OPENAI_RESPONSES, Capability.TOOLS), *target)
     assert result.eligible and result.bridge is BridgeDirection.RESPONSES_TO_CHAT
-    assert result.skin == "bridge:responsesToChat"
+    assert result.route == "bridge:responsesToChat"
     assert not check(needs(Dialect.OPENAI_RESPONSES, Capability.STREAMING), *target)
 
 

@@ -242,6 +242,7 @@ def provider(
     pricing: tuple[str, str] | None = ("1.00", "2.00"),
     auth: str = "bearer",
     headers: Sequence[tuple[str, str]] = (),
+    key_id: str | None = None,
 ) -> Provider:
     specs = []
     for ref, served in (models or {"m": "m"}).items():
@@ -254,6 +255,8 @@ def provider(
     auth_spec: dict[str, Any] = {"scheme": auth}
     if auth != "none":
         auth_spec["secretRef"] = {"name": "provider-keys", "key": name}
+    if key_id is not None:
+        auth_spec["keyId"] = key_id
     return Provider.model_validate(
         {
             "kind": "Provider",
