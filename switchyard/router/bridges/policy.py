@@ -112,6 +112,7 @@ RESPONSES_TO_CHAT = Policy(
         "truncation": _d("the router never truncates; an oversized prompt fails upstream"),
         "max_tool_calls": _d("limits hosted tool calls; the bridge serves none"),
         "conversation": _r("stored conversations need OpenAI's state"),
+        "context_management": _r("server-side compaction runs at OpenAI"),
         "prompt": _r("stored prompt templates live at OpenAI"),
         "top_logprobs": _r("the bridge does not return log probabilities"),
     },
@@ -206,3 +207,12 @@ POLICIES: dict[BridgeDirection, Policy] = {
     p.direction: p
     for p in (RESPONSES_TO_CHAT, MESSAGES_TO_CHAT, CHAT_TO_RESPONSES, CHAT_TO_MESSAGES)
 }
+
+
+def markdown_table(policy: Policy) -> str:
+    """The policy as the Markdown table docs/bridges.md shows (a test keeps them equal)."""
+    lines = ["| field | rule | why |", "|---|---|---|"]
+    for name, entry in sorted(policy.fields.items()):
+        lines.append(f"| `{name}` | {entry.rule.value} | {entry.why} |")
+    lines.append(f"| *any other field* | {policy.unknown.value} | unknown meaning |")
+    return "\n".join(lines)

@@ -4,18 +4,21 @@ output_config, adaptive thinking, mid-conversation system turns)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
 from switchyard.catalog import BridgeDirection, Capability, Dialect
 from switchyard.router.bridges import BridgeContext, get_bridge
-from switchyard.router.bridges.policy import POLICIES, Rule
+from switchyard.router.bridges.policy import POLICIES, Rule, markdown_table
 from switchyard.router.dialects import ADAPTERS
 from switchyard.wire import RequestRefused, SSEEvent, SSEParser
 
 from .conftest import make_ctx
+from .stack import CALLER, Stack
 
 R2C = get_bridge(BridgeDirection.RESPONSES_TO_CHAT)
 M2C = get_bridge(BridgeDirection.MESSAGES_TO_CHAT)
@@ -307,3 +310,30 @@ def test_chat_bridges_drop_metadata_and_refuse_penalties() -> None:
         assert "prompt_cache_key" not in out
         with pytest.raises(RequestRefused, match="frequency_penalty"):
             bridge.request({**body, "frequency_penalty": 0.5}, make_ctx())
+
+
+def test_docs_show_the_policy_tables() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "bridges.md").read_text()
+    for policy in POLICIES.values():
+        assert markdown_table(policy) in doc, f"docs/bridges.md is stale for {policy.direction}"
+
+
+def test_router_refuses_in_the_callers_skin_and_counts_drops(stack: Stack) -> None:
+    url = f"{stack.router.v1}/messages"
+    headers = {"x-api-key": CALLER, "anthropic-version": "2023-06-01"}
+    body = {"model": "chat-m", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    before = stack.mock.count("chat-m")
+    refused = httpx.post(url, headers=headers, json={**body, "container": "c", "top_k": 3})
+    assert refused.status_code == 400
+    error = refused.json()
+    assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
+    assert "container (code-execution containers live at Anthropic)" in error["error"]["message"]
+    assert "top_k (Chat Completions has no top_k)" in error["error"]["message"]
+    assert stack.mock.count("chat-m") == before  # nothing went upstream
+    served = httpx.post(url, headers=headers, json={**body, "metadata": {"user_id": "u"}})
+    assert served.status_code == 200, served.text
+    assert "user_id" not in orjson.dumps(stack.upstream("chat-m")[-1]["body"]).decode()
+    stack.router.wait_metric(
+        r'switchyard_bridge_dropped_fields_total\{bridge_direction="messagesToChat",'
+        r'field="metadata"\} [1-9]'
+    )
