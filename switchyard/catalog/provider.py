@@ -47,7 +47,8 @@ class Auth(WireModel):
 
     scheme: AuthScheme = Field(
         default=AuthScheme.BEARER,
-        description="How the key is sent: bearer (Authorization header), x-api-key, or none.",
+        description="How the key is sent: bearer (Authorization header), x-api-key, "
+        "x-goog-api-key (the Gemini API), or none.",
     )
     secret_ref: SecretKeyRef | None = Field(
         default=None, description="The Secret key holding the provider API key."
@@ -69,7 +70,7 @@ class Auth(WireModel):
 
 class Header(WireModel):
     name: str = Field(
-        description="HTTP header name sent upstream (never Authorization or x-api-key).",
+        description="HTTP header name sent upstream (never a credential header).",
         pattern=r"^[A-Za-z0-9-]+$",
         max_length=128,
     )
@@ -77,7 +78,7 @@ class Header(WireModel):
 
     @model_validator(mode="after")
     def _not_auth(self) -> Header:
-        if self.name.lower() in {"authorization", "x-api-key", "api-key"}:
+        if self.name.lower() in {"authorization", "x-api-key", "api-key", "x-goog-api-key"}:
             raise ValueError("credentials belong in auth.secretRef, not in headers")
         return self
 
@@ -122,6 +123,9 @@ class Bridges(WireModel):
     chat_to_messages: Bridge | None = Field(
         default=None, description="/v1/chat/completions callers on an anthropic provider."
     )
+    chat_to_google: Bridge | None = Field(
+        default=None, description="/v1/chat/completions callers on a google provider."
+    )
 
     def enabled(self) -> list[BridgeDirection]:
         out = []
@@ -156,6 +160,12 @@ class ProviderModel(WireModel):
         "informational next to the evidence-derived inputs. Default: text.",
         max_length=3,
     )
+    force_store_false: bool = Field(
+        default=False,
+        description="Send store: false upstream on every request (Chat and Responses), whatever "
+        "the caller asked, so the provider keeps no conversation. Stateful Responses sessions "
+        "(previous_response_id) are then not used for this model.",
+    )
     pricing_notes: str | None = Field(
         default=None,
         description="Free text about the price (tiers, cache discounts, the page it came from).",
@@ -189,6 +199,11 @@ class ProviderSpec(WireModel):
                     "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
                     "!has(m.bridges.chatToMessages) || self.dialect == 'anthropic')",
                     "message": "the chatToMessages bridge needs dialect anthropic",
+                },
+                {
+                    "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
+                    "!has(m.bridges.chatToGoogle) || self.dialect == 'google')",
+                    "message": "the chatToGoogle bridge needs dialect google",
                 },
                 {
                     "rule": base_url_cel(

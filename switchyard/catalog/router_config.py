@@ -83,6 +83,9 @@ class RouterModel(WireModel):
     )
     hosted_tools: list[str] = Field(default_factory=list, description="Hosted tools proven.")
     honors_max_tokens: bool | None = Field(default=None, description="From the cap probe.")
+    force_store_false: bool | None = Field(
+        default=None, description="Send store: false upstream (omitted: false)."
+    )
     access_failure: AccessFailure | None = Field(default=None, description="Blocks all traffic.")
     bridges: list[RouterBridge] = Field(default_factory=list, description="Enabled bridges.")
 

@@ -110,6 +110,7 @@ def _router_model(spec: ProviderModel, status: ModelStatus | None) -> RouterMode
         reasoning_control=status.reasoning_control if status else None,
         hosted_tools=[h.name for h in status.hosted_tools] if status else [],
         honors_max_tokens=status.honors_max_tokens if status else None,
+        force_store_false=True if spec.force_store_false else None,
         access_failure=status.access_failure if status else None,
         bridges=[
             RouterBridge(

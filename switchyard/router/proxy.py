@@ -18,6 +18,7 @@ from switchyard.wire import (
     http_error_body,
     status_for,
     upstream_message,
+    without_storage,
 )
 from switchyard.wire.reasoning import retarget
 
@@ -92,6 +93,8 @@ class Attempt:
             stored = await self.runtime.sessions.get(key)
             owner, _, rid = (stored or "").partition(" ")
             previous = rid if owner == target.key and rid else None
+            if target.model.force_store_false:
+                previous = None  # nothing was stored upstream to continue from
         options = self.body.get("stream_options")
         chat_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         ctx = BridgeContext(
@@ -114,6 +117,8 @@ class Attempt:
         """One upstream attempt; raises UpstreamError while nothing reached the caller."""
         self.ex.target, self.ex.bridge = target, verdict.bridge
         p = await self._prepare(target, verdict)
+        if target.model.force_store_false:
+            p.body = without_storage(target.provider.dialect, p.body)
         auth = self.cfg.upstream_headers.get(target.provider.name, {})
         stream = p.body.get("stream") is True
         call = build_call(target, p.path, orjson.dumps(p.body), auth, p.forwarded, stream)

@@ -3,7 +3,7 @@ classifier, error bodies and stream error events, usage meaning, SSE, stream rea
 controls and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
 See docs/wire.md for the tables."""
 
-from .body import prepare_body
+from .body import prepare_body, without_storage
 from .classify import MAX_RETRY_AFTER, PEEK_BYTES, classify, retry_after
 from .errors import (
     STATUS,
@@ -87,4 +87,5 @@ __all__ = [
     "stream_error",
     "stream_reader",
     "upstream_message",
+    "without_storage",
 ]

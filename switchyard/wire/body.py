@@ -10,6 +10,16 @@ from switchyard.catalog import Dialect
 JSON = dict[str, Any]
 
 
+# Dialects whose reference API has a ``store`` flag (the provider keeps the conversation).
+STORE_FIELD = frozenset({Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES})
+
+
+def without_storage(dialect: Dialect, body: JSON) -> JSON:
+    """``body`` with ``store: false`` where the dialect has the flag (a Provider model's
+    ``forceStoreFalse``: nothing is kept upstream, whatever the caller asked)."""
+    return {**body, "store": False} if dialect in STORE_FIELD else body
+
+
 def prepare_body(dialect: Dialect, body: JSON, upstream_model: str, want_usage: bool) -> JSON:
     """``body`` addressed to ``upstream_model``; a Chat stream asks for its usage chunk when
     usage is wanted (the other dialects always report usage)."""

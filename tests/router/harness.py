@@ -243,10 +243,11 @@ def provider(
     auth: str = "bearer",
     headers: Sequence[tuple[str, str]] = (),
     key_id: str | None = None,
+    model_fields: dict[str, Any] | None = None,
 ) -> Provider:
     specs = []
     for ref, served in (models or {"m": "m"}).items():
-        spec: dict[str, Any] = {"name": ref, "model": served}
+        spec: dict[str, Any] = {"name": ref, "model": served, **(model_fields or {})}
         if pricing:
             spec["pricing"] = {"inputPerMillionUsd": pricing[0], "outputPerMillionUsd": pricing[1]}
         if bridges:

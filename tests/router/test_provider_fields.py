@@ -1,0 +1,44 @@
+"""Provider fields the router honours: auth.keyId in rows and metrics, forceStoreFalse upstream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openai
+
+from switchyard.catalog import Dialect
+
+from .harness import PROVIDER_KEY, G, Mock, T, build, evidence, provider, provider_keys, run_router
+
+
+def test_key_id_in_usage_rows_and_metrics(tmp_path: Path, mock: Mock) -> None:
+    p = provider("kp", mock.url + "/v1", models={"m": "model-k"}, key_id="prod-2026-11")
+    config = build([p], [G("g", [T("kp")])], [evidence(p)])
+    with run_router(tmp_path, config, provider_keys("kp")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="caller", max_retries=0)
+        oai.chat.completions.create(model="g", messages=[{"role": "user", "content": "hi"}])
+        (row,) = router.wait_usage_rows(1)
+        metrics = router.metrics()
+        logs = router.logs()
+    assert row["key_id"] == "prod-2026-11"
+    assert 'switchyard_provider_key_info{key_id="prod-2026-11",provider="kp"} 1.0' in metrics
+    assert PROVIDER_KEY not in metrics + str(row) + logs
+
+
+def test_force_store_false_overrides_the_caller(tmp_path: Path, mock: Mock) -> None:
+    resp = provider("rs", mock.url + "/v1", Dialect.OPENAI_RESPONSES, models={"m": "model-rs"},
+                    model_fields={"forceStoreFalse": True})  # fmt: skip
+    chat = provider("ch", mock.url + "/v1", models={"m": "model-ch"},
+                    model_fields={"forceStoreFalse": True})  # fmt: skip
+    plain = provider("pl", mock.url + "/v1", models={"m": "model-pl"})
+    groups = [G("r", [T("rs")]), G("c", [T("ch")]), G("p", [T("pl")])]
+    config = build([resp, chat, plain], groups, [evidence(resp), evidence(chat), evidence(plain)])
+    with run_router(tmp_path, config, provider_keys("rs", "ch", "pl")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="caller", max_retries=0)
+        oai.responses.create(model="r", input="hi", store=True)
+        msg = [{"role": "user", "content": "hi"}]
+        oai.chat.completions.create(model="c", messages=msg, store=True)  # type: ignore[arg-type]
+        oai.chat.completions.create(model="p", messages=msg, store=True)  # type: ignore[arg-type]
+    assert mock.requests("model-rs")[-1]["body"]["store"] is False
+    assert mock.requests("model-ch")[-1]["body"]["store"] is False
+    assert mock.requests("model-pl")[-1]["body"]["store"] is True  # only when the Provider says so
