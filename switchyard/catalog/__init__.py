@@ -3,7 +3,14 @@ the RouterConfig document. Pure: no I/O, nothing of kopf or aiohttp."""
 
 from .base import Condition, ObjectMeta, Resource, SecretKeyRef, SecretRef, WireModel
 from .crds import crd_documents, crd_for
-from .eligibility import Eligibility, RequestNeeds, check, eligible_route
+from .eligibility import (
+    DEFAULT_CONTEXT_WINDOW,
+    Eligibility,
+    RequestNeeds,
+    check,
+    eligible_route,
+    estimate_prompt_tokens,
+)
 from .errors import SwitchyardError
 from .evidence import derive_model_status, recommend
 from .manifests import API_VERSION, KINDS, Catalog, CatalogError, parse
@@ -86,6 +93,7 @@ __all__ = [
     "API_VERSION",
     "BRIDGES",
     "CONFIG_API_VERSION",
+    "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_TASKS",
     "KINDS",
     "RETRY_ANNOTATION",
@@ -163,6 +171,7 @@ __all__ = [
     "crd_for",
     "derive_model_status",
     "eligible_route",
+    "estimate_prompt_tokens",
     "parse",
     "recommend",
 ]

@@ -13,6 +13,18 @@ from dataclasses import dataclass, field
 from .router_config import RouterGroup, RouterModel, RouterProvider, RouterTarget
 from .vocabulary import BridgeDirection, Capability, Dialect, bridge_for
 
+DEFAULT_CONTEXT_WINDOW = 131072  # tokens, for a model whose contextWindow is not set
+BYTES_PER_TOKEN = 4  # the estimate: request bytes / 4 (tool schemas and JSON framing included)
+STEPS_PER_OCTAVE = 16  # estimates round up to 1/16 of their power of two (at most +6.25%)
+
+
+def estimate_prompt_tokens(body_bytes: int) -> int:
+    """A deliberately generous prompt-token estimate, rounded up to one of a few hundred
+    values (16 per power of two), so per-request eligibility stays cacheable."""
+    tokens = -(-body_bytes // BYTES_PER_TOKEN)
+    step = max(1, (1 << max(tokens - 1, 0).bit_length()) // STEPS_PER_OCTAVE)
+    return -(-tokens // step) * step
+
 
 @dataclass(frozen=True)
 class RequestNeeds:
@@ -22,6 +34,7 @@ class RequestNeeds:
     capabilities: frozenset[Capability] = frozenset({Capability.TEXT})
     capped: bool = False  # an explicit output cap (max_tokens & co.)
     hosted_tools: frozenset[str] = field(default_factory=frozenset)
+    prompt_tokens: int = 0  # estimate_prompt_tokens of the request (0: not estimated)
 
     @property
     def has_tools(self) -> bool:
@@ -87,6 +100,10 @@ def check(
         return _no(f"not proven on {route}: {names}", missing)
     if needs.capped and model.honors_max_tokens is False:
         return _no("target ignores output caps (honorsMaxTokens: false)")
+    window = model.context_window or DEFAULT_CONTEXT_WINDOW
+    if needs.prompt_tokens > window:
+        return _no(f"prompt of about {needs.prompt_tokens} tokens exceeds the context window "
+                   f"({window})")  # fmt: skip
     return Eligibility(True, route=route, bridge=bridge)
 
 

@@ -145,7 +145,13 @@ class ProviderModel(WireModel):
         description="The model_ref ModelGroups use.", pattern=NAME_PATTERN, max_length=63
     )
     model: str = Field(description="The served model id upstream.", min_length=1, max_length=256)
-    context_window: int | None = Field(default=None, description="Context window in tokens.", ge=1)
+    context_window: int | None = Field(
+        default=None,
+        description="Context window in tokens (default 131072 when unset): a request whose "
+        "estimated prompt (request bytes / 4, rounded up by at most 6.25%) exceeds it skips "
+        "this target like any other unmet need.",
+        ge=1,
+    )
     pricing: Pricing | None = Field(
         default=None, description="Per-token prices for cost accounting."
     )

@@ -75,7 +75,12 @@ class RouterBridge(WireModel):
 class RouterModel(WireModel):
     name: str = Field(description="model_ref.")
     model: str = Field(description="Upstream model id.")
-    context_window: int | None = Field(default=None, description="Context window in tokens.")
+    context_window: int | None = Field(
+        default=None,
+        description="Context window in tokens (default 131072 when unset): a request whose "
+        "estimated prompt (request bytes / 4, rounded up by at most 6.25%) exceeds it skips "
+        "this target like any other unmet need.",
+    )
     pricing: Pricing | None = Field(default=None, description="Per-token prices.")
     verified: list[Capability] = Field(default_factory=list, description="Proven natively.")
     reasoning_control: ReasoningControl | None = Field(

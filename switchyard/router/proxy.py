@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
 
-from switchyard.catalog import BridgeDirection, Dialect, Eligibility, ErrorClass
+from switchyard.catalog import (
+    BridgeDirection,
+    Dialect,
+    Eligibility,
+    ErrorClass,
+    estimate_prompt_tokens,
+)
 from switchyard.wire import (
     ATTEMPTS_HEADER,
     BRIDGE_HEADER,
@@ -185,6 +192,8 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
                  caller: str) -> web.StreamResponse:  # fmt: skip
     dialect, group = adapter.dialect, view.group
     needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
+    # the context window is a need like any other (estimated from the body, bucketed)
+    needs = dataclasses.replace(needs, prompt_tokens=estimate_prompt_tokens(size))
     eligible = view.eligible(needs)  # judged once per distinct needs and config revision
     candidates = eligible.candidates
     if not candidates:

@@ -146,3 +146,12 @@ def test_hosted_tools_need_the_native_skin_and_the_exact_tool() -> None:
         bridges=[(BridgeDirection.RESPONSES_TO_CHAT, ALL)],
     )
     assert not check(needs(Dialect.OPENAI_RESPONSES, hosted=["web_search"]), *bridged)
+
+
+def test_context_window_is_judged_like_any_need() -> None:
+    from switchyard.catalog import DEFAULT_CONTEXT_WINDOW, estimate_prompt_tokens
+
+    assert estimate_prompt_tokens(0) == 0
+    assert 2500 <= estimate_prompt_tokens(10_000) <= 2500 * 1.0625
+    assert estimate_prompt_tokens(524_288) == DEFAULT_CONTEXT_WINDOW  # fits, exactly
+    assert estimate_prompt_tokens(524_292) > DEFAULT_CONTEXT_WINDOW

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openai
+import pytest
 
 from switchyard.catalog import Dialect
 
@@ -42,3 +43,22 @@ def test_force_store_false_overrides_the_caller(tmp_path: Path, mock: Mock) -> N
     assert mock.requests("model-rs")[-1]["body"]["store"] is False
     assert mock.requests("model-ch")[-1]["body"]["store"] is False
     assert mock.requests("model-pl")[-1]["body"]["store"] is True  # only when the Provider says so
+
+
+def test_context_window_is_a_need(tmp_path: Path, mock: Mock) -> None:
+    small = provider("small", mock.url + "/v1", models={"m": "model-small"},
+                     model_fields={"contextWindow": 2000})  # fmt: skip
+    big = provider("big", mock.url + "/v1", models={"m": "model-big"})  # default 131072
+    groups = [G("g", [T("small", weight=1000), T("big", weight=1)]), G("s", [T("small")])]
+    config = build([small, big], groups, [evidence(small), evidence(big)])
+    long_prompt = [{"role": "user", "content": "x" * 40_000}]  # ~10k tokens
+    with run_router(tmp_path, config, provider_keys("small", "big")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="caller", max_retries=0)
+        for _ in range(3):
+            raw = oai.chat.completions.with_raw_response.create(model="g", messages=long_prompt)  # type: ignore[arg-type]
+            assert raw.headers["x-switchyard-upstream"] == "big/m"
+        with pytest.raises(openai.BadRequestError, match="exceeds the context window"):
+            oai.chat.completions.create(model="s", messages=long_prompt)  # type: ignore[arg-type]
+        short = oai.chat.completions.create(model="s", messages=[{"role": "user", "content": "hi"}])
+        assert short.choices[0].message.content == "OK"
+    assert mock.count("model-small") == 1  # only the short request reached the small model
