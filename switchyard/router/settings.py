@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=60.0, gt=0, le=3600)
     keepalive_timeout: float = Field(default=75.0, gt=0, le=3600)
     max_connections: int = Field(default=4096, ge=1, description="Open client connections.")
+    # Behind an ingress or a mesh sidecar most connections share a few addresses: keep it high.
     max_connections_per_client: int = Field(
-        default=256, ge=1, description="Open connections per client address."
+        default=1024, ge=1, description="Open connections per client address."
     )
     max_json_depth: int = Field(
         default=100, ge=8, le=200, description="Nesting levels of a request body's JSON."
