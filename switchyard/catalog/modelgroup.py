@@ -78,6 +78,15 @@ class Gates(WireModel):
         default=20000, description="Highest tolerated p95 latency in ms.", ge=1
     )
     require_usage: bool = Field(default=True, description="Responses must report token usage.")
+    require_cost: bool = Field(
+        default=False,
+        description="Every successful response must be priced (usage reported and the model's "
+        "pricing set); turn on once prices are in the catalog. Default false.",
+    )
+    require_caps_honored: bool = Field(
+        default=True,
+        description="No capped request may report more output tokens than its cap. Default true.",
+    )
     max_fallback_rate: str = Field(
         default="0.10",
         description="Highest tolerated fallback ratio (0..1).",

@@ -18,7 +18,19 @@ from switchyard.catalog import Gates, SwitchyardError
 REQUESTS = "switchyard_requests_total"
 USAGE_MISSING = "switchyard_usage_missing_total"
 FALLBACKS = "switchyard_fallbacks_total"
+COST_MISSING = "switchyard_cost_missing_total"
+CAP_EXCEEDED = "switchyard_cap_exceeded_total"
 DURATION_BUCKET = "switchyard_request_duration_seconds_bucket"
+
+
+# plain per-target counters, by metric name -> Counters field
+COUNTED = {
+    USAGE_MISSING: "usage_missing",
+    FALLBACKS: "fallbacks",
+    COST_MISSING: "cost_missing",
+    CAP_EXCEEDED: "cap_exceeded",
+}
+READ = frozenset({REQUESTS, DURATION_BUCKET, *COUNTED})
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +48,8 @@ class Counters:
     errors: float = 0.0
     usage_missing: float = 0.0
     fallbacks: float = 0.0
+    cost_missing: float = 0.0
+    cap_exceeded: float = 0.0
     buckets: dict[float, float] = field(default_factory=dict)  # le (seconds) -> cumulative count
 
     def minus(self, earlier: Counters) -> Counters:
@@ -47,6 +61,8 @@ class Counters:
             errors=_inc(self.errors, earlier.errors),
             usage_missing=_inc(self.usage_missing, earlier.usage_missing),
             fallbacks=_inc(self.fallbacks, earlier.fallbacks),
+            cost_missing=_inc(self.cost_missing, earlier.cost_missing),
+            cap_exceeded=_inc(self.cap_exceeded, earlier.cap_exceeded),
             buckets={le: _inc(v, earlier.buckets.get(le, 0.0)) for le, v in self.buckets.items()},
         )
 
@@ -57,6 +73,8 @@ class Counters:
             errors=self.errors + other.errors,
             usage_missing=self.usage_missing + other.usage_missing,
             fallbacks=self.fallbacks + other.fallbacks,
+            cost_missing=self.cost_missing + other.cost_missing,
+            cap_exceeded=self.cap_exceeded + other.cap_exceeded,
             buckets={
                 le: self.buckets.get(le, 0.0) + other.buckets.get(le, 0.0) for le in sorted(les)
             },
@@ -86,7 +104,7 @@ def parse(text: str) -> Snapshot:
     for family in families:
         for sample in family.samples:
             labels = sample.labels
-            if sample.name not in (REQUESTS, USAGE_MISSING, FALLBACKS, DURATION_BUCKET):
+            if sample.name not in READ:
                 continue
             key = TargetKey(
                 labels.get("group", ""), labels.get("provider", ""), labels.get("model", "")
@@ -99,10 +117,8 @@ def parse(text: str) -> Snapshot:
                 c.requests += value
                 if labels.get("outcome") == "error":
                     c.errors += value
-            elif sample.name == USAGE_MISSING:
-                c.usage_missing += value
-            elif sample.name == FALLBACKS:
-                c.fallbacks += value
+            elif sample.name in COUNTED:
+                setattr(c, COUNTED[sample.name], getattr(c, COUNTED[sample.name]) + value)
             else:
                 le = float(labels.get("le", "+Inf"))
                 c.buckets[le] = c.buckets.get(le, 0.0) + value
@@ -152,6 +168,8 @@ class Measurement:
     usage_missing: int
     fallbacks: int
     p95_latency_ms: float | None
+    cost_missing: int = 0
+    cap_exceeded: int = 0
 
     @classmethod
     def from_counters(cls, c: Counters) -> Measurement:
@@ -162,6 +180,8 @@ class Measurement:
             usage_missing=round(c.usage_missing),
             fallbacks=round(c.fallbacks),
             p95_latency_ms=None if p95 is None else p95 * 1000.0,
+            cost_missing=round(c.cost_missing),
+            cap_exceeded=round(c.cap_exceeded),
         )
 
 
@@ -190,6 +210,10 @@ def evaluate(gates: Gates, m: Measurement) -> Verdict:
         failed.append(f"p95 latency {m.p95_latency_ms:.0f}ms > {gates.max_p95_latency_ms}ms")
     if gates.require_usage and m.usage_missing > 0:
         failed.append(f"{m.usage_missing} responses without usage")
+    if gates.require_cost and m.cost_missing > 0:
+        failed.append(f"{m.cost_missing} responses without a cost (usage or price missing)")
+    if gates.require_caps_honored and m.cap_exceeded > 0:
+        failed.append(f"{m.cap_exceeded} capped responses exceeded their cap")
     fallback_rate = Decimal(m.fallbacks) / Decimal(m.requests)
     if fallback_rate > Decimal(gates.max_fallback_rate):
         failed.append(f"fallback rate {fallback_rate:.4f} > {gates.max_fallback_rate}")

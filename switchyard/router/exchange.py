@@ -30,6 +30,7 @@ class Exchange:
     usage: Usage | None = None  # wire.usage meaning
     attempts: int = 0
     fallback: bool = False
+    cap: int | None = None  # the caller's output cap (wire.output_cap), for the cap gate
 
     def first_byte(self) -> None:
         if self.ttfb is None:
@@ -75,8 +76,12 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             cost = priced(t.prices, ex.usage.input_tokens, ex.usage.output_tokens)
             if cost is not None:
                 series.cost().inc(float(cost))
+            if ok and ex.cap is not None and ex.usage.output_tokens > ex.cap:
+                series.cap_exceeded().inc()
         elif ok:
             series.usage_missing().inc()
+        if ok and cost is None:
+            series.cost_missing().inc()
     if not sink.enabled:
         return  # no row to build
     sink.write(

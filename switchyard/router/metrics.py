@@ -44,6 +44,16 @@ class RouterMetrics:
         self.usage_missing = Counter(
             "switchyard_usage_missing", "Successful responses without usage.", TARGET, registry=r
         )
+        self.cost_missing = Counter(
+            "switchyard_cost_missing",
+            "Successful responses that could not be priced (usage or price missing).",
+            TARGET, registry=r,
+        )  # fmt: skip
+        self.cap_exceeded = Counter(
+            "switchyard_cap_exceeded",
+            "Capped requests whose reported output tokens exceeded the caller's cap.",
+            TARGET, registry=r,
+        )  # fmt: skip
         self.fallbacks = Counter(
             "switchyard_fallbacks", "Fallbacks away from a failed target.", TARGET, registry=r
         )
@@ -164,6 +174,12 @@ class TargetSeries:
 
     def fallbacks(self) -> Counter:
         return self._counter(self._m.fallbacks)
+
+    def cost_missing(self) -> Counter:
+        return self._counter(self._m.cost_missing)
+
+    def cap_exceeded(self) -> Counter:
+        return self._counter(self._m.cap_exceeded)
 
     def ejections(self) -> Counter:
         return self._counter(self._m.ejections)

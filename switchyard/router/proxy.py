@@ -23,6 +23,7 @@ from switchyard.wire import (
     RequestRefused,
     error_body,
     http_error_body,
+    output_cap,
     status_for,
     upstream_message,
     without_storage,
@@ -175,6 +176,7 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
         group=view.group.name,
         inbound=dialect,
         stream=body.get("stream") is True,
+        cap=output_cap(dialect, body),
     )
     try:
         return await _route(

@@ -3,7 +3,7 @@ classifier, error bodies and stream error events, usage meaning, SSE, stream rea
 controls and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
 See docs/wire.md for the tables."""
 
-from .body import prepare_body, without_storage
+from .body import output_cap, prepare_body, without_storage
 from .classify import MAX_RETRY_AFTER, PEEK_BYTES, classify, retry_after
 from .errors import (
     STATUS,
@@ -77,6 +77,7 @@ __all__ = [
     "http_error_body",
     "openai_chat_usage",
     "openai_responses_usage",
+    "output_cap",
     "prepare_body",
     "provider_headers",
     "reply_ok",

@@ -20,6 +20,24 @@ def without_storage(dialect: Dialect, body: JSON) -> JSON:
     return {**body, "store": False} if dialect in STORE_FIELD else body
 
 
+# The caller's output cap, per dialect (Chat's older max_tokens still counts).
+CAP_FIELDS: dict[Dialect, tuple[str, ...]] = {
+    Dialect.OPENAI_CHAT: ("max_completion_tokens", "max_tokens"),
+    Dialect.OPENAI_RESPONSES: ("max_output_tokens",),
+    Dialect.ANTHROPIC: ("max_tokens",),
+}
+
+
+def output_cap(dialect: Dialect, body: JSON) -> int | None:
+    """The smallest valid output cap the request sets, or None."""
+    caps = [
+        v
+        for k in CAP_FIELDS.get(dialect, ())
+        if isinstance(v := body.get(k), int) and not isinstance(v, bool) and v > 0
+    ]
+    return min(caps) if caps else None
+
+
 def prepare_body(dialect: Dialect, body: JSON, upstream_model: str, want_usage: bool) -> JSON:
     """``body`` addressed to ``upstream_model``; a Chat stream asks for its usage chunk when
     usage is wanted (the other dialects always report usage)."""

@@ -204,3 +204,25 @@ def test_usage_not_required_ignores_missing_usage() -> None:
 def test_several_failures_are_all_named() -> None:
     v = evaluate(gates(), m(errors=50, usage_missing=1))
     assert "error rate" in v.message and "without usage" in v.message
+
+
+def test_cost_and_cap_gates() -> None:
+    # caps are honoured by default; the cost gate is opt-in (prices are not always set)
+    assert evaluate(gates(), m(cost_missing=5)).passed is True
+    v = evaluate(gates(requireCost=True), m(cost_missing=5))
+    assert v.passed is False and "5 responses without a cost" in v.message
+    v = evaluate(gates(), m(cap_exceeded=1))
+    assert v.passed is False and "1 capped responses exceeded their cap" in v.message
+    assert evaluate(gates(requireCapsHonored=False), m(cap_exceeded=1)).passed is True
+
+
+def test_parse_reads_cost_missing_and_cap_exceeded_from_a_real_registry() -> None:
+    router = Router()
+    labels = ["group", "provider", "model"]
+    cost = Counter("switchyard_cost_missing", "c", labels, registry=router.registry)
+    cap = Counter("switchyard_cap_exceeded", "c", labels, registry=router.registry)
+    router.serve(4)
+    cost.labels("g", "p", "m").inc(3)
+    cap.labels("g", "p", "m").inc(2)
+    measured = Measurement.from_counters(parse(router.text())[KEY])
+    assert (measured.cost_missing, measured.cap_exceeded) == (3, 2)

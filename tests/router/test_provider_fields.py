@@ -62,3 +62,19 @@ def test_context_window_is_a_need(tmp_path: Path, mock: Mock) -> None:
         short = oai.chat.completions.create(model="s", messages=[{"role": "user", "content": "hi"}])
         assert short.choices[0].message.content == "OK"
     assert mock.count("model-small") == 1  # only the short request reached the small model
+
+
+def test_cap_and_cost_metrics_feed_the_gates(tmp_path: Path, mock: Mock) -> None:
+    mock.scenario({"models": {"model-capless": {"honorsMaxTokens": False, "reply": "a b c d e f"}}})
+    capless = provider("capless", mock.url + "/v1", models={"m": "model-capless"}, pricing=None)
+    config = build([capless], [G("g", [T("capless")])], [evidence(capless)])
+    with run_router(tmp_path, config, provider_keys("capless")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="caller", max_retries=0)
+        msg = [{"role": "user", "content": "count"}]
+        oai.chat.completions.create(model="g", messages=msg, max_completion_tokens=2)  # type: ignore[arg-type]
+        oai.chat.completions.create(model="g", messages=msg)  # type: ignore[arg-type]
+        router.wait_usage_rows(2)
+        metrics = router.metrics()
+    labels = '{group="g",model="m",provider="capless"}'
+    assert f"switchyard_cap_exceeded_total{labels} 1.0" in metrics  # only the capped request
+    assert f"switchyard_cost_missing_total{labels} 2.0" in metrics  # no pricing: no cost
