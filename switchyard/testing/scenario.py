@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from switchyard.catalog import Dialect, SwitchyardError
@@ -79,6 +79,27 @@ class MidStream(_Model):
     times: int | None = Field(default=None, ge=1, description="Only the first N streams.")
 
 
+class ToolStep(_Model):
+    """Call one of the tools the request offers, with these arguments."""
+
+    tool: str = Field(description="The tool's name as the request offers it.")
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class Step(_Model):
+    """One scripted turn: call a tool, or answer with text. In `reply`, `{result}` stands for
+    the text of the last tool result the request carries (an agent's round trip)."""
+
+    call: ToolStep | None = None
+    reply: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Step:
+        if (self.call is None) == (self.reply is None):
+            raise ValueError("a step has exactly one of call or reply")
+        return self
+
+
 class Behaviour(_Model):
     """How one served model behaves. Every field has a default (a capable, fast model)."""
 
@@ -118,6 +139,12 @@ class Behaviour(_Model):
     event_delay_ms: int = Field(default=0, ge=0, description="Delay between stream events.")
     failure: Failure | None = None
     mid_stream: MidStream | None = None
+    script: list[Step] | None = Field(
+        default=None,
+        description="A scripted conversation: turn N (N = tool results the request carries) "
+        "plays step N, the last step repeats; a call step whose tool is not offered answers "
+        "`reply` instead.",
+    )
     api_key: str | None = Field(default=None, description="Required key; None: any key.")
     key_header: Literal["authorization", "x-api-key"] | None = Field(
         default=None,

@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from .scenario import Behaviour, Scenario, ScenarioError, parse_scenario
+from .script import scripted, tool_results
 from .simulate import UnsupportedError, answer
 from .wire_anthropic import AnthropicWire
 from .wire_base import Wire
@@ -154,7 +155,8 @@ async def _serve(
         return fail("bad_request", 400, "max_tokens: Field required")
     ask = wire.parse(body)
     try:
-        reply = answer(ask, b)
+        results = tool_results(wire.dialect, body) if b.script else []
+        reply = scripted(ask, b, results) if b.script else answer(ask, b)
         if b.cached_tokens:
             reply = dataclasses.replace(reply, cached_tokens=b.cached_tokens)
     except UnsupportedError as exc:

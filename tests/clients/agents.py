@@ -48,6 +48,7 @@ class Agent:
         raise NotImplementedError
 
     def run(self, work: Path, base: str, group: str, key: str, prompt: str, sink: str) -> Run:
+        """Run the CLI once, non-interactively, in a fresh HOME and project directory."""
         home = work / "home"
         project = work / "project"
         home.mkdir(parents=True)
@@ -148,7 +149,8 @@ class ClaudeCode(Agent):
         }
 
     def argv(self, group: str, prompt: str) -> list[str]:
-        return ["-p", prompt, "--model", group]
+        # -p denies tools that need a permission prompt; allow exactly the harmless echo
+        return ["-p", prompt, "--model", group, "--allowedTools", "Bash(echo:*)"]
 
 
 class OpenCode(Agent):

@@ -11,7 +11,7 @@ import pytest
 
 from .agents import AGENTS
 from .sink import Sink
-from .stack import CALLER, CELLS, SKINS, UPSTREAM_PATH, Cell, ClientStack
+from .stack import CALLER, CELLS, MARKER, SKINS, UPSTREAM_PATH, Cell, ClientStack
 
 pytestmark = pytest.mark.clients
 
@@ -52,3 +52,27 @@ def test_text_turn(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -
             rf'switchyard_bridge_dropped_fields_total\{{bridge_direction="{cell.bridge}",'
             rf'field="{field}"\}} [1-9]'
         )
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda c: c.group)
+def test_tool_round_trip(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -> None:
+    """The upstream asks for the agent's shell tool; the agent runs it and sends the result
+    back; the final answer quotes the result, which only the shell could have produced."""
+    agent = AGENTS[cell.agent]
+    group = cell.tools_group
+    before = len(sink.attempts)
+    run = agent.run(tmp_path, stack.router.url, group, CALLER, "Run the marker command.", sink.url)
+    assert run.returncode == 0, run.explain()
+    # the answer quotes the whole tool result (Codex wraps the output in a few status lines)
+    assert "The command printed" in run.stdout, run.explain()
+    answer = run.stdout.split("The command printed", 1)[1]
+    assert MARKER in answer and f"via {cell.bridge or 'native'}" in answer, run.explain()
+    assert run.off_machine == [], run.off_machine
+    assert [a for a in sink.attempts[before:] if not a.startswith("/")] == []
+
+    upstream = stack.mock.requests(cell.tools_served)
+    assert {r["path"] for r in upstream} == {UPSTREAM_PATH[cell.skin]}
+    assert any(MARKER in str(r["body"]) for r in upstream), "no tool result reached upstream"
+    rows = [r for r in stack.router.wait_usage_rows(2) if r["group"] == group]
+    assert len(rows) >= 2, rows  # the tool call, then the answer
+    assert {(r["status"], r["bridge_direction"]) for r in rows} == {(200, cell.bridge)}
