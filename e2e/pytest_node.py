@@ -181,7 +181,7 @@ def _local_node() -> Iterator[tuple[Path, str, LocalCluster, Node]]:
         node = Node(cluster)
         try:
             node.prepare_host()
-            cluster.up(crds_dir=REPO_ROOT / "crds")
+            cluster.up(crds_dir=None)  # `helm install` brings the CRDs, as for a user
             node.up()
             img = image.app_image()
             node.import_image(img)

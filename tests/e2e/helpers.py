@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import openai
 
+from e2e import nodemanifests as manifests
 from e2e.pytest_node import E2ECluster, wait_for
-
-from . import manifests
 
 ROUTER = "switchyard-router"
 ROUTER_SELECTOR = f"app.kubernetes.io/name={ROUTER}"
@@ -97,8 +97,13 @@ class Traffic:
                 else:
                     self.failed.append("empty reply")
             except openai.OpenAIError as exc:
-                self.failed.append(type(exc).__name__)
+                status = getattr(exc, "status_code", None)
+                body = str(getattr(exc, "body", "") or "")[:160]
+                self.failed.append(f"{time.strftime('%H:%M:%S')} {status} {body}")
             self.stop_flag.wait(0.1)
+
+    def __str__(self) -> str:
+        return f"{self.ok} ok, {len(self.failed)} failed (last: {self.failed[-5:]})"
 
     def __enter__(self) -> Traffic:
         self.thread.start()

@@ -13,9 +13,9 @@ import anthropic
 import openai
 import pytest
 
+from e2e import nodemanifests as m
 from e2e.pytest_node import E2ECluster, wait_for
 
-from . import manifests as m
 from .helpers import (
     ROUTER,
     cond,

@@ -12,9 +12,9 @@ from typing import Any
 import openai
 import pytest
 
+from e2e import nodemanifests as m
 from e2e.pytest_node import RELEASE_NS, E2ECluster, wait_for
 
-from . import manifests as m
 from .helpers import (
     ROUTER,
     Traffic,
@@ -130,10 +130,11 @@ def test_config_failing_readiness_is_rolled_back_while_traffic_is_served(
         wait_for(lambda: _template_hash(e2e, ns) == good_hash, "the old template back", 60)
         wait_router_serving(e2e, ns, replicas=2)
         served = traffic.ok
-        wait_for(lambda: traffic.ok >= served + 5, "traffic after the rollback", 60, 0.5)
-    assert traffic.failed == [], (
-        f"{len(traffic.failed)} failed of {traffic.ok + len(traffic.failed)}"
-    )
+        try:
+            wait_for(lambda: traffic.ok >= served + 5, "traffic after the rollback", 60, 0.5)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; traffic: {traffic}") from None
+    assert traffic.failed == [], str(traffic)
     assert stuck, "a pod of the failing template was seen not Ready"
     assert revision(e2e, ns) == good  # the live ConfigMap holds the last good revision again
     assert {p["metadata"]["uid"] for p in router_pods(e2e, ns)} == old_pods

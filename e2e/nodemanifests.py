@@ -1,5 +1,5 @@
-"""Manifests of the node tier: the fake upstream as a Deployment + Service from the project
-image, key Secrets, Providers and ModelGroups pointing at it by its Service DNS name."""
+"""Manifests of the node tier and the real-node demo: the fake upstream as a Deployment + Service
+from the project image, key Secrets, Providers and ModelGroups pointing at it by DNS name."""
 
 from __future__ import annotations
 
