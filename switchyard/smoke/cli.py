@@ -118,8 +118,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+# The runbook's matrix names (``--tasks text,tools,image``) for the tasks they mean.
+TASK_ALIASES = {"tools": ProbeTask.AUTO_TOOLS.value, "image": ProbeTask.IMAGE_INPUT.value}
+
+
 def _tasks(text: str) -> list[ProbeTask]:
-    values: list[ProbeTask] = _csv(ProbeTask, text)
+    names = [TASK_ALIASES.get(p.strip(), p.strip()) for p in text.split(",")]
+    values: list[ProbeTask] = list(dict.fromkeys(_csv(ProbeTask, ",".join(names))))
     unsupported = [t.value for t in values if t not in TASKS]
     if unsupported:
         raise argparse.ArgumentTypeError(f"no probe for {', '.join(unsupported)}")
@@ -178,7 +183,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=list(DEFAULT_TASKS),
         help="comma-separated tasks: "
         + ",".join(t.value for t in TASKS)
-        + f" (default {','.join(t.value for t in DEFAULT_TASKS)})",
+        + f" (default {','.join(t.value for t in DEFAULT_TASKS)}); the runbook's names "
+        + "tools (auto-tools) and image (image-input) are accepted too",
     )
     what.add_argument("--expected-text", default="OK", help="text rows require it (default OK)")
     what.add_argument(

@@ -160,3 +160,14 @@ def test_planted_key_absent_from_every_output(upstream: str, tmp_path: Path) -> 
     seen += [wrong.stdout, wrong.stderr]
     assert len(seen) >= 10
     _no_secrets(*seen)
+
+
+def test_the_runbook_matrix_names_are_accepted(upstream: str) -> None:
+    done = probe_cli("--base-url", upstream, "--model", "good-model", "--tasks", "text,tools,image",
+                     "--dialects", "openai-chat,anthropic", "--output", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    rows = doc["results"] if "results" in doc else [r for d in doc.values() for r in d["results"]]
+    assert {(r["dialect"], r["task"]) for r in rows} == {
+        (d, t) for d in ("openai-chat", "anthropic") for t in ("text", "auto-tools", "image-input")
+    }
