@@ -13,7 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SWITCHYARD_ROUTER_", extra="forbid")
+    # nan and inf are never a sensible timeout or limit
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHYARD_ROUTER_", extra="forbid", allow_inf_nan=False
+    )
 
     config: Path = Field(default=Path("/etc/switchyard/config/router.json"))
     host: str = "0.0.0.0"

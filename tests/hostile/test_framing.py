@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,3 +250,27 @@ def test_a_client_abort_mid_body_is_one_line_and_a_metric(router: Router) -> Non
 def test_the_router_still_serves_after_all_of_it(router: Router, tmp_path: Path) -> None:
     _wait_served(router)
     assert httpx.get(router.url + "/readyz").json()["status"] == "ready"
+
+
+def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path) -> None:
+    env = {**LIMITS, "SWITCHYARD_ROUTER_KEEPALIVE_TIMEOUT": "0.5"}
+    with run_router(tmp_path, RouterConfig().with_revision(), {}, **env) as r, connect(r) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: r\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200 ")
+        assert read_all(s) == b""  # nothing more is sent: the idle connection is closed
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "many"])
+def test_client_limits_refuse_nonsense_settings(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "router.json"
+    config.write_text(RouterConfig().with_revision().to_json())
+    env = {**os.environ, "SWITCHYARD_ROUTER_HEADER_TIMEOUT": value,
+           "SWITCHYARD_ROUTER_MAX_CONNECTIONS": value}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "switchyard.cli", "router", "--config", str(config), "--port", "0"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("switchyard router: invalid settings: ")
+    assert "header_timeout" in line and "max_connections" in line
