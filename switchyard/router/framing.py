@@ -40,6 +40,8 @@ def dialect_of(request: web.Request) -> Dialect:
         return Dialect.ANTHROPIC
     if path.startswith("/v1/responses"):
         return Dialect.OPENAI_RESPONSES
+    if path.startswith(("/v1beta/", "/v1/models/")):
+        return Dialect.GOOGLE
     return Dialect.OPENAI_CHAT
 
 
@@ -140,7 +142,8 @@ def _aborted(request: web.Request, stage: str) -> web.Response:
 
 @web.middleware
 async def framing(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method == "POST" and request.can_read_body:
+    routed = request.match_info.http_exception is None  # not a 404/405 on its way
+    if request.method == "POST" and request.can_read_body and routed:
         try:
             refused = await _read_body(request)
         except (ConnectionResetError, asyncio.IncompleteReadError):
