@@ -1,9 +1,12 @@
-"""messagesToChat: Anthropic Messages callers (Claude-Code style) on an openai-chat upstream.
+"""messagesToChat: Anthropic Messages callers (Claude Code style) on an openai-chat upstream.
 
-Translates system prompts, multi-turn messages, tool_use / tool_result blocks, images (base64
-and URL sources), tools and tool_choice, stop sequences, thinking budgets (as the target's
-reasoning control) and caps. Thinking blocks in the history are dropped: a Chat upstream cannot
-verify their signatures. Refused: server tools, documents, images inside tool results, top_k.
+Translates system prompts, multi-turn messages (mid-conversation system turns stay in place),
+tool_use / tool_result blocks, images (base64 and URL sources), tools and tool_choice, stop
+sequences, thinking (budgets, or adaptive at output_config.effort) as the target's reasoning
+control, and caps. Thinking blocks in the history are dropped: a Chat upstream cannot verify
+their signatures (so context_management clear_thinking edits are dropped too). Top-level fields
+follow policy.MESSAGES_TO_CHAT. Refused: server tools, documents, images inside tool results,
+top_k, other context edits, structured output.
 """
 
 from __future__ import annotations

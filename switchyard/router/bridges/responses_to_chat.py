@@ -1,9 +1,11 @@
 """responsesToChat: /v1/responses callers (Codex and the like) on an openai-chat upstream.
 
-Translates instructions, input items (messages, function calls and their outputs, image URLs),
-function tools, tool_choice, reasoning effort and output caps. Refused: previous_response_id and
-conversations (no upstream state to point at), hosted tools, structured output, and any field
-whose meaning Chat cannot carry.
+Translates instructions, input items (messages, function and custom tool calls and their
+outputs, image URLs), tools (function tools; namespace tools flattened and custom text tools as
+one-string functions, see responses_tools), tool_choice, reasoning effort and output caps.
+Top-level fields follow the written policy (policy.RESPONSES_TO_CHAT: translate, drop and count,
+or refuse). Refused: previous_response_id, background and conversations (no upstream state to
+point at), hosted tools, grammar-constrained custom tools, structured output.
 """
 
 from __future__ import annotations
