@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from switchyard.catalog import BridgeDirection, Capability, Dialect
-from switchyard.router.bridges import BridgeContext, get_bridge
+from switchyard.router.bridges import BRIDGES, BridgeContext, get_bridge
 from switchyard.router.bridges.policy import POLICIES, Rule, markdown_table
 from switchyard.router.dialects import ADAPTERS
 from switchyard.wire import RequestRefused, SSEEvent, SSEParser
@@ -64,8 +64,8 @@ def codex_body(**extra: Any) -> dict[str, Any]:
     }
 
 
-def test_every_direction_has_a_policy_and_a_reason_per_field() -> None:
-    assert set(POLICIES) == set(BridgeDirection)
+def test_every_bridge_has_a_policy_and_a_reason_per_field() -> None:
+    assert set(POLICIES) == set(BRIDGES), "a new bridge needs its field policy (policy.py)"
     for policy in POLICIES.values():
         assert policy.unknown is Rule.REFUSE
         assert {"model", "stream"} <= set(policy.fields)
@@ -337,3 +337,124 @@ def test_router_refuses_in_the_callers_skin_and_counts_drops(stack: Stack) -> No
         r'switchyard_bridge_dropped_fields_total\{bridge_direction="messagesToChat",'
         r'field="metadata"\} [1-9]'
     )
+
+
+# Top-level request fields of each skin's official API reference (OpenAI "Create chat
+# completion" and "Create a model response", Anthropic "Create a Message" with its beta
+# parameters), as of the pinned clients. Every one must have a deliberate rule.
+REFERENCE: dict[str, frozenset[str]] = {
+    "chat": frozenset(
+        [
+            "messages",
+            "model",
+            "audio",
+            "frequency_penalty",
+            "function_call",
+            "functions",
+            "logit_bias",
+            "logprobs",
+            "max_completion_tokens",
+            "max_tokens",
+            "metadata",
+            "modalities",
+            "n",
+            "parallel_tool_calls",
+            "prediction",
+            "presence_penalty",
+            "prompt_cache_key",
+            "prompt_cache_retention",
+            "reasoning_effort",
+            "response_format",
+            "safety_identifier",
+            "seed",
+            "service_tier",
+            "stop",
+            "store",
+            "stream",
+            "stream_options",
+            "temperature",
+            "tool_choice",
+            "tools",
+            "top_logprobs",
+            "top_p",
+            "user",
+            "verbosity",
+            "web_search_options",
+        ]
+    ),
+    "responses": frozenset(
+        [
+            "background",
+            "context_management",
+            "conversation",
+            "include",
+            "input",
+            "instructions",
+            "max_output_tokens",
+            "max_tool_calls",
+            "metadata",
+            "model",
+            "parallel_tool_calls",
+            "previous_response_id",
+            "prompt",
+            "prompt_cache_key",
+            "prompt_cache_retention",
+            "reasoning",
+            "safety_identifier",
+            "service_tier",
+            "store",
+            "stream",
+            "stream_options",
+            "temperature",
+            "text",
+            "tool_choice",
+            "tools",
+            "top_logprobs",
+            "top_p",
+            "truncation",
+            "user",
+        ]
+    ),
+    "messages": frozenset(
+        [
+            "model",
+            "messages",
+            "max_tokens",
+            "cache_control",
+            "container",
+            "context_management",
+            "diagnostics",
+            "fallback_credit_token",
+            "fallbacks",
+            "inference_geo",
+            "mcp_servers",
+            "metadata",
+            "output_config",
+            "output_format",
+            "service_tier",
+            "speed",
+            "stop_sequences",
+            "stream",
+            "system",
+            "temperature",
+            "thinking",
+            "tool_choice",
+            "tools",
+            "top_k",
+            "top_p",
+            "user_profile_id",
+        ]
+    ),
+}
+INBOUND_OF = {
+    BridgeDirection.RESPONSES_TO_CHAT: "responses",
+    BridgeDirection.MESSAGES_TO_CHAT: "messages",
+    BridgeDirection.CHAT_TO_RESPONSES: "chat",
+    BridgeDirection.CHAT_TO_MESSAGES: "chat",
+}
+
+
+@pytest.mark.parametrize("direction", list(INBOUND_OF))
+def test_every_reference_field_has_a_rule(direction: BridgeDirection) -> None:
+    missing = REFERENCE[INBOUND_OF[direction]] - set(POLICIES[direction].fields)
+    assert not missing, f"{direction.value}: no rule for {sorted(missing)}"
