@@ -59,18 +59,26 @@ def pod_revision(e2e: E2ECluster, ns: str, pod: str) -> str | None:
 
 
 def wait_router_serving(e2e: E2ECluster, ns: str, replicas: int, timeout: float = 240) -> None:
-    """`replicas` Ready router pods, all reporting the last good revision from their /readyz."""
+    """Settled: the live revision is the last good one, and `replicas` Ready router pods all
+    report it from their own /readyz."""
 
     def serving() -> bool:
         good = revision(e2e, ns, f"{ROUTER}-last-good")
+        if not good or revision(e2e, ns) != good:
+            return False
         pods = [p for p in router_pods(e2e, ns) if ready(p)]
-        return (
-            bool(good)
-            and len(pods) == replicas
-            and all(pod_revision(e2e, ns, p["metadata"]["name"]) == good for p in pods)
+        return len(pods) == replicas and all(
+            pod_revision(e2e, ns, p["metadata"]["name"]) == good for p in pods
         )
 
-    wait_for(serving, f"{replicas} router pods serving the last good revision", timeout, 2)
+    wait_for(serving, f"{replicas} router pods serving the live revision", timeout, 2)
+
+
+def wait_active(e2e: E2ECluster, ns: str, group: str, provider: str) -> None:
+    """The target carries weight (its evidence is in), and the router serves that revision."""
+    wait_for(lambda: (t := target(e2e, ns, group, provider)) and t["stage"] == "Active",
+             f"{group}/{provider} Active", 240)  # fmt: skip
+    wait_router_serving(e2e, ns, replicas=2)
 
 
 class Traffic:

@@ -24,6 +24,7 @@ from .helpers import (
     router_pods,
     start_upstream,
     target,
+    wait_active,
     wait_router_serving,
 )
 
@@ -103,7 +104,7 @@ def test_config_failing_readiness_is_rolled_back_while_traffic_is_served(
         m.provider(ns, "fake-chat", "openai-chat", "fake-key"),
         m.group(ns, "agent", [("fake-chat", 1)]),
     ))  # fmt: skip
-    wait_router_serving(e2e, ns, replicas=2)
+    wait_active(e2e, ns, "agent", "fake-chat")
     good = revision(e2e, ns, f"{ROUTER}-last-good")
     good_hash = _template_hash(e2e, ns)
     old_pods = {p["metadata"]["uid"] for p in router_pods(e2e, ns)}
@@ -184,7 +185,7 @@ def test_config_only_change_hot_reloads_without_restarting_pods(
         m.provider(ns, "fake-chat", "openai-chat", "fake-key"),
         m.group(ns, "agent", [("fake-chat", 1)]),
     ))  # fmt: skip
-    wait_router_serving(e2e, ns, replicas=2)
+    wait_active(e2e, ns, "agent", "fake-chat")
     before = {p["metadata"]["uid"]: p["status"]["containerStatuses"][0]["restartCount"]
               for p in router_pods(e2e, ns)}  # fmt: skip
     old_rev = revision(e2e, ns, f"{ROUTER}-last-good")
