@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from switchyard.catalog import BridgeDirection, Capability, Dialect, ErrorClass
+from switchyard.catalog import (
+    BridgeDirection,
+    Capability,
+    Dialect,
+    ErrorClass,
+    RequestNeeds,
+)
 from switchyard.wire import Usage
 
 from .config import TargetView
@@ -31,6 +37,8 @@ class Exchange:
     attempts: int = 0
     fallback: bool = False
     cap: int | None = None  # the caller's output cap (wire.output_cap), for the cap gate
+    upstream_path: str | None = None  # the provider endpoint path the served attempt used
+    shape: RequestShape | None = None  # safe buckets of the request's shape, for usage rows
 
     def first_byte(self) -> None:
         if self.ttfb is None:
@@ -106,8 +114,39 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             fallback=ex.fallback,
             attempts=ex.attempts,
             stream=ex.stream,
+            upstream_path=ex.upstream_path,
+            messages_bucket=ex.shape.messages if ex.shape else None,
+            tools_bucket=ex.shape.tools if ex.shape else None,
+            has_images=ex.shape.has_images if ex.shape else None,
         )
     )
+
+
+BUCKETS = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))
+
+
+def bucket(n: int) -> str:
+    """A count as a coarse, safe bucket (usage rows never carry exact conversation shapes)."""
+    if n <= 0:
+        return "0"
+    return next((label for top, label in BUCKETS if n <= top), "65+")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestShape:
+    messages: str  # bucket of the conversation's turns (messages / input items)
+    tools: str  # bucket of the tools offered
+    has_images: bool
+
+    @classmethod
+    def of(cls, body: dict[str, object], needs: RequestNeeds) -> RequestShape:
+        turns = body.get("messages", body.get("input"))
+        tools = body.get("tools")
+        return cls(
+            messages=bucket(len(turns) if isinstance(turns, list) else 1),
+            tools=bucket(len(tools) if isinstance(tools, list) else 0),
+            has_images=Capability.IMAGE_INPUT in needs.capabilities,
+        )
 
 
 def wants_usage(require_usage: bool, target: TargetView) -> bool:

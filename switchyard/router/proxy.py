@@ -34,7 +34,7 @@ from .access import caller_token, decide
 from .bridges import BridgeContext, get_bridge
 from .config import GroupView, LoadedConfig, TargetView
 from .dialects import ADAPTERS, DialectAdapter
-from .exchange import Exchange, attempt_failed, finish, no_eligible, wants_usage
+from .exchange import Exchange, RequestShape, attempt_failed, finish, no_eligible, wants_usage
 from .relay import Leg, json_reply, stream_reply
 from .runtime import RUNTIME, Runtime
 from .selection import usable, weighted_order
@@ -125,6 +125,7 @@ class Attempt:
         """One upstream attempt; raises UpstreamError while nothing reached the caller."""
         self.ex.target, self.ex.bridge = target, verdict.bridge
         p = await self._prepare(target, verdict)
+        self.ex.upstream_path = p.path
         if target.model.force_store_false:
             p.body = without_storage(target.provider.dialect, p.body)
         auth = self.cfg.upstream_headers.get(target.provider.name, {})
@@ -196,6 +197,7 @@ async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view
     needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
     # the context window is a need like any other (estimated from the body, bucketed)
     needs = dataclasses.replace(needs, prompt_tokens=estimate_prompt_tokens(size))
+    ex.shape = RequestShape.of(body, needs)
     eligible = view.eligible(needs)  # judged once per distinct needs and config revision
     candidates = eligible.candidates
     if not candidates:

@@ -55,6 +55,10 @@ class UsageRow:
     fallback: bool
     attempts: int
     stream: bool
+    upstream_path: str | None = None  # e.g. /chat/completions (the provider endpoint used)
+    messages_bucket: str | None = None  # 1, 2-4, 5-16, 17-64, 65+ turns
+    tools_bucket: str | None = None  # 0, 1, 2-4, ... tools offered
+    has_images: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -78,3 +78,18 @@ def test_cap_and_cost_metrics_feed_the_gates(tmp_path: Path, mock: Mock) -> None
     labels = '{group="g",model="m",provider="capless"}'
     assert f"switchyard_cap_exceeded_total{labels} 1.0" in metrics  # only the capped request
     assert f"switchyard_cost_missing_total{labels} 2.0" in metrics  # no pricing: no cost
+
+
+def test_usage_rows_carry_the_upstream_path_and_safe_shape_buckets(tmp_path: Path, mock: Mock) -> None:
+    p = provider("sh", mock.url + "/v1", models={"m": "model-sh"})
+    config = build([p], [G("g", [T("sh")])], [evidence(p)])
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    turns = [{"role": "user", "content": "secret prompt text"}] * 5
+    with run_router(tmp_path, config, provider_keys("sh")) as router:
+        oai = openai.OpenAI(base_url=router.v1, api_key="caller", max_retries=0)
+        oai.chat.completions.create(model="g", messages=turns, tools=[tool] * 2)  # type: ignore[arg-type, list-item]
+        (row,) = router.wait_usage_rows(1)
+    assert (row["upstream_path"], row["messages_bucket"], row["tools_bucket"]) == (
+        "/chat/completions", "5-16", "2-4")  # fmt: skip
+    assert row["has_images"] is False
+    assert "secret prompt" not in str(row)
