@@ -80,7 +80,9 @@ def test_cap_and_cost_metrics_feed_the_gates(tmp_path: Path, mock: Mock) -> None
     assert f"switchyard_cost_missing_total{labels} 2.0" in metrics  # no pricing: no cost
 
 
-def test_usage_rows_carry_the_upstream_path_and_safe_shape_buckets(tmp_path: Path, mock: Mock) -> None:
+def test_usage_rows_carry_the_upstream_path_and_safe_shape_buckets(
+    tmp_path: Path, mock: Mock
+) -> None:
     p = provider("sh", mock.url + "/v1", models={"m": "model-sh"})
     config = build([p], [G("g", [T("sh")])], [evidence(p)])
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
