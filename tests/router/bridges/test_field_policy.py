@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import orjson
 import pytest
 
@@ -458,3 +459,27 @@ INBOUND_OF = {
 def test_every_reference_field_has_a_rule(direction: BridgeDirection) -> None:
     missing = REFERENCE[INBOUND_OF[direction]] - set(POLICIES[direction].fields)
     assert not missing, f"{direction.value}: no rule for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_namespace_and_custom_tools_through_a_real_router(stack: Stack, stream: bool) -> None:
+    """The official openai SDK on /v1/responses, a Chat upstream behind responsesToChat that
+    calls the first tool it is offered: a namespace member, then a custom tool."""
+    oai = openai.OpenAI(base_url=stack.router.v1, api_key=CALLER, max_retries=0)
+    for tools, kind in ((CODEX_TOOLS[1:], "function_call"), (CODEX_TOOLS[2:], "custom_tool_call")):
+        final: Any
+        if stream:
+            with oai.responses.stream(model="chat-m", input="go", tools=tools) as s:  # type: ignore[arg-type]
+                final = s.get_final_response()
+        else:
+            final = oai.responses.create(model="chat-m", input="go", tools=tools)  # type: ignore[arg-type]
+        item = final.output[0].model_dump()
+        assert item["type"] == kind, item
+        sent = stack.upstream("chat-m")[-1]["body"]
+        names = [t["function"]["name"] for t in sent["tools"]]
+        if kind == "function_call":
+            assert (item["name"], item["namespace"]) == ("spawn_agent", "multi_agent_v1")
+            assert names == ["spawn_agent", "wait_agent", "apply_patch"]
+        else:
+            assert item["name"] == "apply_patch" and item["input"] == "OK"  # the fake's string
+            assert names == ["apply_patch"]
