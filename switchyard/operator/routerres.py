@@ -169,6 +169,17 @@ def pod_template(secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
         },
         "containers": [container],
         "volumes": volumes,
+        # Replicas spread over zones and nodes when the cluster allows it, never blocking a
+        # schedule (ScheduleAnyway); the chart's PodDisruptionBudget covers voluntary drains.
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
+            }
+            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+        ],
     }
     # The spec holds every setting the pods run with; the replica count is not in it (scaling
     # must not restart pods).
