@@ -140,6 +140,20 @@ def _snake(camel: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in camel)
 
 
+class EvidencePolicy(WireModel):
+    max_age: str = Field(
+        default="168h",
+        description="Evidence older than this is re-gathered: the operator starts a new "
+        "SmokeRun for each model whose newest completed run is older (e.g. 30m, 24h, 7d; "
+        "default 168h). Rotating the key Secret re-runs the smokes too.",
+        pattern=r"^[1-9][0-9]{0,5}(s|m|h|d)$",
+    )
+
+    def max_age_seconds(self) -> int:
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[self.max_age[-1]]
+        return int(self.max_age[:-1]) * unit
+
+
 class ProviderModel(WireModel):
     name: str = Field(
         description="The model_ref ModelGroups use.", pattern=NAME_PATTERN, max_length=63
@@ -246,6 +260,9 @@ class ProviderSpec(WireModel):
     )
     locality: Locality = Field(
         default=Locality.REMOTE, description="remote, or local (an endpoint next to the cluster)."
+    )
+    evidence: EvidencePolicy = Field(
+        default_factory=EvidencePolicy, description="When evidence goes stale and is re-gathered."
     )
     models: list[ProviderModel] = Field(
         description="Models served on this dialect.", min_length=1, max_length=256

@@ -151,14 +151,23 @@ class Kube:
     # --- Secrets (values leave only for the inline executor; keys are names) ------------------
 
     async def secret(self, namespace: str, name: str) -> dict[str, str] | None:
+        data, _ = await self.secret_with_version(namespace, name)
+        return data
+
+    async def secret_with_version(
+        self, namespace: str, name: str
+    ) -> tuple[dict[str, str] | None, str | None]:
+        """The Secret's decoded data and its resourceVersion (a rotation changes it)."""
         body = await self._maybe(
             f"get secret {name}",
             self.core.read_namespaced_secret(name, namespace, _preload_content=False),
         )
         if body is None:
-            return None
+            return None, None
         data = body.get("data") or {}
-        return {k: base64.b64decode(v).decode() for k, v in data.items()}
+        version = (body.get("metadata") or {}).get("resourceVersion")
+        decoded = {k: base64.b64decode(v).decode() for k, v in data.items()}
+        return decoded, str(version) if version else None
 
     # --- Jobs and pods --------------------------------------------------------------------
 

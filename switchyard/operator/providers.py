@@ -25,6 +25,8 @@ from .conditions import condition, merge
 PROVIDER_LABEL = "switchyard.dev/provider"
 MODEL_LABEL = "switchyard.dev/model"
 GENERATION_LABEL = "switchyard.dev/provider-generation"
+KEY_VERSION_LABEL = "switchyard.dev/key-version"  # the key Secret's resourceVersion it ran with
+REASON_ANNOTATION = "switchyard.dev/reason"  # why the operator started it
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "switchyard-operator"
 
@@ -35,6 +37,7 @@ class SecretState:
 
     exists: bool
     has_key: bool
+    version: str | None = None  # the Secret's resourceVersion: a new one means a rotated key
 
 
 @dataclass
@@ -52,26 +55,45 @@ def dns_name(*parts: str, limit: int = 63) -> str:
     return f"{name[: limit - 9].rstrip('-')}-{digest}"
 
 
-def auto_smoke_name(provider: str, model: str, generation: int) -> str:
-    return dns_name(provider, model, f"g{generation}")
+def auto_smoke_name(provider: str, model: str, generation: int, attempt: int = 1) -> str:
+    """``<provider>-<model>-g<generation>``, then ``-r<n>`` for the n-th run of a generation."""
+    return dns_name(provider, model, f"g{generation}", f"r{attempt}" if attempt > 1 else "")
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a SmokeRun is due (None: it is not)."""
+
+    reason: str  # NewGeneration | EvidenceStale | KeyRotated
+    attempt: int
 
 
 def smoke_run_manifest(
-    provider: Provider, model: str, generation: int, executor: Executor
+    provider: Provider,
+    model: str,
+    generation: int,
+    executor: Executor,
+    why: Why | None = None,
+    key_version: str | None = None,
 ) -> dict[str, Any]:
-    """The SmokeRun a new Provider generation needs for one model (default tasks)."""
+    """The SmokeRun a Provider model needs now (default tasks)."""
+    why = why or Why("NewGeneration", 1)
+    labels = {
+        PROVIDER_LABEL: provider.name,
+        MODEL_LABEL: model,
+        GENERATION_LABEL: str(generation),
+        MANAGED_BY_LABEL: MANAGED_BY,
+    }
+    if key_version:
+        labels[KEY_VERSION_LABEL] = key_version
     return {
         "apiVersion": API_VERSION,
         "kind": "SmokeRun",
         "metadata": {
-            "name": auto_smoke_name(provider.name, model, generation),
+            "name": auto_smoke_name(provider.name, model, generation, why.attempt),
             "namespace": provider.metadata.namespace,
-            "labels": {
-                PROVIDER_LABEL: provider.name,
-                MODEL_LABEL: model,
-                GENERATION_LABEL: str(generation),
-                MANAGED_BY_LABEL: MANAGED_BY,
-            },
+            "labels": labels,
+            "annotations": {REASON_ANNOTATION: why.reason},
         },
         "spec": {
             "target": {"provider": provider.name, "model": model},
@@ -105,22 +127,50 @@ def reconcile(
         models.append(
             derive_model_status(m.name, provider.spec.dialect, mine, (provider.name, m.name))
         )
-        has_run = any(
-            r.spec.layer is Layer.DIRECT
-            and (
-                r.metadata.labels.get(GENERATION_LABEL) == str(generation)
-                or r.status.provider_generation == generation
-            )
-            for r in mine
-        )
-        if not has_run:
-            plan.smoke_runs.append(smoke_run_manifest(provider, m.name, generation, executor))
+        why = due(provider, mine, generation, secret, now)
+        if why is not None:
+            version = secret.version if secret else None
+            manifest = smoke_run_manifest(provider, m.name, generation, executor, why, version)
+            plan.smoke_runs.append(manifest)
     plan.status.models = models
     plan.status.observed_generation = generation
     plan.status.conditions = merge(
         provider.status.conditions, _conditions(provider, models, secret, generation), now
     )
     return plan
+
+
+def due(
+    provider: Provider,
+    runs: Sequence[SmokeRun],
+    generation: int,
+    secret: SecretState | None,
+    now: datetime,
+) -> Why | None:
+    """Whether one model needs a new direct SmokeRun: none yet for this generation, or the
+    newest completed one is older than ``evidence.maxAge``, or it ran with an older key."""
+    mine = [
+        r
+        for r in runs
+        if r.spec.layer is Layer.DIRECT
+        and (
+            r.metadata.labels.get(GENERATION_LABEL) == str(generation)
+            or r.status.provider_generation == generation
+        )
+    ]
+    if not mine:
+        return Why("NewGeneration", 1)
+    if any(not r.status.completed() for r in mine):
+        return None  # one is running: its evidence comes first
+    attempt = len(mine) + 1
+    newest = max(mine, key=lambda r: r.status.completed_at or now)
+    finished = newest.status.completed_at or now
+    if (now - finished).total_seconds() > provider.spec.evidence.max_age_seconds():
+        return Why("EvidenceStale", attempt)
+    ran_with = newest.metadata.labels.get(KEY_VERSION_LABEL)
+    if secret is not None and secret.version and ran_with and ran_with != secret.version:
+        return Why("KeyRotated", attempt)
+    return None
 
 
 def _conditions(
@@ -168,5 +218,9 @@ def invalid_status(
     return status
 
 
-def secret_state(data: Mapping[str, Any] | None, key: str) -> SecretState:
-    return SecretState(exists=data is not None, has_key=bool(data) and key in (data or {}))
+def secret_state(
+    data: Mapping[str, Any] | None, key: str, version: str | None = None
+) -> SecretState:
+    return SecretState(
+        exists=data is not None, has_key=bool(data) and key in (data or {}), version=version
+    )

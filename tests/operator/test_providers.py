@@ -112,3 +112,43 @@ def test_names_are_dns_labels_even_when_long() -> None:
 def test_executor_is_passed_through() -> None:
     plan = reconcile(provider("p"), [], OK, T0, executor=Executor.INLINE)
     assert plan.smoke_runs[0]["spec"]["executor"] == "inline"
+
+
+def test_stale_evidence_is_regathered_after_max_age() -> None:
+    from datetime import timedelta
+
+    p = provider("p", generation=1)
+    done = smoke_run("p-m-g1", [row("text")], generation=1)  # completed at T0
+    assert reconcile(p, [done], OK, T0 + timedelta(hours=167)).smoke_runs == []
+    plan = reconcile(p, [done], OK, T0 + timedelta(hours=169))  # default maxAge 168h
+    (manifest,) = plan.smoke_runs
+    assert manifest["metadata"]["name"] == "p-m-g1-r2"
+    assert manifest["metadata"]["annotations"]["switchyard.dev/reason"] == "EvidenceStale"
+    # while the re-run runs nothing else is started, and the old evidence keeps serving
+    running = smoke_run("p-m-g1-r2", [], generation=1, complete=False)
+    again = reconcile(p, [done, running], OK, T0 + timedelta(hours=170))
+    assert again.smoke_runs == []
+    assert again.status.models[0].verified.text is not None
+
+
+def test_a_rotated_key_reruns_the_smokes() -> None:
+    p = provider("p", generation=1)
+    plan = reconcile(p, [], SecretState(True, True, "101"), T0)
+    assert plan.smoke_runs[0]["metadata"]["labels"]["switchyard.dev/key-version"] == "101"
+    done = smoke_run("p-m-g1", [row("text")], generation=1)
+    done.metadata.labels["switchyard.dev/key-version"] = "101"
+    assert reconcile(p, [done], SecretState(True, True, "101"), T0).smoke_runs == []
+    (rerun,) = reconcile(p, [done], SecretState(True, True, "202"), T0).smoke_runs
+    assert rerun["metadata"]["annotations"]["switchyard.dev/reason"] == "KeyRotated"
+    assert rerun["metadata"]["labels"]["switchyard.dev/key-version"] == "202"
+
+
+def test_a_failing_rerun_demotes_the_capability() -> None:
+    from datetime import timedelta
+
+    p = provider("p", generation=1)
+    old = smoke_run("p-m-g1", [row("text"), row("auto-tools")], generation=1)
+    rerun = smoke_run("p-m-g1-r2", [row("text"), row("auto-tools", result="fail")],
+                      generation=1, minutes=60 * 170)  # fmt: skip
+    status = reconcile(p, [old, rerun], OK, T0 + timedelta(hours=171)).status
+    assert status.models[0].verified.tools is None and status.models[0].verified.text is not None

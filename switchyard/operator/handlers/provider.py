@@ -32,7 +32,8 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         secret = None
         ref = provider.spec.auth.secret_ref
         if ref is not None:
-            secret = service.secret_state(await ctx.kube.secret(ns, ref.name), ref.key)
+            data, version = await ctx.kube.secret_with_version(ns, ref.name)
+            secret = service.secret_state(data, ref.key, version)
         plan = service.reconcile(provider, runs, secret, now(), ctx.settings.smoke_executor)
         for manifest in plan.smoke_runs:
             kopf.adopt(manifest, owner=body)
@@ -41,7 +42,10 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
             except ConflictError:
                 continue
             ctx.metrics.smoke_runs_created.inc()
-            kopf.info(body, reason="SmokeRunCreated", message=manifest["metadata"]["name"])
+            why = manifest["metadata"]["annotations"][service.REASON_ANNOTATION]
+            kopf.info(
+                body, reason="SmokeRunCreated", message=f"{manifest['metadata']['name']} ({why})"
+            )
         patch.status.update(plan.status.wire())
         ctx.metrics.reconciles.labels("Provider", "ok").inc()
         ctx.metrics.record_evidence(ns, provider.name, plan.status.models)
