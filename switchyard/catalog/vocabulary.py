@@ -11,6 +11,7 @@ class Dialect(StrEnum):
     OPENAI_CHAT = "openai-chat"
     OPENAI_RESPONSES = "openai-responses"
     ANTHROPIC = "anthropic"
+    GOOGLE = "google"  # Gemini generateContent (Gemini API and Vertex AI)
 
 
 class ReasoningControl(StrEnum):
@@ -36,6 +37,7 @@ class Modality(StrEnum):
 class AuthScheme(StrEnum):
     BEARER = "bearer"
     X_API_KEY = "x-api-key"
+    X_GOOG_API_KEY = "x-goog-api-key"  # the Gemini API's key header
     NONE = "none"
 
 
@@ -139,6 +141,7 @@ class BridgeDirection(StrEnum):
     CHAT_TO_RESPONSES = "chatToResponses"
     MESSAGES_TO_CHAT = "messagesToChat"
     CHAT_TO_MESSAGES = "chatToMessages"
+    CHAT_TO_GOOGLE = "chatToGoogle"
 
 
 # inbound dialect, provider dialect -> the bridge that connects them
@@ -147,6 +150,7 @@ BRIDGES: dict[tuple[Dialect, Dialect], BridgeDirection] = {
     (Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES): BridgeDirection.CHAT_TO_RESPONSES,
     (Dialect.ANTHROPIC, Dialect.OPENAI_CHAT): BridgeDirection.MESSAGES_TO_CHAT,
     (Dialect.OPENAI_CHAT, Dialect.ANTHROPIC): BridgeDirection.CHAT_TO_MESSAGES,
+    (Dialect.OPENAI_CHAT, Dialect.GOOGLE): BridgeDirection.CHAT_TO_GOOGLE,
 }
 
 

@@ -31,7 +31,7 @@ def caller_token(headers: Mapping[str, str]) -> str | None:
     auth = headers.get("Authorization", "")
     if auth[:7].lower() == "bearer " and auth[7:].strip():
         return auth[7:].strip()
-    key = headers.get("x-api-key", "").strip()
+    key = headers.get("x-api-key", "").strip() or headers.get("x-goog-api-key", "").strip()
     return key or None
 
 

@@ -81,7 +81,8 @@ def create_app(settings: Settings) -> web.Application:
         state=state,
     )
     for adapter in ADAPTERS.values():
-        app.router.add_post(adapter.path, partial(handle, adapter=adapter))
+        for path in (adapter.path, *adapter.extra_paths):
+            app.router.add_post(path, partial(handle, adapter=adapter))
     app.router.add_get("/v1/models", models)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -26,6 +26,7 @@ from switchyard.wire import (
     output_cap,
     status_for,
     upstream_message,
+    upstream_request,
     without_storage,
 )
 from switchyard.wire.reasoning import retarget
@@ -130,7 +131,8 @@ class Attempt:
             p.body = without_storage(target.provider.dialect, p.body)
         auth = self.cfg.upstream_headers.get(target.provider.name, {})
         stream = p.body.get("stream") is True
-        call = build_call(target, p.path, orjson.dumps(p.body), auth, p.forwarded, stream)
+        path, sent = upstream_request(target.provider.dialect, p.body)
+        call = build_call(target, path, orjson.dumps(sent), auth, p.forwarded, stream)
         resp = await send(self.runtime.client, call)
         try:
             if stream:
@@ -162,6 +164,11 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _error(dialect, 400, "BadRequest", "request body is not valid JSON")
+    if isinstance(body, dict):
+        try:  # Gemini callers name the model and the method in the path
+            body = adapter.inbound(request.match_info.get("target"), request.query_string, body)
+        except RequestRefused as exc:
+            return _error(dialect, 400, "BadRequest", str(exc))
     if not isinstance(body, dict) or not isinstance(body.get("model"), str):
         return _error(dialect, 400, "BadRequest", "request body needs a string field 'model'")
     view = cfg.groups.get(body["model"])

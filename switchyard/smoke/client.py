@@ -23,6 +23,7 @@ from switchyard.wire import (
     SSEParser,
     classify,
     request_headers,
+    upstream_request,
 )
 
 from .access import classify_exception
@@ -94,9 +95,12 @@ class ProbeClient:
         ex = Exchange()
         start = time.monotonic()
         headers = request_headers(self.headers, body.get("stream") is True)
+        # the path and body the router sends too (Gemini: model and method in the path)
+        path, sent = upstream_request(self.adapter.dialect, body)
+        url = self.base_url.rstrip("/") + path
         try:
             async with self.http.stream(
-                "POST", self.url, content=orjson.dumps(body), headers=headers
+                "POST", url, content=orjson.dumps(sent), headers=headers
             ) as resp:
                 ex.status_code = resp.status_code
                 self._router_fields(ex, resp.headers)

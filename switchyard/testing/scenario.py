@@ -146,10 +146,11 @@ class Behaviour(_Model):
         "`reply` instead.",
     )
     api_key: str | None = Field(default=None, description="Required key; None: any key.")
-    key_header: Literal["authorization", "x-api-key"] | None = Field(
+    key_header: Literal["authorization", "x-api-key", "x-goog-api-key"] | None = Field(
         default=None,
         description="Where the key must arrive (authorization: a Bearer token); None: the "
-        "dialect's reference scheme (x-api-key on Messages, Bearer otherwise).",
+        "dialect's reference scheme (x-api-key on Messages, x-goog-api-key on google, Bearer "
+        "otherwise).",
     )
     required_headers: dict[str, str] = Field(
         default_factory=dict,

@@ -27,9 +27,11 @@ from .simulate import UnsupportedError, answer
 from .wire_anthropic import AnthropicWire
 from .wire_base import Wire
 from .wire_chat import ChatWire
+from .wire_google import UNREGISTERED, GoogleRequestError, GoogleWire, check, route
 from .wire_responses import ResponsesWire
 
-WIRES: tuple[Wire, ...] = (ChatWire(), ResponsesWire(), AnthropicWire())
+GOOGLE = GoogleWire()
+WIRES: tuple[Wire, ...] = (ChatWire(), ResponsesWire(), AnthropicWire(), GOOGLE)
 KEEP_REQUESTS = 200
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 
@@ -63,10 +65,14 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _wire_for(path: str) -> Wire | None:
+    if route(path) is not None:
+        return GOOGLE
     return next((w for w in WIRES if path.endswith(w.suffix)), None)
 
 
 def _key_of(request: web.Request, wire: Wire, where: str | None) -> str | None:
+    if where == "x-goog-api-key" or (where is None and wire is GOOGLE):
+        return request.headers.get("x-goog-api-key") or request.query.get("key")
     if where == "x-api-key" or (where is None and wire is WIRES[2]):
         return request.headers.get("x-api-key")
     auth = request.headers.get("Authorization", "")
@@ -103,8 +109,10 @@ async def _stream(
         await resp.write(b"".join(frames))
         await resp.write_eof()
         return resp
+    # a broken stream never reaches its end, however few events it has (Gemini: one for "OK")
+    cut = min(mid.after_events, len(frames) - 1) if mid is not None else -1
     for i, data in enumerate(frames):
-        if broken and mid is not None and i == mid.after_events:
+        if broken and mid is not None and i == cut:
             if mid.mode == "error":
                 await resp.write(wire.stream_error("overloaded", ""))
                 await resp.write_eof()
@@ -134,12 +142,17 @@ async def _serve(
     def fail(
         kind: str, status: int, message: str = "", headers: dict[str, str] | None = None
     ) -> web.Response:
+        if wire is GOOGLE:
+            status = GOOGLE.status(kind, status)
         record["status"] = status
         return _json(wire.error(kind, message), status, headers)
 
     if b is None or (b.dialects is not None and wire.dialect not in b.dialects):
         return fail("not_found", 404)
-    if b.api_key is not None and _key_of(request, wire, b.key_header) != b.api_key:
+    key = _key_of(request, wire, b.key_header) if b.api_key is not None else None
+    if b.api_key is not None and key is None and wire is GOOGLE:
+        return fail("forbidden", 403, UNREGISTERED)  # Google: no key at all is a 403
+    if b.api_key is not None and key != b.api_key:
         return fail("auth", 401)
     if any(request.headers.get(k) != v for k, v in b.required_headers.items()):
         return fail("forbidden", 403, "request blocked by the provider's gateway")
@@ -162,6 +175,9 @@ async def _serve(
     except UnsupportedError as exc:
         return fail("bad_request", 400, str(exc))
     record["status"] = 200
+    if ask.stream and b.streaming and wire is GOOGLE and request.query.get("alt") != "sse":
+        record["status"] = 200  # without alt=sse Gemini streams one JSON array
+        return _json(GOOGLE.chunks(ask, reply))
     if ask.stream and b.streaming:
         frames = wire.stream(ask, reply, body)
         record["responseId"] = _reply_id(frames[0]) if frames else None
@@ -206,6 +222,13 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
             raise ValueError("body is not an object")
     except ValueError:
         return _json(wire.error("bad_request", "request body is not a JSON object"), 400)
+    google = route(request.path)
+    if google is not None:
+        try:
+            check(body)  # what the real API verifies: unknown fields, roles, parts, schemas
+        except GoogleRequestError as exc:
+            return _json(wire.error("bad_request", str(exc)), 400)
+        body = {**body, "model": google[0], "stream": google[1]}
     record: dict[str, Any] = {
         "at": time.time(),
         "path": request.path,
@@ -213,7 +236,10 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
         "model": body.get("model"),
         "stream": bool(body.get("stream")),
         "headers": {str(k).lower(): v for k, v in request.headers.items()},
-        "body": body,
+        # what arrived (Gemini's model and method came in the path)
+        "body": body
+        if google is None
+        else {k: v for k, v in body.items() if k not in ("model", "stream")},
         "status": None,
         "bytes": len(raw),
     }

@@ -3,7 +3,7 @@ classifier, error bodies and stream error events, usage meaning, SSE, stream rea
 controls and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
 See docs/wire.md for the tables."""
 
-from .body import output_cap, prepare_body, without_storage
+from .body import output_cap, prepare_body, upstream_request, without_storage
 from .classify import MAX_RETRY_AFTER, PEEK_BYTES, classify, retry_after
 from .errors import (
     STATUS,
@@ -21,12 +21,14 @@ from .names import (
     BRIDGE_HEADER,
     DEFAULT_AUTH,
     FORWARDED_HEADERS,
+    GOOGLE_BETA_ROUTE,
     ROUTER_PATH,
     ROUTER_PREFIX,
     UPSTREAM_HEADER,
     UPSTREAM_PATH,
     USER_AGENT,
     VERSION_HEADERS,
+    google_path,
 )
 from .refusal import RequestRefused
 from .replies import reply_ok
@@ -37,6 +39,7 @@ from .usage import (
     Usage,
     anthropic_usage,
     count,
+    google_usage,
     openai_chat_usage,
     openai_responses_usage,
     reply_usage,
@@ -49,6 +52,7 @@ __all__ = [
     "DEFAULT_AUTH",
     "DONE",
     "FORWARDED_HEADERS",
+    "GOOGLE_BETA_ROUTE",
     "MAX_RETRY_AFTER",
     "PEEK_BYTES",
     "ROUTER_PATH",
@@ -74,6 +78,8 @@ __all__ = [
     "error_body",
     "error_type",
     "frame",
+    "google_path",
+    "google_usage",
     "http_error_body",
     "openai_chat_usage",
     "openai_responses_usage",
@@ -88,5 +94,6 @@ __all__ = [
     "stream_error",
     "stream_reader",
     "upstream_message",
+    "upstream_request",
     "without_storage",
 ]

@@ -7,6 +7,8 @@ from typing import Any
 
 from switchyard.catalog import Dialect
 
+from .names import UPSTREAM_PATH, google_path
+
 JSON = dict[str, Any]
 
 
@@ -47,3 +49,16 @@ def prepare_body(dialect: Dialect, body: JSON, upstream_model: str, want_usage: 
         out["stream_options"] = {**(options if isinstance(options, dict) else {}),
                                  "include_usage": True}  # fmt: skip
     return out
+
+
+def upstream_request(dialect: Dialect, body: JSON) -> tuple[str, JSON]:
+    """The path under the base URL and the body actually sent for a prepared ``body``.
+
+    Every dialect's prepared body names ``model`` (and ``stream``) the same way; Gemini carries
+    both in the path (``models/{m}:generateContent`` or ``:streamGenerateContent?alt=sse``)
+    and refuses them as unknown body fields, so they move there.
+    """
+    if dialect is Dialect.GOOGLE:
+        out = {k: v for k, v in body.items() if k not in ("model", "stream")}
+        return google_path(str(body.get("model", "")), body.get("stream") is True), out
+    return UPSTREAM_PATH[dialect], body

@@ -9,6 +9,7 @@ status  body                                                         class
 3xx     -- (redirects are never followed)                            BadResponse
 400     credit-balance / billing shaped (Anthropic's "credit         Entitlement
         balance is too low")
+400     a rejected key (Google's "API key not valid", API_KEY_...)   AuthFailed
 400     anything else; also 409, 413, 422 and other 4xx              BadRequest
 401     --                                                           AuthFailed
 402     -- (payment required: the account cannot use it)             Entitlement
@@ -43,6 +44,8 @@ ENTITLEMENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 CREDIT_WORDS = re.compile(r"credit balance|billing|purchase credits|insufficient_quota", re.I)
+# Google answers a bad or expired API key with 400 INVALID_ARGUMENT, not 401.
+BAD_KEY_WORDS = re.compile(r"api[ _]key (not valid|not found|expired)|api_key_invalid", re.I)
 QUOTA_CODE = "insufficient_quota"
 PEEK_BYTES = 4096  # how much of an error body is ever read
 
@@ -84,6 +87,8 @@ def classify(status: int, body: bytes = b"") -> ErrorClass | None:
         return ErrorClass.ENTITLEMENT if ENTITLEMENT_WORDS.search(words) else ErrorClass.FORBIDDEN
     if status == 429:
         return ErrorClass.ENTITLEMENT if QUOTA_CODE in words else ErrorClass.RATE_LIMITED
+    if status == 400 and BAD_KEY_WORDS.search(words):
+        return ErrorClass.AUTH_FAILED
     if status == 400 and CREDIT_WORDS.search(words):
         return ErrorClass.ENTITLEMENT
     return ErrorClass.BAD_REQUEST

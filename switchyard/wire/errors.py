@@ -49,13 +49,33 @@ ANTHROPIC_TYPES: dict[int, str] = {
     504: "timeout_error",
 }
 
+# google.rpc.Code names, as Google APIs write them in error.status
+GOOGLE_STATUS: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "INVALID_ARGUMENT",
+    408: "DEADLINE_EXCEEDED",
+    409: "ABORTED",
+    413: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
 
 def status_for(error_class: ErrorClass) -> int:
     return STATUS[error_class]
 
 
 def error_type(dialect: Dialect, status: int) -> str:
-    """The dialect's error ``type`` for an HTTP status."""
+    """The dialect's error ``type`` for an HTTP status (Google: the ``status`` name)."""
+    if dialect is Dialect.GOOGLE:
+        return GOOGLE_STATUS.get(status, "UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT")
     if dialect is Dialect.ANTHROPIC:
         return ANTHROPIC_TYPES.get(
             status, "api_error" if status >= 500 else "invalid_request_error"
@@ -66,6 +86,8 @@ def error_type(dialect: Dialect, status: int) -> str:
 def http_error_body(dialect: Dialect, status: int, code: str, message: str) -> dict[str, Any]:
     """An error body for any status (caller errors too: 401, 403, 404, 413 ...)."""
     etype = error_type(dialect, status)
+    if dialect is Dialect.GOOGLE:
+        return {"error": {"code": status, "message": message, "status": etype}}
     if dialect is Dialect.ANTHROPIC:
         return {"type": "error", "error": {"type": etype, "message": message}}
     return {"error": {"message": message, "type": etype, "param": None, "code": code}}
@@ -82,7 +104,8 @@ def stream_error(
 
     Chat: a ``data:`` chunk holding the error body (the openai SDK raises it as APIError).
     Responses: the ``error`` event of the streaming reference (code, message, param,
-    sequence_number). Messages: ``event: error`` with the error body.
+    sequence_number). Messages: ``event: error`` with the error body. Google: a ``data:``
+    event holding the error body, as Gemini ends a stream that fails after it started.
     """
     if dialect is Dialect.OPENAI_RESPONSES:
         data = {

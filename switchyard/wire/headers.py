@@ -20,6 +20,8 @@ def auth_headers(scheme: AuthScheme, key: str | None) -> dict[str, str]:
         return {}
     if scheme is AuthScheme.BEARER:
         return {"Authorization": f"Bearer {key}"}
+    if scheme is AuthScheme.X_GOOG_API_KEY:
+        return {"x-goog-api-key": key}
     return {"x-api-key": key}
 
 

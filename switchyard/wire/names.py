@@ -13,16 +13,25 @@ UPSTREAM_PATH: dict[Dialect, str] = {
     Dialect.OPENAI_CHAT: "/chat/completions",
     Dialect.OPENAI_RESPONSES: "/responses",
     Dialect.ANTHROPIC: "/messages",
+    # Gemini: the model and the method are part of the path (``google_path``)
+    Dialect.GOOGLE: "/models",
 }
-# The router serves each dialect under /v1, like the reference APIs.
+# The router serves each dialect under /v1, like the reference APIs (Gemini callers name the
+# group in the path: POST /v1/models/{group}:generateContent, also under /v1beta).
 ROUTER_PREFIX = "/v1"
 ROUTER_PATH: dict[Dialect, str] = {d: ROUTER_PREFIX + p for d, p in UPSTREAM_PATH.items()}
+ROUTER_PATH[Dialect.GOOGLE] = ROUTER_PREFIX + "/models/{target:[^/].*}"
+GOOGLE_BETA_ROUTE = "/v1beta/models/{target:[^/].*}"
+GOOGLE_GENERATE = "generateContent"
+GOOGLE_STREAM = "streamGenerateContent"
+GOOGLE_SSE_QUERY = "alt=sse"  # without it the stream is one JSON array, not SSE
 
 # How each dialect's reference API takes a key when nothing else is configured.
 DEFAULT_AUTH: dict[Dialect, AuthScheme] = {
     Dialect.OPENAI_CHAT: AuthScheme.BEARER,
     Dialect.OPENAI_RESPONSES: AuthScheme.BEARER,
     Dialect.ANTHROPIC: AuthScheme.X_API_KEY,
+    Dialect.GOOGLE: AuthScheme.X_GOOG_API_KEY,
 }
 ANTHROPIC_VERSION = "2023-06-01"
 # Headers the dialect's reference API requires on every request.
@@ -34,6 +43,7 @@ FORWARDED_HEADERS: dict[Dialect, tuple[str, ...]] = {
     Dialect.OPENAI_CHAT: (),
     Dialect.OPENAI_RESPONSES: ("openai-beta",),
     Dialect.ANTHROPIC: ("anthropic-version", "anthropic-beta"),
+    Dialect.GOOGLE: (),
 }
 USER_AGENT = "switchyard/0.1"
 
@@ -41,3 +51,12 @@ USER_AGENT = "switchyard/0.1"
 UPSTREAM_HEADER = "x-switchyard-upstream"  # provider/model that served the request
 BRIDGE_HEADER = "x-switchyard-bridge"  # the bridge direction, when one translated
 ATTEMPTS_HEADER = "x-switchyard-attempts"  # upstream attempts so far; > 1 means fallback
+
+
+def google_path(model: str, stream: bool) -> str:
+    """The Gemini method path for ``model`` (appended to a base URL ending in its version);
+    a model id written as the API's resource name (``models/...``) is accepted too."""
+    model = model.removeprefix("models/")
+    if stream:
+        return f"/models/{model}:{GOOGLE_STREAM}?{GOOGLE_SSE_QUERY}"
+    return f"/models/{model}:{GOOGLE_GENERATE}"

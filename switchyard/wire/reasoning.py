@@ -9,7 +9,9 @@ openai-effort      none minimal low medium high xhigh          chat: reasoning_e
                                                                responses: reasoning.effort
 openrouter-effort  minimal low medium high                     reasoning.effort
 anthropic-budget   thinking budget_tokens >= 1024, or off      thinking {type, budget_tokens}
-gemini-budget      thinking_budget 0 (off), -1 (dynamic), N    extra_body.google.thinking_config
+gemini-budget      thinking_budget 0 (off), -1 (dynamic), N    chat: extra_body.google.
+                                                               thinking_config; google:
+                                                               generationConfig.thinkingConfig
 =================  ==========================================  ===============================
 
 Policy: a value the target cannot express is mapped to the NEAREST documented value of that
@@ -98,6 +100,8 @@ def translate_effort(
 ) -> dict[str, Any]:
     """The upstream body fragment that asks `dialect`'s target for `value` reasoning."""
     control = parse_control(target_control)
+    if dialect is Dialect.GOOGLE and control is not ReasoningControl.GEMINI_BUDGET:
+        raise RequestRefused(f"reasoning control {control.value} cannot be written on google")
     if control in CONTROL_LABELS:
         label = _nearest(_label(value), CONTROL_LABELS[control])
         if control is ReasoningControl.OPENROUTER_EFFORT:
@@ -113,6 +117,8 @@ def translate_effort(
             budget = BUDGETS["medium"]
         return {"thinking": {"type": "enabled", "budget_tokens": max(budget, ANTHROPIC_MIN_BUDGET)}}
     budget = min(budget, GEMINI_MAX_BUDGET)
+    if dialect is Dialect.GOOGLE:
+        return {"generationConfig": {"thinkingConfig": {"thinkingBudget": budget}}}
     return {"extra_body": {"google": {"thinking_config": {"thinking_budget": budget}}}}
 
 
@@ -123,6 +129,8 @@ def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
     elif dialect is Dialect.OPENAI_RESPONSES:
         reasoning = body.get("reasoning")
         value = reasoning.get("effort") if isinstance(reasoning, dict) else None
+    elif dialect is Dialect.GOOGLE:
+        value = _google_effort(body)
     else:
         thinking = body.get("thinking")
         if not isinstance(thinking, dict) or thinking.get("type") in (None, "disabled"):
@@ -141,11 +149,26 @@ def read_effort(dialect: Dialect, body: dict[str, Any]) -> Effort | None:
     return value
 
 
+def _google_effort(body: dict[str, Any]) -> Any:
+    """generationConfig.thinkingConfig: thinkingBudget (0, -1, N) or thinkingLevel (a label)."""
+    config = body.get("generationConfig")
+    thinking = config.get("thinkingConfig") if isinstance(config, dict) else None
+    if not isinstance(thinking, dict):
+        return None
+    value = thinking.get("thinkingBudget")
+    if value is None:
+        value = thinking.get("thinkingLevel")
+        if isinstance(value, str):
+            value = value.lower()
+    return value
+
+
 # The control each dialect's own reasoning field speaks.
 NATIVE_CONTROL: dict[Dialect, ReasoningControl] = {
     Dialect.OPENAI_CHAT: ReasoningControl.OPENAI_EFFORT,
     Dialect.OPENAI_RESPONSES: ReasoningControl.OPENAI_EFFORT,
     Dialect.ANTHROPIC: ReasoningControl.ANTHROPIC_BUDGET,
+    Dialect.GOOGLE: ReasoningControl.GEMINI_BUDGET,
 }
 _FIELDS: dict[Dialect, str] = {
     Dialect.OPENAI_CHAT: "reasoning_effort",
@@ -160,12 +183,20 @@ def retarget(dialect: Dialect, body: dict[str, Any], control: str | None) -> dic
     value = read_effort(dialect, body)
     if value is None or control is None or control == NATIVE_CONTROL[dialect].value:
         return body
+    if dialect is Dialect.GOOGLE:
+        raise RequestRefused(f"reasoning control {control} cannot be written on google")
     out = {k: v for k, v in body.items() if k != _FIELDS[dialect]}
     if dialect is Dialect.OPENAI_RESPONSES and isinstance(body.get("reasoning"), dict):
         rest = {k: v for k, v in body["reasoning"].items() if k != "effort"}
         if rest:
             out["reasoning"] = rest
-    fragment = translate_effort(value, control, dialect)
+    return merge(out, translate_effort(value, control, dialect))
+
+
+def merge(body: dict[str, Any], fragment: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with a reasoning fragment written in; objects both hold are merged one level
+    deep (Gemini's fragment lives inside generationConfig next to the output cap)."""
+    out = dict(body)
     for key, val in fragment.items():
         if isinstance(val, dict) and isinstance(out.get(key), dict):
             out[key] = {**out[key], **val}

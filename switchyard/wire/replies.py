@@ -12,6 +12,7 @@ REPLY_LIST: dict[Dialect, str] = {
     Dialect.OPENAI_CHAT: "choices",
     Dialect.OPENAI_RESPONSES: "output",
     Dialect.ANTHROPIC: "content",
+    Dialect.GOOGLE: "candidates",
 }
 
 
@@ -19,5 +20,8 @@ def reply_ok(dialect: Dialect, body: Any) -> bool:
     """True when ``body`` is an object whose reply list holds only objects."""
     if not isinstance(body, dict):
         return False
+    if dialect is Dialect.GOOGLE and "candidates" not in body:
+        # a blocked prompt is answered with promptFeedback and no candidates at all
+        return isinstance(body.get("promptFeedback"), dict)
     items = body.get(REPLY_LIST[dialect])
     return isinstance(items, list) and all(isinstance(i, dict) for i in items)

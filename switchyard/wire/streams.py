@@ -17,6 +17,7 @@ from .sse import SSEEvent
 from .usage import (
     AnthropicUsageMerger,
     Usage,
+    google_usage,
     openai_chat_usage,
     openai_responses_usage,
 )
@@ -127,10 +128,44 @@ class MessagesStreamReader:
             self.failed = True
 
 
+class GoogleStreamReader:
+    """Gemini ``streamGenerateContent?alt=sse``: every event is a whole GenerateContentResponse
+    (no event names, no sentinel); the one whose candidate has a ``finishReason`` (or whose
+    prompt was blocked) is the last, and ``usageMetadata`` is cumulative. An ``error`` object
+    in an event is an in-band failure."""
+
+    __slots__ = ("failed", "finished", "malformed", "usage")
+    next_sequence = 0
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.finished = self.failed = self.malformed = False
+
+    def observe(self, event: SSEEvent) -> None:
+        data = _object(event.data)
+        if data is None:
+            self.malformed = True
+            return
+        if data.get("error") is not None:
+            self.failed = True
+            return
+        candidates = data.get("candidates", [])
+        if not isinstance(candidates, list) or not all(isinstance(c, dict) for c in candidates):
+            self.malformed = True
+            return
+        if data.get("usageMetadata") is not None:
+            self.usage = google_usage(data["usageMetadata"])
+        feedback = data.get("promptFeedback")
+        blocked = isinstance(feedback, dict) and feedback.get("blockReason") is not None
+        if blocked or any(c.get("finishReason") for c in candidates):
+            self.finished = True
+
+
 READERS: dict[Dialect, type[StreamReader]] = {
     Dialect.OPENAI_CHAT: ChatStreamReader,
     Dialect.OPENAI_RESPONSES: ResponsesStreamReader,
     Dialect.ANTHROPIC: MessagesStreamReader,
+    Dialect.GOOGLE: GoogleStreamReader,
 }
 
 

@@ -3,8 +3,10 @@
 ``input_tokens`` is every prompt token the upstream processed for the request, cache reads and
 cache writes included: what OpenAI reports as ``prompt_tokens`` / ``input_tokens``, and for
 Anthropic ``input_tokens + cache_read_input_tokens + cache_creation_input_tokens`` (Anthropic's
-own ``input_tokens`` counts only the uncached part). ``cached_tokens`` is the part of it read
-from a cache. ``output_tokens`` is every generated token, reasoning included. Usage rows, metrics,
+own ``input_tokens`` counts only the uncached part), and for Google ``promptTokenCount`` (which
+already holds the cached part) plus ``toolUsePromptTokenCount``. ``cached_tokens`` is the part of it read
+from a cache. ``output_tokens`` is every generated token, reasoning included (Google:
+``candidatesTokenCount + thoughtsTokenCount``). Usage rows, metrics,
 cost and probe evidence all use these numbers.
 
 Counts that are not non-negative integers below ``MAX_TOKENS`` make the usage unknown (booked
@@ -77,18 +79,45 @@ def anthropic_usage(usage: Any) -> Usage | None:
     return Usage(inp + read + created, out, read)
 
 
+def google_usage(usage: Any) -> Usage | None:
+    """Gemini ``usageMetadata``: prompt (cache included) plus tool-use prompt tokens in;
+    candidates plus thoughts out. A stream's early chunks carry no candidate count yet: 0."""
+    if not isinstance(usage, dict):
+        return None
+    values = [count(usage.get("promptTokenCount"))] + [_optional(usage, k) for k in _GOOGLE]
+    known = [v for v in values if v is not None]
+    if len(known) != len(values):
+        return None
+    prompt, tool_prompt, out, thoughts, cached = known
+    return Usage(prompt + tool_prompt, out + thoughts, min(cached, prompt))
+
+
+_GOOGLE = (
+    "toolUsePromptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+)
+
+
+def google_reasoning_tokens(usage: Any) -> int | None:
+    return count(usage.get("thoughtsTokenCount")) if isinstance(usage, dict) else None
+
+
 USAGE_READERS = {
     Dialect.OPENAI_CHAT: openai_chat_usage,
     Dialect.OPENAI_RESPONSES: openai_responses_usage,
     Dialect.ANTHROPIC: anthropic_usage,
+    Dialect.GOOGLE: google_usage,
 }
+USAGE_FIELD = {Dialect.GOOGLE: "usageMetadata"}  # where a whole reply keeps its usage
 
 
 def reply_usage(dialect: Dialect, body: Any) -> Usage | None:
     """The usage of a whole (non-streamed) reply of ``dialect``."""
     if not isinstance(body, dict):
         return None
-    return USAGE_READERS[dialect](body.get("usage"))
+    return USAGE_READERS[dialect](body.get(USAGE_FIELD.get(dialect, "usage")))
 
 
 class AnthropicUsageMerger:

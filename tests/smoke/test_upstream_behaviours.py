@@ -64,7 +64,8 @@ async def test_capable_model_passes_everything(upstream: str, dialect: Dialect) 
     assert status.access_failure is None
     reasoning = status.verified.reasoning
     assert reasoning is not None
-    assert reasoning.detail == {"anthropic": "anthropic-budget"}.get(dialect.value, "openai-effort")
+    native = {"anthropic": "anthropic-budget", "google": "gemini-budget"}
+    assert reasoning.detail == native.get(dialect.value, "openai-effort")
     for row in rows:
         assert row.status_code == 200 and row.latency_ms is not None and row.at is not None
     big = last[ProbeTask.LARGE_PAYLOAD]
@@ -171,8 +172,10 @@ async def test_access_classes(
     for dialect in Dialect:
         last = decisive(rows, dialect)
         first = last[ProbeTask.ACCESS]
+        # Google answers a rejected API key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID)
+        expected = 400 if dialect is Dialect.GOOGLE and status == 401 else status
         assert (first.result, first.status_code, first.error_class) == (
-            ProbeResult.FAIL, status, error_class)  # fmt: skip
+            ProbeResult.FAIL, expected, error_class)  # fmt: skip
         status_doc = rec(rows, dialect)
         if blocks:
             assert status_doc.access_failure is not None

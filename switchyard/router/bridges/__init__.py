@@ -14,6 +14,7 @@ from .base import (
     counting_ids,
     random_ids,
 )
+from .chat_to_google import ChatToGoogle
 from .chat_to_messages import ChatToMessages
 from .chat_to_responses import ChatToResponses
 from .messages_to_chat import MessagesToChat
@@ -21,7 +22,13 @@ from .responses_to_chat import ResponsesToChat
 
 BRIDGES: dict[BridgeDirection, Bridge] = {
     b.direction: b
-    for b in (ResponsesToChat(), ChatToResponses(), MessagesToChat(), ChatToMessages())
+    for b in (
+        ResponsesToChat(),
+        ChatToResponses(),
+        MessagesToChat(),
+        ChatToMessages(),
+        ChatToGoogle(),
+    )
 }
 
 

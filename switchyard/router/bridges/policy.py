@@ -203,9 +203,30 @@ CHAT_TO_MESSAGES = Policy(
     },
 )
 
+CHAT_TO_GOOGLE = Policy(
+    BridgeDirection.CHAT_TO_GOOGLE,
+    {
+        **_CHAT_COMMON,
+        "parallel_tool_calls": _t("true is Gemini's way; false is refused (no such switch)"),
+        "response_format": _t("json_schema -> responseSchema, json_object -> JSON mime type"),
+        "stop": _t("stopSequences (at most five)"),
+        "seed": _t("generationConfig.seed"),
+        "frequency_penalty": _t("generationConfig.frequencyPenalty"),
+        "presence_penalty": _t("generationConfig.presencePenalty"),
+        "user": _d("Gemini has no end-user field; not shown to the model"),
+        "store": _d("Gemini stores nothing; nothing can refer back"),
+    },
+)
+
 POLICIES: dict[BridgeDirection, Policy] = {
     p.direction: p
-    for p in (RESPONSES_TO_CHAT, MESSAGES_TO_CHAT, CHAT_TO_RESPONSES, CHAT_TO_MESSAGES)
+    for p in (
+        RESPONSES_TO_CHAT,
+        MESSAGES_TO_CHAT,
+        CHAT_TO_RESPONSES,
+        CHAT_TO_MESSAGES,
+        CHAT_TO_GOOGLE,
+    )
 }
 
 

@@ -4,11 +4,12 @@ from switchyard.catalog import Dialect
 
 from .anthropic import MessagesAdapter
 from .base import DialectAdapter
+from .google import GoogleAdapter
 from .openai_chat import ChatAdapter
 from .openai_responses import ResponsesAdapter
 
 ADAPTERS: dict[Dialect, DialectAdapter] = {
-    a.dialect: a for a in (ChatAdapter(), ResponsesAdapter(), MessagesAdapter())
+    a.dialect: a for a in (ChatAdapter(), ResponsesAdapter(), MessagesAdapter(), GoogleAdapter())
 }
 
 

@@ -25,6 +25,12 @@ class DialectAdapter:
     headers) comes from ``switchyard.wire``."""
 
     dialect: Dialect
+    extra_paths: tuple[str, ...] = ()  # further inbound routes (Gemini's /v1beta)
+
+    def inbound(self, target: str | None, query: str, body: JSON) -> JSON:
+        """The body as the router handles it, given the path's ``target`` and query string
+        (only Gemini carries request facts in the path); raises RequestRefused."""
+        return body
 
     def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds:
         raise NotImplementedError

@@ -12,11 +12,12 @@ from .base import (
     ToolCall,
     ToolSpec,
 )
+from .google import Google
 from .openai_chat import OpenAIChat
 from .openai_responses import OpenAIResponses
 
 ADAPTERS: dict[Dialect, DialectAdapter] = {
-    a.dialect: a for a in (OpenAIChat(), OpenAIResponses(), Anthropic())
+    a.dialect: a for a in (OpenAIChat(), OpenAIResponses(), Anthropic(), Google())
 }
 
 

@@ -1,0 +1,124 @@
+"""Chat Completions chunks built from a Gemini ``streamGenerateContent?alt=sse`` stream.
+
+Every Gemini event is a whole GenerateContentResponse: text parts become content deltas, a
+``functionCall`` part (always whole) becomes one tool call with its arguments in one delta,
+``thought`` parts are left out, and the event whose candidate carries ``finishReason`` ends the
+answer with the finish chunk and the usage chunk. A stream that ends before it is cut short
+(BadResponse); an ``error`` object in the stream ends it with the Chat error chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from switchyard.catalog import ErrorClass
+from switchyard.wire import SSEEvent, Usage, google_usage
+from switchyard.wire.google import FINISH_REASONS
+
+from .base import JSON, BridgeContext
+from .chat_chunks import ChunkWriter, chat_usage_object
+
+# google.rpc status of an in-stream error -> the class the caller sees
+UPSTREAM_ERRORS = {
+    "RESOURCE_EXHAUSTED": ErrorClass.RATE_LIMITED,
+    "DEADLINE_EXCEEDED": ErrorClass.TIMEOUT,
+}
+
+
+def finish_reason(reason: Any, calls: bool) -> str:
+    """Gemini ends a function call with STOP; Chat says tool_calls."""
+    if calls and reason in (None, "STOP"):
+        return "tool_calls"
+    return FINISH_REASONS.get(str(reason), "stop")
+
+
+def parts_of(candidate: Any) -> list[JSON]:
+    content = candidate.get("content") if isinstance(candidate, dict) else None
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
+def arguments(call: JSON) -> str:
+    args = call.get("args")
+    return orjson.dumps(args if isinstance(args, dict) else {}).decode()
+
+
+class ChatFromGoogle:
+    """StreamTranslator: Gemini GenerateContentResponse events in, Chat chunks out."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._ctx = ctx
+        self._out = ChunkWriter(ctx)
+        self._started = self._completed = self._done = False
+        self._calls = 0
+        self._usage: Usage | None = None
+        self.response_id: str | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done or not event.data.strip():
+            return b""
+        try:
+            data = event.json()
+        except ValueError:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        if not isinstance(data, dict):
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        if data.get("error") is not None:
+            status = (
+                (data["error"] or {}).get("status") if isinstance(data["error"], dict) else None
+            )
+            error_class = UPSTREAM_ERRORS.get(str(status), ErrorClass.UPSTREAM_ERROR)
+            return self.fail(error_class, "upstream reported an error mid-stream")
+        if self._completed:
+            return b""
+        if isinstance(data.get("responseId"), str):
+            self.response_id = data["responseId"]
+        if data.get("usageMetadata") is not None:
+            self._usage = google_usage(data["usageMetadata"])
+        out = self._role()
+        candidates = data.get("candidates") or []
+        candidate = candidates[0] if isinstance(candidates, list) and candidates else {}
+        for part in parts_of(candidate):
+            if part.get("thought"):
+                continue
+            call = part.get("functionCall")
+            if isinstance(call, dict):
+                index, self._calls = self._calls, self._calls + 1
+                out += self._out.tool_start(index, self._ctx.ids("call_"), str(call.get("name")))
+                out += self._out.tool_args(index, arguments(call))
+            elif isinstance(part.get("text"), str) and part["text"]:
+                out += self._out.text(part["text"])
+        feedback = data.get("promptFeedback")
+        blocked = isinstance(feedback, dict) and feedback.get("blockReason") is not None
+        reason = candidate.get("finishReason") if isinstance(candidate, dict) else None
+        if reason or blocked:
+            self._completed = True
+            final = "content_filter" if blocked else finish_reason(reason, self._calls > 0)
+            out += self._out.end(final, chat_usage_object(self._usage))
+        return out
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        if not self._completed:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
+        self._done = True
+        return self._out.done()
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return self._role() + self._out.error(error_class, message)
+
+    def _role(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return self._out.role()

@@ -1,0 +1,75 @@
+"""Gemini callers (POST /v1/models/{group}:generateContent, also under /v1beta).
+
+Gemini names the model and the method in the path, not the body: ``inbound`` reads them into the
+prepared body's ``model`` and ``stream`` so the rest of the router treats every dialect alike
+(``wire.upstream_request`` moves them back into the path on the way out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchyard.catalog import Capability, Dialect, RequestNeeds
+from switchyard.wire import GOOGLE_BETA_ROUTE, RequestRefused
+from switchyard.wire.names import GOOGLE_GENERATE, GOOGLE_SSE_QUERY, GOOGLE_STREAM
+from switchyard.wire.reasoning import read_effort
+
+from .base import JSON, DialectAdapter, base_caps, needs_of
+
+IMAGE_PARTS = frozenset({"inlineData", "fileData"})
+# Tools Google runs itself (grounding, code execution, URL context ...): hosted tools.
+FUNCTION_TOOL_KEYS = frozenset({"functionDeclarations"})
+
+
+class GoogleAdapter(DialectAdapter):
+    dialect = Dialect.GOOGLE
+    extra_paths = (GOOGLE_BETA_ROUTE,)
+
+    def inbound(self, target: str | None, query: str, body: JSON) -> JSON:
+        """The body with ``model`` and ``stream`` from the path; refuses a foreign method."""
+        model, _, method = (target or "").rpartition(":")
+        if not model or method not in (GOOGLE_GENERATE, GOOGLE_STREAM):
+            raise RequestRefused(
+                f"the path must end in models/{{model}}:{GOOGLE_GENERATE} or :{GOOGLE_STREAM}"
+            )
+        stream = method == GOOGLE_STREAM
+        if stream and GOOGLE_SSE_QUERY not in query.split("&"):
+            raise RequestRefused(f"{GOOGLE_STREAM} is served as server-sent events only (alt=sse)")
+        for key in ("model", "stream"):
+            if key in body:
+                raise RequestRefused(f"Invalid JSON payload received. Unknown name {key!r}")
+        return {**body, "model": model.removeprefix("models/"), "stream": stream}
+
+    def needs(self, body: JSON, size: int, large_payload_bytes: int) -> RequestNeeds:
+        caps = base_caps(body, size, large_payload_bytes)
+        hosted: set[str] = set()
+        for tool in body.get("tools") or []:
+            for key in tool if isinstance(tool, dict) else ():
+                if key in FUNCTION_TOOL_KEYS:
+                    caps.add(Capability.TOOLS)
+                else:
+                    hosted.add(key)
+        config = body.get("toolConfig")
+        calling = config.get("functionCallingConfig") if isinstance(config, dict) else None
+        if isinstance(calling, dict) and calling.get("mode") in ("ANY", "VALIDATED"):
+            caps.add(Capability.TOOL_CHOICE)
+        gen = body.get("generationConfig")
+        gen = gen if isinstance(gen, dict) else {}
+        schema = any(gen.get(k) is not None for k in ("responseSchema", "responseJsonSchema"))
+        if schema or gen.get("responseMimeType") == "application/json":
+            caps.add(Capability.STRUCTURED_OUTPUTS)
+        if _has_media(body.get("contents")):
+            caps.add(Capability.IMAGE_INPUT)
+        if read_effort(Dialect.GOOGLE, body) is not None:
+            caps.add(Capability.REASONING)
+        capped = gen.get("maxOutputTokens") is not None
+        return needs_of(self.dialect, caps, capped, hosted)
+
+
+def _has_media(contents: Any) -> bool:
+    for content in contents if isinstance(contents, list) else []:
+        parts = content.get("parts") if isinstance(content, dict) else None
+        for part in parts if isinstance(parts, list) else []:
+            if isinstance(part, dict) and IMAGE_PARTS & part.keys():
+                return True
+    return False
