@@ -41,6 +41,7 @@ def test_text_turn(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -
         assert row["bridge_direction"] == cell.bridge
         assert row["provider"] == cell.skin and row["model"] == cell.group
         assert row["input_tokens"] and row["output_tokens"]
+        assert row["stream"] is True  # every agent streams by default
 
     upstream = stack.mock.requests(cell.served)
     assert upstream, "the upstream never saw the cell's model"
