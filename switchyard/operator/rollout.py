@@ -64,17 +64,6 @@ def decide(
     if live.revision != desired:
         if desired == live.failed_revision:
             return Step(Action.HOLD, f"revision {desired} failed its rollout before")
-        # The live revision may already serve on every pod without having been recorded yet
-        # (the next catalog change came before this check): record it first, so that a failed
-        # rollout of `desired` restores what really served, not an older revision.
-        serving = live.revision
-        if (
-            serving is not None
-            and serving not in (live.last_good_revision, live.failed_revision)
-            and ready_count(reports, serving) >= max(replicas, 1)
-        ):
-            ready = ready_count(reports, serving)
-            return Step(Action.PROMOTE, f"revision {serving} ready on {ready} pods")
         return Step(Action.APPLY, f"rolling out revision {desired}")
     if live.revision == live.last_good_revision:
         return Step(Action.STEADY, f"revision {desired} is serving")

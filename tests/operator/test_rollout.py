@@ -49,20 +49,6 @@ def test_new_revision_is_applied_even_during_a_rollout() -> None:
     assert decide("c", live("b", "a"), [], 1, T0, DEADLINE).action is Action.APPLY
 
 
-def test_a_serving_revision_is_recorded_before_the_next_is_applied() -> None:
-    """Found on the real node: b served on every pod but a newer catalog change arrived before
-    b was promoted; a failed rollout of c then restored a, which routed nothing."""
-    pods = [PodReport("x", "b", True), PodReport("y", "b", True)]
-    step = decide("c", live("b", "a"), pods, 2, T0, DEADLINE)
-    assert step.action is Action.PROMOTE and "revision b" in step.message
-    # once b is the last good one, c is applied
-    assert decide("c", live("b", "b"), pods, 2, T0, DEADLINE).action is Action.APPLY
-    # a revision that is not ready everywhere, or that failed, is not recorded
-    half = [PodReport("x", "b", True), PodReport("y", "a", True)]
-    assert decide("c", live("b", "a"), half, 2, T0, DEADLINE).action is Action.APPLY
-    assert decide("c", live("b", "a", failed="b"), pods, 2, T0, DEADLINE).action is Action.APPLY
-
-
 def test_ready_on_enough_pods_promotes() -> None:
     pods = [PodReport("x", "b", True), PodReport("y", "b", True)]
     assert decide("b", live("b", "a"), pods, 2, T0, DEADLINE).action is Action.PROMOTE
