@@ -150,7 +150,7 @@ class Fallback(WireModel):
 
 class Sessions(WireModel):
     header: str = Field(
-        default="X-Session-Id",
+        default="X-Router-Session",
         description="Request header naming the caller's session.",
         pattern=r"^[A-Za-z0-9-]+$",
     )

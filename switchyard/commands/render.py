@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from switchyard.catalog import CatalogError, DefaultAccess, RouterSettings, parse
+from switchyard.catalog import CatalogError, DefaultAccess, RouterSettings, SessionBackend, parse
 from switchyard.catalog.manifests import Sourced
 from switchyard.catalog.yamltext import YamlLimits
 from switchyard.catalog.yamltext import load_documents as load_yaml
@@ -87,6 +87,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="Secret of accepted caller tokens when --default-access=callers",
     )
     parser.add_argument(
+        "--session-backend",
+        choices=[b.value for b in SessionBackend],
+        default=SessionBackend.MEMORY.value,
+        help="where routers keep session state (default: memory)",
+    )
+    parser.add_argument("--redis-url", help="redis:// URL for --session-backend redis")
+    parser.add_argument(
+        "--replicas",
+        type=_positive,
+        default=1,
+        help="router replicas that will serve the config: stateful sessions on more than one "
+        "need --session-backend redis (default 1)",
+    )
+    parser.add_argument(
         "--max-file-bytes",
         type=_positive,
         default=YamlLimits.max_bytes,
@@ -112,18 +126,23 @@ def _write(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.session_backend == SessionBackend.REDIS.value and not args.redis_url:
+        print("error: --session-backend redis needs --redis-url", file=sys.stderr)
+        return EXIT_USAGE
     try:
         limits = YamlLimits(max_bytes=args.max_file_bytes)
         catalog = parse(load_documents(args.paths, limits))
         settings = RouterSettings(
             default_access=DefaultAccess(args.default_access),
             default_caller_secret=args.default_caller_secret,
+            session_backend=SessionBackend(args.session_backend),
+            redis_url=args.redis_url,
         )
         config = render(
             catalog.providers,
             catalog.groups,
             catalog.smoke_runs,
-            RenderOptions(namespace=args.namespace, settings=settings),
+            RenderOptions(namespace=args.namespace, settings=settings, replicas=args.replicas),
         )
         text = config.to_json()
         if args.output:

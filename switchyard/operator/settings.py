@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from switchyard.catalog import Executor
+from switchyard.catalog import DefaultAccess, Executor, RouterSettings, SessionBackend
 
 DEFAULT_IMAGE = "ghcr.io/switchyard/switchyard:0.1.0"
 
@@ -22,6 +22,20 @@ class OperatorSettings(BaseSettings):
     image: str = Field(default=DEFAULT_IMAGE, description="Image of router pods and smoke Jobs.")
     image_pull_policy: str = Field(default="IfNotPresent")
     router_replicas: int = Field(default=2, ge=1, le=50)
+    session_backend: SessionBackend = Field(
+        default=SessionBackend.MEMORY,
+        description="Where routers keep session state: memory (per pod; stateful sessions then "
+        "need routerReplicas 1) or redis (shared; set redis_url).",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis:// URL the routers use with session_backend redis."
+    )
+    default_access: DefaultAccess = Field(
+        default=DefaultAccess.OPEN, description="Caller policy for groups that are not restricted."
+    )
+    default_caller_secret: str | None = Field(
+        default=None, description="Secret of accepted caller tokens with default_access callers."
+    )
     rollout_deadline_seconds: int = Field(
         default=180, ge=5, description="Time for router pods to report a new revision ready."
     )
@@ -51,3 +65,20 @@ class OperatorSettings(BaseSettings):
     )
     watch_server_timeout: int = Field(default=300, ge=10)
     watch_client_timeout: int = Field(default=330, ge=10)
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> OperatorSettings:
+        if self.session_backend is SessionBackend.REDIS and not self.redis_url:
+            raise ValueError(
+                "session_backend redis needs redis_url (SWITCHYARD_OPERATOR_REDIS_URL)"
+            )
+        return self
+
+    def router_settings(self) -> RouterSettings:
+        """The RouterConfig settings every namespace's router is rendered with."""
+        return RouterSettings(
+            default_access=self.default_access,
+            default_caller_secret=self.default_caller_secret,
+            session_backend=self.session_backend,
+            redis_url=self.redis_url,
+        )

@@ -26,6 +26,7 @@ from switchyard.catalog import (
     RouterProvider,
     RouterSettings,
     RouterTarget,
+    SessionBackend,
     SmokeRun,
     Stage,
     Strategy,
@@ -38,6 +39,7 @@ from switchyard.catalog import (
 class RenderOptions:
     namespace: str | None = None
     settings: RouterSettings = field(default_factory=RouterSettings)
+    replicas: int = 1  # router replicas that will serve the config (stateful sessions care)
 
 
 def apply_evidence(providers: Sequence[Provider], smoke_runs: Sequence[SmokeRun]) -> list[Provider]:
@@ -189,6 +191,16 @@ def render(
                     stage=stage,
                 )
             )
+        if (
+            g.spec.sessions.stateful
+            and options.replicas > 1
+            and options.settings.session_backend is SessionBackend.MEMORY
+        ):
+            problems.append(
+                f"{g.ref()}: spec.sessions.stateful: stateful sessions need sessionBackend redis "
+                f"with {options.replicas} router replicas (memory state lives in one pod)"
+            )
+            continue
         ref = g.spec.access.caller_secret_ref
         router_groups.append(
             RouterGroup(

@@ -116,3 +116,19 @@ def test_config_schema_is_json_schema() -> None:
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     assert schema["title"] == "RouterConfig" and "providers" in schema["properties"]
+
+
+def test_stateful_sessions_on_several_replicas_need_redis() -> None:
+    example = str(ROOT / "examples" / "04-responses-upstream-for-chat-callers.yaml")
+    refused = switchyard("render", "-f", example, "--replicas", "3")
+    assert refused.returncode == 1
+    assert "spec.sessions.stateful: stateful sessions need sessionBackend redis" in refused.stderr
+    ok = switchyard("render", "-f", example, "--replicas", "3", "--session-backend", "redis",
+                    "--redis-url", "redis://redis.llm.svc:6379/0")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    settings = json.loads(ok.stdout)["settings"]
+    assert (settings["sessionBackend"], settings["redisUrl"]) == (
+        "redis", "redis://redis.llm.svc:6379/0")  # fmt: skip
+    assert switchyard("render", "-f", example, "--replicas", "1").returncode == 0
+    usage = switchyard("render", "-f", example, "--session-backend", "redis")
+    assert usage.returncode == 2 and "needs --redis-url" in usage.stderr

@@ -54,11 +54,10 @@ class RouterReport:
 
 
 def _render(
-    ns: str, providers: Sequence[Any], groups: list[ModelGroup], runs: Sequence[Any]
+    options: RenderOptions, providers: Sequence[Any], groups: list[ModelGroup], runs: Sequence[Any]
 ) -> tuple[RouterConfig | None, dict[str, tuple[str, str]]]:
     """Render the namespace; a group that cannot render (a missing Provider or model) is left
     out with its reason, so one broken group never holds back the others."""
-    options = RenderOptions(namespace=ns)
     try:
         return render(providers, groups, runs, options), {}
     except CatalogError as exc:
@@ -116,7 +115,12 @@ async def _sync(
         failed_revision=live_ann.get(FAILED_ANNOTATION),
         last_good_revision=_annotations(good).get(REVISION_ANNOTATION),
     )
-    config, render_failures = _render(ns, providers, groups, runs)
+    options = RenderOptions(
+        namespace=ns,
+        settings=ctx.settings.router_settings(),
+        replicas=ctx.settings.router_replicas,
+    )
+    config, render_failures = _render(options, providers, groups, runs)
     if config is None:
         serving = state.last_good_revision or state.revision
         return RouterReport(serving, None, render_failures)
