@@ -70,7 +70,10 @@ class MessagesToChat:
             if body.get(key) is not None:
                 out[key] = body[key]
         if body.get("tools"):
-            out["tools"] = [_tool(t, i) for i, t in enumerate(as_list(body["tools"], "tools"))]
+            loaded = _referenced(body.get("messages"))
+            tools = [_tool(t, i, loaded) for i, t in enumerate(as_list(body["tools"], "tools"))]
+            if any(t is not None for t in tools):
+                out["tools"] = [t for t in tools if t is not None]
         if body.get("tool_choice") is not None:
             choice = as_dict(body["tool_choice"], "tool_choice")
             out["tool_choice"] = _tool_choice(choice)
@@ -196,7 +199,7 @@ def _user(content: Any, i: int) -> list[JSON]:
         elif kind == "image":
             parts.append({"type": "image_url", "image_url": {"url": _image_url(block, i)}})
         elif kind == "tool_result":
-            text = text_of(block.get("content"), f"messages[{i}] tool_result")
+            text = text_of(_references_as_text(block.get("content")), f"messages[{i}] tool_result")
             if block.get("is_error"):
                 text = f"[tool error] {text}"
             tools.append(
@@ -256,12 +259,43 @@ def _image_url(block: JSON, i: int) -> str:
     raise BridgeRefused(f"messages[{i}]: image source {source.get('type')!r} is not supported")
 
 
-def _tool(tool: Any, i: int) -> JSON:
+def _referenced(messages: Any) -> set[str]:
+    """Tools a tool search loaded: `tool_reference` blocks inside tool results (Claude Code's
+    client-side ToolSearch answers with them)."""
+    names: set[str] = set()
+    for m in messages if isinstance(messages, list) else []:
+        content = m.get("content") if isinstance(m, dict) else None
+        for block in content if isinstance(content, list) else []:
+            inner = block.get("content") if isinstance(block, dict) else None
+            for ref in inner if isinstance(inner, list) else []:
+                if isinstance(ref, dict) and ref.get("type") == "tool_reference":
+                    names.add(str(ref.get("tool_name")))
+    return names
+
+
+def _references_as_text(content: Any) -> Any:
+    """A tool result's tool_reference blocks, as the text a Chat model can read (the tool
+    itself joins the Chat tools list, see _tool)."""
+    if not isinstance(content, list):
+        return content
+    return [
+        {"type": "text", "text": f"[tool {b.get('tool_name')} loaded]"}
+        if isinstance(b, dict) and b.get("type") == "tool_reference"
+        else b
+        for b in content
+    ]
+
+
+def _tool(tool: Any, i: int, loaded: set[str]) -> JSON | None:
+    """A client tool as a Chat function; a deferred tool (defer_loading) only once a tool
+    search loaded it, as Messages would show it to the model; None otherwise."""
     tool = as_dict(tool, f"tools[{i}]")
     if tool.get("type") not in (None, "custom"):
         raise BridgeRefused(
             f"tools[{i}]: server tool {tool.get('type')!r} is not supported through messagesToChat"
         )
+    if tool.get("defer_loading") and tool.get("name") not in loaded:
+        return None
     fn: JSON = {"name": tool.get("name")}
     if tool.get("description") is not None:
         fn["description"] = tool["description"]

@@ -483,3 +483,25 @@ def test_namespace_and_custom_tools_through_a_real_router(stack: Stack, stream: 
         else:
             assert item["name"] == "apply_patch" and item["input"] == "OK"  # the fake's string
             assert names == ["apply_patch"]
+
+
+def test_deferred_tools_join_once_a_tool_search_loaded_them() -> None:
+    """Claude Code (known model names) sends a defer_loading tool and a client ToolSearch
+    that answers with tool_reference blocks; Chat sees a deferred tool only once loaded."""
+    tools = [
+        {"name": "ToolSearch", "input_schema": {"type": "object"}},
+        {"name": "Deferred", "input_schema": {"type": "object"}, "defer_loading": True},
+    ]
+    first = M2C.request(claude_code_body(tools=tools), make_ctx("openai-effort"))
+    assert [t["function"]["name"] for t in first["tools"]] == ["ToolSearch"]
+    history = [
+        {"role": "user", "content": "find it"},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "t1", "name": "ToolSearch", "input": {"q": "d"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+            {"type": "tool_reference", "tool_name": "Deferred"}]}]},
+    ]  # fmt: skip
+    later = M2C.request(claude_code_body(tools=tools, messages=history), make_ctx("openai-effort"))
+    assert [t["function"]["name"] for t in later["tools"]] == ["ToolSearch", "Deferred"]
+    result = next(m for m in later["messages"] if m["role"] == "tool")
+    assert result["content"] == "[tool Deferred loaded]"
