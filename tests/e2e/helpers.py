@@ -81,6 +81,14 @@ def wait_active(e2e: E2ECluster, ns: str, group: str, provider: str) -> None:
     wait_router_serving(e2e, ns, replicas=2)
 
 
+def rollout_log(e2e: E2ECluster, ns: str, lines: int = 20) -> str:
+    """The operator's last rollout decisions for a namespace (for failure messages)."""
+    out = e2e.kubectl("logs", "-n", "switchyard-e2e", "-l", "app.kubernetes.io/name="
+                      "switchyard-operator", "--tail=2000", check=False).stdout  # fmt: skip
+    mine = [line for line in out.splitlines() if f"router {ns}:" in line]
+    return "\n".join(mine[-lines:])
+
+
 class Traffic:
     """Real callers: the official openai SDK against the router Service, counting outcomes."""
 

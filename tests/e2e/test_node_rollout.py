@@ -21,6 +21,7 @@ from .helpers import (
     cond,
     ready,
     revision,
+    rollout_log,
     router_pods,
     start_upstream,
     target,
@@ -94,9 +95,11 @@ def test_promotion_steps_to_active_under_real_traffic(e2e: E2ECluster, e2e_ns: s
 def test_config_failing_readiness_is_rolled_back_while_traffic_is_served(
     e2e: E2ECluster, e2e_ns: str
 ) -> None:
-    """A new target whose key Secret does not exist yet: the new router pods can never start
-    (the kubelet cannot mount the Secret), so the rollout misses its deadline and the operator
-    restores the last good revision; the old pods serve every request meanwhile."""
+    """The group starts referencing a Secret that does not exist yet (its caller tokens): the new
+    router pods can never start (the kubelet cannot mount the Secret), so the rollout misses its
+    deadline and the operator restores the last good revision (ConfigMap and pod template); the
+    old pods serve every request meanwhile. No other object changes, so the failed revision is
+    held, not retried."""
     ns = e2e_ns
     start_upstream(e2e, ns)
     e2e.apply(ns, m.dump(
@@ -123,18 +126,19 @@ def test_config_failing_readiness_is_rolled_back_while_traffic_is_served(
 
     with e2e.service_url(ns, ROUTER, 8080) as url, Traffic(url, "agent") as traffic:
         wait_for(lambda: traffic.ok >= 5, "traffic flowing", 60, 0.5)
-        e2e.apply(ns, m.dump(
-            m.provider(ns, "fake-extra", "openai-chat", "not-created-yet"),
-            m.group(ns, "agent", [("fake-chat", 1), ("fake-extra", 1)]),
-        ))  # fmt: skip
-        wait_for(rolled_back, "Degraded=True RouterRolloutFailed", 240, 1)
-        wait_for(lambda: _template_hash(e2e, ns) == good_hash, "the old template back", 60)
-        wait_router_serving(e2e, ns, replicas=2)
-        served = traffic.ok
+        # The group now names a caller-token Secret nobody has created yet.
+        access = {"callerSecretRef": {"name": "not-created-yet"}}
+        e2e.apply(ns, m.dump(m.group(ns, "agent", [("fake-chat", 1)], access=access)))
         try:
+            wait_for(rolled_back, "Degraded=True RouterRolloutFailed", 240, 1)
+            wait_for(lambda: _template_hash(e2e, ns) == good_hash, "the old template back", 60)
+            wait_router_serving(e2e, ns, replicas=2)
+            served = traffic.ok
             wait_for(lambda: traffic.ok >= served + 5, "traffic after the rollback", 60, 0.5)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; traffic: {traffic}") from None
+            raise AssertionError(
+                f"{exc}; traffic: {traffic}; operator:\n{rollout_log(e2e, ns)}"
+            ) from None
     assert traffic.failed == [], str(traffic)
     assert stuck, "a pod of the failing template was seen not Ready"
     assert revision(e2e, ns) == good  # the live ConfigMap holds the last good revision again
