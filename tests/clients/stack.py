@@ -74,6 +74,9 @@ CELLS = (
     Cell("codex", "codex-chat", "chat", "responsesToChat"),
     Cell("claude-code", "claude-native", "anth", None),
     Cell("claude-code", "claude-chat", "chat", "messagesToChat"),
+    # a group named like a model Claude Code knows: it then sends fixed thinking budgets and
+    # a deferred (defer_loading) tool instead of mid-conversation system turns
+    Cell("claude-code", "claude-opus-4-6", "chat", "messagesToChat"),
     Cell("opencode", "opencode-native", "chat", None),
     Cell("opencode", "opencode-resp", "resp", "chatToResponses"),
     Cell("opencode", "opencode-anth", "anth", "chatToMessages"),

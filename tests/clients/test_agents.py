@@ -17,7 +17,13 @@ pytestmark = pytest.mark.clients
 
 INBOUND = {"responses": "openai-responses", "messages": "anthropic", "chat": "openai-chat"}
 # fields each client sends by default that its bridge drops (and counts)
-DROPPED = {"codex-chat": "client_metadata", "claude-chat": "context_management"}
+DROPPED = {
+    "codex-chat": "client_metadata",
+    "claude-chat": "context_management",
+    "claude-opus-4-6": "context_management",
+}
+# tools the client marks defer_loading: a Chat target must not see them before a tool search
+DEFERRED = {"claude-opus-4-6": "DeferredToolPlaceholder"}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=lambda c: c.group)
@@ -46,6 +52,9 @@ def test_text_turn(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -
     upstream = stack.mock.requests(cell.served)
     assert upstream, "the upstream never saw the cell's model"
     assert {r["path"] for r in upstream} == {UPSTREAM_PATH[cell.skin]}
+    if cell.group in DEFERRED:
+        offered = {t["function"]["name"] for r in upstream for t in r["body"].get("tools", [])}
+        assert "Bash" in offered and DEFERRED[cell.group] not in offered
 
     if cell.group in DROPPED:
         field = DROPPED[cell.group]
