@@ -106,7 +106,11 @@ class SmokeRunSpec(WireModel):
         default_factory=LargePayload, description="Shape of the large-payload task."
     )
     executor: Executor = Field(
-        default=Executor.JOB, description="job (a Kubernetes Job) or inline."
+        default=Executor.JOB,
+        description="job (the operator runs a Kubernetes Job), inline (the operator runs the "
+        "probe itself), or external (the evidence was gathered outside the cluster by "
+        "`switchyard probe --output smokerun`; the operator never runs it and reads the status "
+        "written through the status subresource).",
     )
     timeout_seconds: int = Field(
         default=600, description="Deadline for the whole run.", ge=10, le=7200

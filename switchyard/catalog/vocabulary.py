@@ -88,8 +88,11 @@ class Layer(StrEnum):
 
 
 class Executor(StrEnum):
-    JOB = "job"
-    INLINE = "inline"
+    """Who runs a SmokeRun's probes."""
+
+    JOB = "job"  # the operator, as a Kubernetes Job
+    INLINE = "inline"  # the operator, as a child process
+    EXTERNAL = "external"  # someone else (switchyard probe --output smokerun); status via API
 
 
 class Stage(StrEnum):

@@ -102,6 +102,16 @@ def _choice(kind: type[E]) -> Callable[[str], E]:
     return parse
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 MAX_TIMEOUT = 3600.0
 
 
@@ -224,6 +234,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     names.add_argument("--model-ref", help="model_ref in that Provider (default: from --model)")
     names.add_argument("--name", help="SmokeRun name (default: generated)")
     names.add_argument("--namespace", help="SmokeRun namespace")
+    names.add_argument(
+        "--provider-generation",
+        type=_positive_int,
+        help="the Provider generation this evidence is for (kubectl get llmp NAME -o "
+        "jsonpath={.metadata.generation}); only evidence of the newest generation counts",
+    )
 
 
 def _secret(var: str | None, flag: str) -> str | None:
@@ -306,6 +322,7 @@ def _naming(args: argparse.Namespace, target: ProbeTarget, started: datetime) ->
         provider=args.provider,
         namespace=args.namespace,
         tasks=tuple(t.value for t in args.tasks),
+        provider_generation=args.provider_generation,
     )
 
 

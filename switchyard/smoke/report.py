@@ -36,6 +36,7 @@ class Naming:
     provider: str | None = None
     namespace: str | None = None
     tasks: tuple[str, ...] = ()
+    provider_generation: int | None = None  # the Provider generation the evidence is for
 
 
 def dns_name(text: str) -> str:
@@ -99,7 +100,8 @@ def smokerun_document(
         target: dict[str, Any] = {"provider": naming.provider, "model": naming.model_ref}
     else:
         target = {"modelGroup": report.target.model}
-    spec: dict[str, Any] = {"target": target, "layer": layer.value, "executor": "inline"}
+    # gathered here, not by the operator: it must never run it again
+    spec: dict[str, Any] = {"target": target, "layer": layer.value, "executor": "external"}
     spec["tasks"] = list(naming.tasks) or sorted({r.task.value for r in rows})
     if layer is Layer.ROUTER:
         spec["dialects"] = [d.dialect.value for d in dialects]
@@ -132,6 +134,7 @@ def smokerun_document(
                 "results": [r.wire() for r in rows],
                 "recommended": recommended_for(rows, dialects[0].dialect, naming).wire(),
                 "tokensSpent": sum(d.tokens_spent for d in dialects),
+                "providerGeneration": naming.provider_generation,
             },
         }
     )

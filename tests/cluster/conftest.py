@@ -18,5 +18,13 @@ from e2e.pytest_cluster import (  # noqa: E402
     namespace,
     pytest_collection_finish,
 )
+from tests.smoke.conftest import upstream  # noqa: E402 - the fake upstream, for probes
 
-__all__ = ["k8s_cluster", "kubeconfig", "kubectl", "namespace", "pytest_collection_finish"]
+__all__ = [
+    "k8s_cluster",
+    "kubeconfig",
+    "kubectl",
+    "namespace",
+    "pytest_collection_finish",
+    "upstream",
+]

@@ -129,8 +129,8 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
             patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
             ctx.metrics.reconciles.labels("SmokeRun", "invalid").inc()
             return
-        if run.status.completed():
-            return
+        if run.status.completed() or run.spec.executor is Executor.EXTERNAL:
+            return  # external evidence is written by whoever gathered it, never by us
         if run.status.started_at is None:
             status: SmokeRunStatus | None = await _start(ctx, body, run)
         else:
