@@ -223,30 +223,28 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return _json(wire.error("bad_request", "request body is not a JSON object"), 400)
     google = route(request.path)
-    if google is not None:
-        try:
-            check(body)  # what the real API verifies: unknown fields, roles, parts, schemas
-        except GoogleRequestError as exc:
-            return _json(wire.error("bad_request", str(exc)), 400)
-        body = {**body, "model": google[0], "stream": google[1]}
     record: dict[str, Any] = {
         "at": time.time(),
         "path": request.path,
         "dialect": wire.dialect.value,
-        "model": body.get("model"),
-        "stream": bool(body.get("stream")),
+        "model": google[0] if google else body.get("model"),
+        "stream": google[1] if google else bool(body.get("stream")),
         "headers": {str(k).lower(): v for k, v in request.headers.items()},
-        # what arrived (Gemini's model and method came in the path)
-        "body": body
-        if google is None
-        else {k: v for k, v in body.items() if k not in ("model", "stream")},
+        "body": body,  # what arrived (Gemini's model and method came in the path)
         "status": None,
         "bytes": len(raw),
     }
     state.recent.append(record)
     state.total += 1
-    state.by_model[str(body.get("model"))] += 1
+    state.by_model[str(record["model"])] += 1
     state.by_dialect[wire.dialect.value] += 1
+    if google is not None:
+        try:
+            check(body)  # what the real API verifies: unknown fields, roles, parts, schemas
+        except GoogleRequestError as exc:
+            record["status"] = 400
+            return _json(wire.error("bad_request", str(exc)), 400)
+        body = {**body, "model": google[0], "stream": google[1]}
     return await _serve(request, wire, body, record)
 
 
