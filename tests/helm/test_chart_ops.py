@@ -169,6 +169,12 @@ def test_prometheus_rule_carries_the_shipped_rules() -> None:
                     "PrometheusRule")  # fmt: skip
     names = [r.get("alert") for g in rule["spec"]["groups"] for r in g["rules"]]
     assert "SwitchyardEvidenceStale" not in names and "SwitchyardOperatorDown" in names
+    wiki = "https://wiki.example.org/llm/switchyard"
+    (rule,) = kinds(template("prometheusRule.enabled=true", f"prometheusRule.runbookBaseUrl={wiki}"),
+                    "PrometheusRule")  # fmt: skip
+    urls = [r["annotations"]["runbook_url"] for g in rule["spec"]["groups"] for r in g["rules"]
+            if "alert" in r]  # fmt: skip
+    assert urls and all(u.startswith(wiki + "#switchyard") for u in urls)
 
 
 def test_grafana_dashboard_config_map_for_the_sidecar() -> None:
