@@ -52,6 +52,8 @@ def test_text_turn(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: Path) -
     upstream = stack.mock.requests(cell.served)
     assert upstream, "the upstream never saw the cell's model"
     assert {r["path"] for r in upstream} == {UPSTREAM_PATH[cell.skin]}
+    # the client called only routes the router serves (no 404/405 or framing refusal)
+    assert "switchyard_rejected_requests_total{" not in stack.router.metrics()
     if cell.group in DEFERRED:
         offered = {t["function"]["name"] for r in upstream for t in r["body"].get("tools", [])}
         assert "Bash" in offered and DEFERRED[cell.group] not in offered
