@@ -18,6 +18,10 @@ A scenario is YAML or JSON. Keys may be camelCase or snake_case; unknown keys ar
       gateway: {apiKey: sk-test, keyHeader: x-api-key, requiredHeaders: {User-Agent: acme/2}}
       chat-only: {dialects: [openai-chat]}
       small-context: {maxRequestBytes: 65536}
+      agent:                  # an agent's tool round trip: turn N plays step N
+        script:
+        - call: {tool: exec_command, arguments: {cmd: "echo hi"}}
+        - reply: "It printed {result}"   # {result}: the last tool result's text
 
 A listed model overrides only the fields it sets; the rest come from `defaults`.
 """
