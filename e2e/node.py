@@ -7,10 +7,8 @@ only a real kubelet proves that. The recipe and every setting's reason are in
 - network: a bridge of our own (`sybr0`, 10.244.0.1/24) that exists only on this machine, the
   Service range routed onto it, CNI `bridge` + `host-local` with no default route in pods, and an
   nftables table that forwards only within the pod subnet. Nothing a pod sends can leave.
-- processes: one runner process (`python3 -m e2e.node run RUN_DIR`) starts containerd, the
-  kubelet and kube-proxy and stays their parent. It is a child subreaper, so the containerd shims
-  (which daemonize) are reaped by it too instead of piling up as zombies under a PID 1 that does
-  not reap. SIGTERM to the runner stops everything it started.
+- processes: one runner process (e2e/noderunner.py) starts containerd, the kubelet and
+  kube-proxy and stays their parent (and the shims' reaper); SIGTERM to it stops them all.
 - teardown (`Node.down`): stop the runner, kill what is left by recorded pid or cgroup, unmount,
   delete network namespaces, links, the nftables tables and cgroups, restore the sysctls the
   kubelet changed, remove the directories the node created, then compare with the snapshot taken
@@ -20,7 +18,6 @@ only a real kubelet proves that. The recipe and every setting's reason are in
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -40,7 +37,6 @@ BRIDGE = nodeconf.BRIDGE
 NODE_NAME = nodeconf.NODE_NAME
 GATEWAY = nodeconf.GATEWAY
 RUNNER = "node-runner"
-PR_SET_CHILD_SUBREAPER = 36
 # Sysctls the kubelet (and kube-proxy, in some modes) set, plus the one the node needs itself.
 SAVED_SYSCTLS = (
     "vm/overcommit_memory",
@@ -216,7 +212,7 @@ class Node:
         except (OSError, ValueError):
             return None
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes() if pid_alive(pid) else b""
-        return pid if b"e2e.node" in cmd and str(self.root).encode() in cmd else None
+        return pid if b"e2e.noderunner" in cmd and str(self.root).encode() in cmd else None
 
     def up(self, timeout: float = 180) -> None:
         """Build what is missing, prepare the host, start the runner, wait for a Ready node."""
@@ -244,7 +240,7 @@ class Node:
         log = (self.cluster.logs / f"{RUNNER}.log").open("ab")
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
         child = subprocess.Popen(
-            [sys.executable, "-m", "e2e.node", "run", str(self.root)],
+            [sys.executable, "-m", "e2e.noderunner", str(self.root)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=REPO_ROOT, env=env,
         )  # fmt: skip
@@ -337,88 +333,3 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-# --- the runner process ----------------------------------------------------------------------
-
-
-class _StopRequestedError(Exception):
-    pass
-
-
-def _on_term(_sig: int, _frame: object) -> None:
-    raise _StopRequestedError
-
-
-def serve(root: Path) -> int:
-    """Start containerd, kubelet, kube-proxy as children; reap everything; stop on SIGTERM."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)
-    conf = nodeconf.NodeConf.load(root)
-    children: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        children["containerd"] = conf.start("containerd")
-        conf.wait_socket(children["containerd"])
-        for archive in json.loads((root / "images.json").read_text()):
-            _run(["ctr", "--address", str(conf.containerd_socket), "-n", "k8s.io", "images",
-                  "import", archive])  # fmt: skip
-        children["kubelet"] = conf.start("kubelet")
-        children["kube-proxy"] = conf.start("kube-proxy")
-        (root / "pids.json").write_text(json.dumps({k: c.pid for k, c in children.items()}))
-        (root / "ready").write_text("ok\n")
-        print("node runner: containerd, kubelet and kube-proxy started", flush=True)
-        while True:
-            pid, status = os.waitpid(-1, 0)
-            for name, c in children.items():
-                if c.pid == pid:
-                    c.returncode = os.waitstatus_to_exitcode(status)
-                    print(f"node runner: {name} exited ({c.returncode})", flush=True)
-    except _StopRequestedError:
-        print("node runner: stopping", flush=True)
-    except ChildProcessError:
-        print("node runner: no children left", flush=True)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        (root / "ready").unlink(missing_ok=True)
-        _stop_all(conf, children)
-    return 0
-
-
-def _stop_all(conf: nodeconf.NodeConf, children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for name in ("kube-proxy", "kubelet"):
-        _terminate(children.get(name), 15)
-    if children.get("containerd") and children["containerd"].poll() is None:
-        ctr = ["ctr", "--address", str(conf.containerd_socket), "-n", "k8s.io"]
-        ids = _run([*ctr, "tasks", "ls", "-q"], check=False).stdout.split()
-        for cid in ids:
-            _run([*ctr, "tasks", "kill", "-s", "SIGKILL", cid], check=False)
-        for cid in ids:
-            _run([*ctr, "tasks", "delete", "-f", cid], check=False)
-        for cid in _run([*ctr, "containers", "ls", "-q"], check=False).stdout.split():
-            _run([*ctr, "containers", "delete", cid], check=False)
-    _terminate(children.get("containerd"), 15)
-    # Reap whatever was reparented to us (shims, their children).
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-
-
-def _terminate(child: subprocess.Popen[bytes] | None, grace: float) -> None:
-    if child is None or child.returncode is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(signal.SIGTERM)
-    try:
-        child.wait(grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "run":
-        sys.exit(serve(Path(sys.argv[2])))
-    print("usage: python3 -m e2e.node run NODE_DIR", file=sys.stderr)
-    sys.exit(2)
