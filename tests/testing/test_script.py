@@ -114,3 +114,18 @@ def test_a_step_is_a_call_or_a_reply() -> None:
         parse_scenario({"models": {"m": {"script": [{"reply": "a", "call": {"tool": "t"}}]}}})
     with pytest.raises(ScenarioError, match="exactly one of call or reply"):
         parse_scenario({"models": {"m": {"script": [{}]}}})
+
+
+async def test_namespace_tools_are_client_tools(base: str) -> None:
+    """Codex sends its multi-agent function tools inside a Responses `namespace` tool on every
+    request; the real API serves that like any client tools, so the fake must too (a namespace
+    is not a hosted tool)."""
+    client = openai.AsyncOpenAI(base_url=base + "/v1", api_key="k", max_retries=0)
+    namespace: Any = {
+        "type": "namespace",
+        "name": "multi_agent_v1",
+        "description": "agents",
+        "tools": [{"type": "function", "name": "spawn_agent", "parameters": PARAMS}],
+    }
+    done = await client.responses.create(model="agent", input="hi", tools=[namespace])
+    assert done.status == "completed"
