@@ -216,6 +216,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         + " (default: openai-effort, or anthropic-budget on anthropic)",
     )
     what.add_argument(
+        "--hosted-tool",
+        default="web_search",
+        metavar="TYPE",
+        help="the provider-hosted tool the hosted-tools task offers (Responses tool type; "
+        "default web_search)",
+    )
+    what.add_argument(
         "--budget", type=int, default=1024, help="realistic output-token budget (default 1024)"
     )
     big = parser.add_argument_group("large-payload task")
@@ -308,6 +315,7 @@ def _options(args: argparse.Namespace) -> ProbeOptions:
         image_text=args.image_text,
         budget=args.budget,
         large_payload=large,
+        hosted_tool=args.hosted_tool,
     )
 
 

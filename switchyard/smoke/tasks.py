@@ -73,6 +73,7 @@ class ProbeOptions:
     budget: int = 1024  # the realistic output budget
     reasoning_control: ReasoningControl | None = None  # None: each dialect's default control
     large_payload: LargePayload = field(default_factory=LargePayload)
+    hosted_tool: str = "web_search"  # the hosted tool the hosted-tools task offers
 
 
 @dataclass
@@ -238,6 +239,27 @@ async def reasoning_effort(ctx: TaskContext) -> list[EvidenceRow]:
     return [ctx.judge(ProbeTask.REASONING_EFFORT, ex, problem, control)]
 
 
+HOSTED_PROMPT = "Search the web for today's top headline, then reply with exactly: {expected}"
+
+
+async def hosted_tools(ctx: TaskContext) -> list[EvidenceRow]:
+    """A provider-hosted tool (Responses web_search): passes when the reply shows the hosted
+    call it ran and the text; the detail is the tool, which the catalog lists as proven."""
+    tool = ctx.options.hosted_tool
+    prompt = HOSTED_PROMPT.format(expected=ctx.options.expected_text)
+    body = ctx.client.adapter.hosted(ctx.model, prompt, tool, ctx.options.budget)
+    if body is None:
+        note = f"hosted tool {tool} is not defined on {ctx.client.adapter.dialect.value}"
+        return [ctx.row(ProbeTask.HOSTED_TOOLS, ProbeResult.SKIP, detail=note)]
+    ex = await ctx.client.send(body)
+    problem = None
+    if ex.reply is not None:
+        problem = checks.has_text(ex.reply, ctx.options.expected_text)
+        if problem is None and tool not in ex.reply.hosted_calls:
+            problem = f"no {tool} call in the reply"
+    return [ctx.judge(ProbeTask.HOSTED_TOOLS, ex, problem, tool)]
+
+
 async def usage(ctx: TaskContext) -> list[EvidenceRow]:
     adapter = ctx.client.adapter
     prompt = TEXT_PROMPT.format(expected=ctx.options.expected_text)
@@ -291,6 +313,7 @@ TASKS: dict[ProbeTask, TaskFn] = {
     ProbeTask.REASONING_EFFORT: reasoning_effort,
     ProbeTask.USAGE: usage,
     ProbeTask.LARGE_PAYLOAD: large_payload,
+    ProbeTask.HOSTED_TOOLS: hosted_tools,
     ProbeTask.ACCESS: access,
 }
 """Tasks the probe runs, in the order it runs them (access first: it stops a blocked run)."""

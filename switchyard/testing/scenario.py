@@ -125,6 +125,11 @@ class Behaviour(_Model):
         description="Answer 200 with a broken JSON reply: cut in half, a JSON array, or the "
         "dialect's reply list (choices / output / content) as a number.",
     )
+    hosted_tools: list[str] = Field(
+        default_factory=list,
+        description="Provider-hosted tools the model runs (Responses, e.g. web_search); a "
+        "request offering another one gets 400, as from a provider without it.",
+    )
     cached_tokens: int = Field(
         default=0, ge=0, description="Prompt tokens reported as read from the prompt cache."
     )

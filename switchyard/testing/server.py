@@ -167,11 +167,16 @@ async def _serve(
     if wire is WIRES[2] and not isinstance(body.get("max_tokens"), int):
         return fail("bad_request", 400, "max_tokens: Field required")
     ask = wire.parse(body)
+    unsupported = [t for t in ask.hosted if t not in b.hosted_tools]
+    if unsupported:
+        return fail("bad_request", 400, f"Hosted tool '{unsupported[0]}' is not supported.")
     try:
         results = tool_results(wire.dialect, body) if b.script else []
         reply = scripted(ask, b, results) if b.script else answer(ask, b)
         if b.cached_tokens:
             reply = dataclasses.replace(reply, cached_tokens=b.cached_tokens)
+        if ask.hosted:
+            reply = dataclasses.replace(reply, hosted_calls=ask.hosted)
     except UnsupportedError as exc:
         return fail("bad_request", 400, str(exc))
     record["status"] = 200

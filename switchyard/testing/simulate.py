@@ -54,6 +54,7 @@ class Ask:
     reasoning: bool = False
     input_chars: int = 0
     parallel: bool = True  # the request allows parallel tool calls
+    hosted: tuple[str, ...] = ()  # provider-hosted tools offered (Responses: web_search ...)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Reply:
     usage: bool
     more_calls: tuple[ToolCall, ...] = ()  # parallel calls after tool_call
     cached_tokens: int = 0  # prompt tokens read from a cache, on top of input_tokens
+    hosted_calls: tuple[str, ...] = ()  # hosted tools the model ran before answering
 
     @property
     def calls(self) -> tuple[ToolCall, ...]:

@@ -36,7 +36,13 @@ class ResponsesWire:
         text = body.get("text")
         schema = schema_of(text.get("format") if isinstance(text, dict) else None)
         effort = (body.get("reasoning") or {}).get("effort")
+        hosted = tuple(
+            str(t["type"])
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and t.get("type") not in (None, "function", "custom")
+        )
         return Ask(
+            hosted=hosted,
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),
             tools=tools,
@@ -56,6 +62,11 @@ class ResponsesWire:
         items: list[dict[str, Any]] = []
         if reply.reasoning_tokens:
             items.append({"id": ids["rs"], "type": "reasoning", "summary": []})
+        for n, tool in enumerate(reply.hosted_calls):
+            # e.g. a web_search_call: the search the provider ran, before the answer
+            action = {"type": "search", "query": "synthetic query"}
+            items.append({"id": f"{ids['ws']}_{n}", "type": f"{tool}_call",
+                          "status": "completed", "action": action})  # fmt: skip
         for n, call in enumerate(reply.calls):
             items.append(
                 {
@@ -129,7 +140,12 @@ class ResponsesWire:
 
     @staticmethod
     def _ids() -> dict[str, str]:
-        return {"rs": new_id("rs_"), "fc": new_id("fc_"), "msg": new_id("msg_")}
+        return {
+            "rs": new_id("rs_"),
+            "fc": new_id("fc_"),
+            "msg": new_id("msg_"),
+            "ws": new_id("ws_"),
+        }
 
     def complete(self, ask: Ask, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         return self._response(ask, reply, body, new_id("resp_"), self._ids())
@@ -145,7 +161,7 @@ class ResponsesWire:
         emit("response.created", response=skeleton)
         emit("response.in_progress", response=skeleton)
         for index, item in enumerate(self._items(ask, reply, ids)):
-            if item["type"] == "reasoning":
+            if item["type"] == "reasoning" or (item["type"].endswith("_call") and "action" in item):
                 emit("response.output_item.added", output_index=index, item=item)
                 emit("response.output_item.done", output_index=index, item=item)
             elif item["type"] == "function_call":

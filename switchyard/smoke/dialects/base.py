@@ -39,6 +39,7 @@ class Reply:
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
     reasoning_seen: bool = False  # reasoning text/blocks came back separately
+    hosted_calls: list[str] = field(default_factory=list)  # hosted tools the provider ran
     finish: str | None = None
 
     @property
@@ -88,6 +89,8 @@ class DialectAdapter(Protocol):
     def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body: ...
 
     def streaming(self, body: Body) -> Body: ...
+
+    def hosted(self, model: str, prompt: str, tool: str, cap: int) -> Body | None: ...
 
     def reply(self, body: Any) -> Reply: ...
 

@@ -23,6 +23,7 @@ class RequestBodies:
     turns_key: ClassVar[str] = "messages"
     fixed: ClassVar[Body] = {}  # fields every request of the dialect carries
     reasoning_value: ClassVar[str | int] = "low"  # what the reasoning probe asks for
+    hosted_tools: ClassVar[frozenset[str]] = frozenset()  # hosted tools the dialect defines
 
     @property
     def path(self) -> str:
@@ -79,6 +80,13 @@ class RequestBodies:
         # the very fragment the router writes for this control (wire.reasoning)
         fragment = translate_effort(self.reasoning_value, control, self.dialect)
         return {**self.text(model, prompt, cap), **fragment}
+
+    def hosted(self, model: str, prompt: str, tool: str, cap: int) -> Body | None:
+        """A request offering one provider-hosted tool; None where the dialect has no such
+        tool (the row is then a skip, never a pass)."""
+        if tool not in self.hosted_tools:
+            return None
+        return {**self.text(model, prompt, cap), "tools": [{"type": tool}]}
 
     def streaming(self, body: Body) -> Body:
         # what the router sends for a streamed request that wants usage (wire.prepare_body)

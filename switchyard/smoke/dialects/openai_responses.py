@@ -23,6 +23,7 @@ from .base import (
 )
 from .bodies import RequestBodies
 
+OWN_CALLS = frozenset({"function_call", "custom_tool_call"})  # the caller's tools, not hosted
 _TERMINAL = {"response.completed", "response.incomplete"}
 _FAILED = {"response.failed", "error"}
 
@@ -34,6 +35,10 @@ def _usage(reply: Reply, usage: Any) -> None:
 class OpenAIResponses(RequestBodies):
     dialect = Dialect.OPENAI_RESPONSES
     turns_key = "input"
+    # hosted tools of the Responses reference whose call shows in the output
+    hosted_tools = frozenset(
+        {"web_search", "web_search_preview", "file_search", "code_interpreter"}
+    )
     fixed: ClassVar[Body] = {"store": False}  # probes leave nothing stored upstream
     cap_field = "max_output_tokens"
     min_cap = 16  # OpenAI refuses max_output_tokens below 16
@@ -84,6 +89,8 @@ class OpenAIResponses(RequestBodies):
                 )
             elif kind == "reasoning":
                 reply.reasoning_seen = True
+            elif isinstance(kind, str) and kind.endswith("_call") and kind not in OWN_CALLS:
+                reply.hosted_calls.append(kind.removesuffix("_call"))  # e.g. web_search_call
         _usage(reply, data.get("usage"))
 
     def reply(self, body: Any) -> Reply:
