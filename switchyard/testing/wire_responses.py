@@ -21,6 +21,10 @@ def _has_image(items: Any) -> bool:
     return False
 
 
+# tools the caller runs itself (namespace: Codex's groups of function tools); others are hosted
+CLIENT_TOOL_TYPES = frozenset({None, "function", "custom", "namespace"})
+
+
 class ResponsesWire:
     dialect = Dialect.OPENAI_RESPONSES
     suffix = "/responses"
@@ -39,7 +43,7 @@ class ResponsesWire:
         hosted = tuple(
             str(t["type"])
             for t in body.get("tools") or []
-            if isinstance(t, dict) and t.get("type") not in (None, "function", "custom")
+            if isinstance(t, dict) and t.get("type") not in CLIENT_TOOL_TYPES
         )
         return Ask(
             hosted=hosted,
