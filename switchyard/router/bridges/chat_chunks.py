@@ -103,3 +103,35 @@ class ChunkWriter:
     def error(error_class: ErrorClass, message: str) -> bytes:
         """The mid-stream error chunk the openai SDK raises as an APIError."""
         return stream_error(Dialect.OPENAI_CHAT, error_class, message)
+
+
+class ChatStreamOut:
+    """What every translator toward a Chat caller shares: the chunk writer, the role chunk sent
+    once, and a stream that ends exactly once (the [DONE] after a finished answer, or the error
+    chunk). Subclasses set ``_completed`` when the upstream said the answer is whole."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._out = ChunkWriter(ctx)
+        self._started = False
+        self._completed = False
+        self._done = False
+
+    def finish(self) -> bytes:
+        if self._done:
+            return b""
+        if not self._completed:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
+        self._done = True
+        return self._out.done()
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return self._role() + self._out.error(error_class, message)
+
+    def _role(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return self._out.role()

@@ -18,7 +18,7 @@ from switchyard.wire import SSEEvent, Usage, google_usage
 from switchyard.wire.google import FINISH_REASONS
 
 from .base import JSON, BridgeContext
-from .chat_chunks import ChunkWriter, chat_usage_object
+from .chat_chunks import ChatStreamOut, chat_usage_object
 
 # google.rpc status of an in-stream error -> the class the caller sees
 UPSTREAM_ERRORS = {
@@ -45,13 +45,12 @@ def arguments(call: JSON) -> str:
     return orjson.dumps(args if isinstance(args, dict) else {}).decode()
 
 
-class ChatFromGoogle:
+class ChatFromGoogle(ChatStreamOut):
     """StreamTranslator: Gemini GenerateContentResponse events in, Chat chunks out."""
 
     def __init__(self, ctx: BridgeContext) -> None:
+        super().__init__(ctx)
         self._ctx = ctx
-        self._out = ChunkWriter(ctx)
-        self._started = self._completed = self._done = False
         self._calls = 0
         self._usage: Usage | None = None
         self.response_id: str | None = None
@@ -102,23 +101,3 @@ class ChatFromGoogle:
             final = "content_filter" if blocked else finish_reason(reason, self._calls > 0)
             out += self._out.end(final, chat_usage_object(self._usage))
         return out
-
-    def finish(self) -> bytes:
-        if self._done:
-            return b""
-        if not self._completed:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
-        self._done = True
-        return self._out.done()
-
-    def fail(self, error_class: ErrorClass, message: str) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return self._role() + self._out.error(error_class, message)
-
-    def _role(self) -> bytes:
-        if self._started:
-            return b""
-        self._started = True
-        return self._out.role()

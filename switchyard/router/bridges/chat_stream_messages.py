@@ -6,7 +6,7 @@ from switchyard.catalog import ErrorClass
 from switchyard.wire import AnthropicUsageMerger, SSEEvent, Usage
 
 from .base import JSON, BridgeContext
-from .chat_chunks import ChunkWriter, chat_usage_object
+from .chat_chunks import ChatStreamOut, chat_usage_object
 
 # Anthropic stop_reason -> Chat finish_reason
 FINISH_REASONS = {
@@ -24,14 +24,11 @@ UPSTREAM_ERRORS = {
 }
 
 
-class ChatFromMessages:
+class ChatFromMessages(ChatStreamOut):
     """StreamTranslator: Anthropic Messages events in, Chat chunks out."""
 
     def __init__(self, ctx: BridgeContext) -> None:
-        self._out = ChunkWriter(ctx)
-        self._started = False
-        self._completed = False
-        self._done = False
+        super().__init__(ctx)
         self._blocks: dict[int, int] = {}  # content block index -> chat tool index
         self._args_seen: set[int] = set()
         self._stop: str | None = None
@@ -77,26 +74,6 @@ class ChatFromMessages:
             error_class = UPSTREAM_ERRORS.get(str(error_type), ErrorClass.UPSTREAM_ERROR)
             return self.fail(error_class, "upstream reported an error mid-stream")
         return b""  # ping, and events a Chat caller has no field for
-
-    def finish(self) -> bytes:
-        if self._done:
-            return b""
-        if not self._completed:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
-        self._done = True
-        return self._out.done()
-
-    def fail(self, error_class: ErrorClass, message: str) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return self._role() + self._out.error(error_class, message)
-
-    def _role(self) -> bytes:
-        if self._started:
-            return b""
-        self._started = True
-        return self._out.role()
 
     @property
     def usage(self) -> Usage | None:

@@ -8,7 +8,7 @@ from switchyard.catalog import ErrorClass
 from switchyard.wire import SSEEvent, Usage, openai_responses_usage
 
 from .base import JSON, BridgeContext
-from .chat_chunks import ChunkWriter, chat_usage_object
+from .chat_chunks import ChatStreamOut, chat_usage_object
 
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 UPSTREAM_CODES = {"rate_limit_exceeded": ErrorClass.RATE_LIMITED}
@@ -21,14 +21,11 @@ def finish_reason_of(response: JSON, has_calls: bool) -> str:
     return "tool_calls" if has_calls else "stop"
 
 
-class ChatFromResponses:
+class ChatFromResponses(ChatStreamOut):
     """StreamTranslator: Responses events in, Chat chunks out."""
 
     def __init__(self, ctx: BridgeContext) -> None:
-        self._out = ChunkWriter(ctx)
-        self._started = False
-        self._completed = False
-        self._done = False
+        super().__init__(ctx)
         self._tools: dict[int, int] = {}  # output_index -> chat tool index
         self._args_seen: set[int] = set()
         self.usage: Usage | None = None
@@ -49,26 +46,6 @@ class ChatFromResponses:
             return b""  # reasoning, annotations and other events a Chat caller has no field for
         out: bytes = handler(data)
         return out
-
-    def finish(self) -> bytes:
-        if self._done:
-            return b""
-        if not self._completed:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream stream ended before it finished")
-        self._done = True
-        return self._out.done()
-
-    def fail(self, error_class: ErrorClass, message: str) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return self._role() + self._out.error(error_class, message)
-
-    def _role(self) -> bytes:
-        if self._started:
-            return b""
-        self._started = True
-        return self._out.role()
 
     # -- event handlers (named after the Responses event types) -------------------------------
 
