@@ -62,10 +62,15 @@ def test_chart_files_are_the_deploy_assets() -> None:
     assert (CHART / "files" / "switchyard.json").read_text() == dashboard.read_text()
 
 
-def test_defaults_render_metrics_services_and_router_pdb_but_no_monitoring_objects() -> None:
-    docs = template()
-    for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"):
-        assert not kinds(docs, kind), kind
+def test_defaults_add_nothing_to_the_release() -> None:
+    """Everything of the operations side is opt-in: the default release stays what it was."""
+    kinds_rendered = sorted({d["kind"] for d in template()})
+    assert kinds_rendered == ["ClusterRole", "Deployment", "RoleBinding", "ServiceAccount"]
+
+
+def test_metrics_services_and_router_pdb() -> None:
+    docs = template("metrics.operatorService.enabled=true", "metrics.routerServices.enabled=true",
+                    "routers.podDisruptionBudget.enabled=true")  # fmt: skip
     services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s
                 for s in kinds(docs, "Service")}  # fmt: skip
     op = services[("switchyard-system", "sy-switchyard-operator-metrics")]
@@ -85,30 +90,37 @@ def test_defaults_render_metrics_services_and_router_pdb_but_no_monitoring_objec
 
 
 def test_router_namespaces_and_switches() -> None:
-    docs = template("operator.namespaces={a,b}")
+    pdb = "routers.podDisruptionBudget.enabled=true"
+    docs = template(pdb, "operator.namespaces={a,b}")
     assert sorted(p["metadata"]["namespace"] for p in kinds(docs, "PodDisruptionBudget")) == [
         "a",
         "b",
     ]
-    docs = template("operator.allNamespaces=true")
+    docs = template(pdb, "operator.allNamespaces=true")
     assert not kinds(docs, "PodDisruptionBudget")  # no namespaces known
-    docs = template("operator.allNamespaces=true", "routers.namespaces={x}")
+    docs = template(pdb, "operator.allNamespaces=true", "routers.namespaces={x}")
     assert [p["metadata"]["namespace"] for p in kinds(docs, "PodDisruptionBudget")] == ["x"]
-    docs = template("metrics.routerServices.enabled=false", "metrics.operatorService.enabled=false")
-    assert not kinds(docs, "Service")
+    # a ServiceMonitor brings the Services it selects
+    docs = template("serviceMonitor.enabled=true")
+    assert len(kinds(docs, "Service")) == 2
+    docs = template("serviceMonitor.enabled=true", "serviceMonitor.routers=false")
+    assert [s["metadata"]["name"] for s in kinds(docs, "Service")] == [
+        "sy-switchyard-operator-metrics"
+    ]
     docs = template("operator.metricsPort=0", "serviceMonitor.enabled=true")
     names = [s["metadata"]["name"] for s in kinds(docs, "Service")]
-    assert "sy-switchyard-operator-metrics" not in names
+    assert names == ["switchyard-router-metrics"]
     assert [m["metadata"]["name"] for m in kinds(docs, "ServiceMonitor")] == [
         "sy-switchyard-routers"
     ]
 
 
 def test_pdb_min_available_and_off() -> None:
-    (pdb,) = kinds(template("routers.podDisruptionBudget.minAvailable=50%"), "PodDisruptionBudget")
+    (pdb,) = kinds(template("routers.podDisruptionBudget.enabled=true",
+                            "routers.podDisruptionBudget.minAvailable=50%"), "PodDisruptionBudget")  # fmt: skip
     assert pdb["spec"]["minAvailable"] == "50%" and "maxUnavailable" not in pdb["spec"]
     assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
-    assert not kinds(template("routers.podDisruptionBudget.enabled=false"), "PodDisruptionBudget")
+    assert not kinds(template(), "PodDisruptionBudget")
 
 
 def test_service_monitors_set_the_job_names_the_alerts_use() -> None:
@@ -236,7 +248,7 @@ def test_notes_say_what_was_installed_and_what_was_skipped() -> None:
     notes = proc.stdout.split("NOTES:", 1)[1]
     assert "watches llm." in notes
     assert "rollout status deploy/sy-switchyard-operator" in notes
-    assert "sy-switchyard-operator-metrics:9090" in notes
+    assert "operator on port 9090" in notes
     assert "ServiceMonitor not rendered" in notes
     assert "docs/operating.md" in notes
 
