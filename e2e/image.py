@@ -27,6 +27,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,8 +166,29 @@ def ensure_base(log: Path) -> tuple[Path, Path]:
     return rootfs, layer
 
 
-def _wheelhouse(key: str, log: Path) -> Path:
-    """The project wheel and every dependency wheel, built on the host (same cp311 ABI)."""
+def _dependencies() -> list[str]:
+    """The project's runtime requirements, as declared in pyproject.toml."""
+    data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    return [str(d) for d in data["project"]["dependencies"]] + list(EXTRA_WHEELS)
+
+
+def _dependency_wheels(log: Path) -> Path:
+    """Every dependency as a wheel, built on the host (same cp311 ABI), cached by the list of
+    requirements: a change of the package alone never downloads them again."""
+    deps = _dependencies()
+    key = hashlib.sha256(json.dumps([deps, sys.version_info[:2]]).encode()).hexdigest()[:16]
+    wheels = image_root() / "deps" / key
+    if (wheels / "done").is_file():
+        return wheels
+    shutil.rmtree(wheels, ignore_errors=True)
+    wheels.mkdir(parents=True)
+    _run([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(wheels), *deps], log=log)
+    (wheels / "done").write_text("ok\n")
+    return wheels
+
+
+def _project_wheel(key: str, log: Path) -> Path:
+    """The wheel of the working tree's package (from a copy, so the tree gets no build dirs)."""
     wheels = image_root() / "wheels" / key[:16]
     if (wheels / "done").is_file():
         return wheels
@@ -178,8 +200,8 @@ def _wheelhouse(key: str, log: Path) -> Path:
             dest = src / path.relative_to(REPO_ROOT)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dest)
-        _run([sys.executable, "-m", "pip", "wheel", "--no-cache-dir", "--wheel-dir",
-              str(wheels), str(src), *EXTRA_WHEELS], log=log)  # fmt: skip
+        _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(wheels),
+              str(src)], log=log)  # fmt: skip
     (wheels / "done").write_text("ok\n")
     return wheels
 
@@ -188,15 +210,18 @@ def _app_layer(key: str, base_rootfs: Path, log: Path) -> Path:
     out = image_root() / "app" / key[:16] / "layer.tar"
     if out.is_file():
         return out
-    wheels = _wheelhouse(key, log)
+    deps = _dependency_wheels(log)
+    wheels = _project_wheel(key, log)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="switchyard-rootfs-", dir=out.parent) as tmp:
         rootfs = Path(tmp) / "rootfs"
         _run(["cp", "-a", str(base_rootfs), str(rootfs)], log=log)
         shutil.copytree(wheels, rootfs / "tmp" / "wheels")
+        shutil.copytree(deps, rootfs / "tmp" / "deps")
         _run(["chroot", str(rootfs), "python3", "-m", "venv", VENV], log=log)
         _run(["chroot", str(rootfs), f"{VENV}/bin/pip", "install", "--no-cache-dir",
-              "--no-index", "--find-links", "/tmp/wheels", "switchyard", *EXTRA_WHEELS],
+              "--no-index", "--find-links", "/tmp/wheels", "--find-links", "/tmp/deps",
+              "switchyard", *EXTRA_WHEELS],
              log=log)  # fmt: skip
         _run(["chroot", str(rootfs), f"{VENV}/bin/switchyard", "--help"], log=log)
         _layer_from_dir(rootfs, out, ["./opt"])
@@ -248,7 +273,17 @@ def app_image(log: Path | None = None) -> Image:
     config = {"config": {"User": f"{UID}:{UID}", "Entrypoint": ["switchyard"],
                          "Cmd": ["--help"], "Env": [PATH_ENV, "PYTHONUNBUFFERED=1"],
                          "WorkingDir": "/", "Labels": {"dev.switchyard.content": key}}}  # fmt: skip
-    return _archive(ref, [base, app], config, out)
+    image = _archive(ref, [base, app], config, out)
+    _prune(keep=3)
+    return image
+
+
+def _prune(keep: int) -> None:
+    """Keep the newest `keep` project images and wheels: every package change makes new ones."""
+    for kind in ("app", "wheels"):
+        dirs = sorted((image_root() / kind).glob("*"), key=lambda d: d.stat().st_mtime)
+        for old in dirs[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def binary_image(name: str, binary: Path, tag: str, args: Sequence[str] = ()) -> Image:
