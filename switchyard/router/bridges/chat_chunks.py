@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard.catalog import Dialect, ErrorClass
-from switchyard.wire import DONE, Usage, encode, stream_error
+from switchyard.wire import DONE, SSEEvent, Usage, encode, stream_error
 
 from .base import JSON, BridgeContext
 
@@ -115,6 +115,21 @@ class ChatStreamOut:
         self._started = False
         self._completed = False
         self._done = False
+
+    def feed(self, event: SSEEvent) -> bytes:
+        """One upstream event: a JSON object, else the stream ends as BadResponse."""
+        if self._done or event.done or not event.data.strip():
+            return b""
+        try:
+            data = event.json()
+        except ValueError:
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        if not isinstance(data, dict):
+            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+        return self._event(data, event)
+
+    def _event(self, data: JSON, event: SSEEvent) -> bytes:
+        raise NotImplementedError
 
     def finish(self) -> bytes:
         if self._done:

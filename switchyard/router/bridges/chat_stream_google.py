@@ -59,15 +59,7 @@ class ChatFromGoogle(ChatStreamOut):
     def usage(self) -> Usage | None:
         return self._usage
 
-    def feed(self, event: SSEEvent) -> bytes:
-        if self._done or not event.data.strip():
-            return b""
-        try:
-            data = event.json()
-        except ValueError:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
-        if not isinstance(data, dict):
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+    def _event(self, data: JSON, event: SSEEvent) -> bytes:
         if data.get("error") is not None:
             status = (
                 (data["error"] or {}).get("status") if isinstance(data["error"], dict) else None

@@ -35,15 +35,7 @@ class ChatFromMessages(ChatStreamOut):
         self._usage = AnthropicUsageMerger()
         self.response_id: str | None = None
 
-    def feed(self, event: SSEEvent) -> bytes:
-        if self._done or not event.data.strip():
-            return b""
-        try:
-            data = event.json()
-        except ValueError:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
-        if not isinstance(data, dict):
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+    def _event(self, data: JSON, event: SSEEvent) -> bytes:
         kind = data.get("type") or event.event
         if kind == "message_start":
             message = data.get("message") or {}

@@ -31,15 +31,7 @@ class ChatFromResponses(ChatStreamOut):
         self.usage: Usage | None = None
         self.response_id: str | None = None
 
-    def feed(self, event: SSEEvent) -> bytes:
-        if self._done or event.done or not event.data.strip():
-            return b""
-        try:
-            data = event.json()
-        except ValueError:
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
-        if not isinstance(data, dict):
-            return self.fail(ErrorClass.BAD_RESPONSE, "upstream sent a malformed stream event")
+    def _event(self, data: JSON, event: SSEEvent) -> bytes:
         kind = data.get("type") or event.event
         handler = getattr(self, "_on_" + str(kind).replace(".", "_"), None)
         if handler is None:
