@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 import kopf
 
@@ -63,5 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print("switchyard operator: give --namespace NS (repeatable) or --all-namespaces")
         return 2
     kopf.configure(verbose=args.verbose)
+    # kopf's /healthz server logs every request; the kubelet probes it every few seconds.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(operate(settings))
     return 0
