@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import cast
 
 import orjson
 from aiohttp import web
@@ -57,19 +58,25 @@ def error(
 
 
 def json_depth_over(value: object, limit: int) -> bool:
-    """Whether a parsed JSON value nests deeper than `limit` containers (iterative)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: list[object] = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
+    """Whether a parsed JSON value nests deeper than `limit` containers: level by level and
+    iterative, type checks inlined (several times faster than a stack of (node, depth) pairs:
+    about as long as orjson takes to parse a 350 KB coding-agent body)."""
+    level: list[object] = [value] if type(value) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        deeper: list[object] = []
+        for node in level:
+            children: Iterable[object] = (
+                node.values() if type(node) is dict else cast(list[object], node)
+            )
+            for child in children:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    deeper.append(child)
+        level = deeper
     return False
 
 
