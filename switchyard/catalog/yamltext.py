@@ -103,5 +103,9 @@ def load_documents(data: bytes, origin: str, limits: YamlLimits | None = None) -
             # e.g. `2024-13-45` (a timestamp) or `!!timestamp x`
             raise CatalogError([f"{origin}: not valid YAML: {one_line(str(exc))}"]) from None
     except yaml.YAMLError as exc:
-        raise CatalogError([_yaml_problem(origin, exc)]) from None
+        problem = _yaml_problem(origin, exc)
+        if "maximum nesting depth" in problem:  # newer libyaml refuses deep flows itself
+            where = problem.split(": not valid YAML", 1)[0]
+            problem = f"{where}: nesting deeper than {limits.max_depth} levels"
+        raise CatalogError([problem]) from None
     return [Sourced(f"{origin}#{i + 1}", doc) for i, doc in enumerate(docs)]

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from switchyard.catalog import Dialect
+from switchyard.catalog import Dialect, SwitchyardError
 
 from .simulate import Ask, Reply, Tool, chunks
 from .wire_base import input_size, new_id
@@ -71,7 +71,7 @@ UNREGISTERED = (
 )
 
 
-class GoogleRequestError(ValueError):
+class GoogleRequestError(SwitchyardError, ValueError):
     """A request the real API refuses with 400 INVALID_ARGUMENT; the message is its own."""
 
 
