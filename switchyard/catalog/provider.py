@@ -19,6 +19,7 @@ from .base import (
     SecretKeyRef,
     WireModel,
 )
+from .platform import ENVIRONMENT_SCHEMES, PLATFORM_RULES, platform_problem
 from .vocabulary import (
     AccessFailure,
     AuthScheme,
@@ -27,6 +28,7 @@ from .vocabulary import (
     Dialect,
     Locality,
     Modality,
+    Platform,
     ReasoningControl,
     bridge_endpoints,
 )
@@ -37,8 +39,10 @@ class Auth(WireModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "(has(self.scheme) && self.scheme == 'none') || has(self.secretRef)",
-                    "message": "auth.secretRef is required unless auth.scheme is none",
+                    "rule": "(has(self.scheme) && self.scheme in ['none', 'aws-sigv4', "
+                    "'google-oauth']) || has(self.secretRef)",
+                    "message": "auth.secretRef is required unless auth.scheme is none, "
+                    "aws-sigv4 or google-oauth (those may use the pod's environment)",
                     "fieldPath": ".secretRef",
                 },
             ]
@@ -48,10 +52,16 @@ class Auth(WireModel):
     scheme: AuthScheme = Field(
         default=AuthScheme.BEARER,
         description="How the key is sent: bearer (Authorization header), x-api-key, "
-        "x-goog-api-key (the Gemini API), or none.",
+        "x-goog-api-key (the Gemini API), aws-sigv4 (platform bedrock: requests signed with "
+        "AWS credentials), google-oauth (platform vertex: OAuth access tokens), or none.",
     )
     secret_ref: SecretKeyRef | None = Field(
-        default=None, description="The Secret key holding the provider API key."
+        default=None,
+        description="The Secret key holding the provider API key; for aws-sigv4 the AWS "
+        "credentials as JSON (AccessKeyId, SecretAccessKey, optional SessionToken: the "
+        "credential_process shape), for google-oauth a service-account JSON key. Omitted for "
+        "aws-sigv4/google-oauth: the pod's environment (AWS credential chain incl. IRSA web "
+        "identity; Google application default credentials incl. workload identity).",
     )
     key_id: str | None = Field(
         default=None,
@@ -63,8 +73,10 @@ class Auth(WireModel):
 
     @model_validator(mode="after")
     def _secret_when_needed(self) -> Auth:
-        if self.scheme is not AuthScheme.NONE and self.secret_ref is None:
-            raise ValueError("auth.secretRef is required unless auth.scheme is none")
+        if self.scheme not in ENVIRONMENT_SCHEMES and self.secret_ref is None:
+            raise ValueError(
+                "auth.secretRef is required unless auth.scheme is none, aws-sigv4 or google-oauth"
+            )
         return self
 
 
@@ -204,6 +216,7 @@ class ProviderSpec(WireModel):
     model_config = WireModel.model_config | {
         "json_schema_extra": {
             "x-kubernetes-validations": [
+                *PLATFORM_RULES,
                 {
                     "rule": "!has(self.models) || self.models.all(m, !has(m.bridges) || "
                     "((!has(m.bridges.responsesToChat) && !has(m.bridges.messagesToChat)) || "
@@ -261,6 +274,24 @@ class ProviderSpec(WireModel):
     locality: Locality = Field(
         default=Locality.REMOTE, description="remote, or local (an endpoint next to the cluster)."
     )
+    platform: Platform = Field(
+        default=Platform.DIRECT,
+        description="Where the dialect is served: direct (the vendor's own API), bedrock "
+        "(Anthropic Messages on Amazon Bedrock InvokeModel; needs region and auth aws-sigv4) or "
+        "vertex (Anthropic Messages or google on Vertex AI; needs project, region and auth "
+        "google-oauth). baseUrl is the platform's regional endpoint.",
+    )
+    region: str | None = Field(
+        default=None,
+        description="Cloud region: the AWS region of Bedrock (awsRegion) or the Vertex AI "
+        "location (gcpRegion, e.g. us-east5 or global).",
+        pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+    )
+    project: str | None = Field(
+        default=None,
+        description="The Google Cloud project id of Vertex AI (gcpProjectId).",
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+    )
     evidence: EvidencePolicy = Field(
         default_factory=EvidencePolicy, description="When evidence goes stale and is re-gathered."
     )
@@ -278,6 +309,10 @@ class ProviderSpec(WireModel):
 
     @model_validator(mode="after")
     def _check(self) -> ProviderSpec:
+        problem = platform_problem(self.platform, self.dialect, self.auth.scheme, self.region,
+                                   self.project)  # fmt: skip
+        if problem:
+            raise ValueError(problem)
         seen: set[str] = set()
         for i, m in enumerate(self.models):
             if m.name in seen:

@@ -23,6 +23,7 @@ from .vocabulary import (
     Capability,
     Dialect,
     Locality,
+    Platform,
     ReasoningControl,
     Stage,
     Strategy,
@@ -112,6 +113,11 @@ class RouterProvider(WireModel):
     secret: SecretKeyRef | None = Field(default=None, description="Mounted key file reference.")
     headers: list[Header] = Field(default_factory=list, description="Extra upstream headers.")
     locality: Locality = Field(default=Locality.REMOTE, description="remote or local.")
+    platform: Platform = Field(
+        default=Platform.DIRECT, description="direct, bedrock or vertex (paths and auth)."
+    )
+    region: str | None = Field(default=None, description="AWS region or Vertex AI location.")
+    project: str | None = Field(default=None, description="Google Cloud project (Vertex AI).")
     models: list[RouterModel] = Field(default_factory=list, description="Models on this dialect.")
 
     def model(self, name: str) -> RouterModel | None:

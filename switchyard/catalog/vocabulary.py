@@ -38,7 +38,20 @@ class AuthScheme(StrEnum):
     BEARER = "bearer"
     X_API_KEY = "x-api-key"
     X_GOOG_API_KEY = "x-goog-api-key"  # the Gemini API's key header
+    AWS_SIGV4 = "aws-sigv4"  # Bedrock: requests signed with AWS credentials (botocore)
+    GOOGLE_OAUTH = "google-oauth"  # Vertex AI: OAuth access tokens (google-auth)
     NONE = "none"
+
+
+CLOUD_SCHEMES = frozenset({AuthScheme.AWS_SIGV4, AuthScheme.GOOGLE_OAUTH})
+
+
+class Platform(StrEnum):
+    """Where a dialect is served: the vendor's own API, Amazon Bedrock or Google Vertex AI."""
+
+    DIRECT = "direct"
+    BEDROCK = "bedrock"
+    VERTEX = "vertex"
 
 
 class Locality(StrEnum):

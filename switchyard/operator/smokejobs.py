@@ -19,6 +19,7 @@ from switchyard.catalog import (
     Dialect,
     EvidenceRow,
     Layer,
+    Platform,
     ProbeResult,
     Provider,
     SmokeRun,
@@ -61,6 +62,9 @@ class ProbeTarget:
     # The Provider's auth scheme and headers (not secret), so the probe's request is the router's
     auth_scheme: AuthScheme | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    platform: Platform = Platform.DIRECT  # Bedrock / Vertex AI: their paths and credentials
+    region: str | None = None
+    project: str | None = None
 
 
 def direct_target(provider: Provider, model: str) -> ProbeTarget:
@@ -78,6 +82,9 @@ def direct_target(provider: Provider, model: str) -> ProbeTarget:
         secret_key=ref.key if ref else None,
         auth_scheme=provider.spec.auth.scheme,
         headers=tuple((h.name, h.value) for h in provider.spec.headers),
+        platform=provider.spec.platform,
+        region=provider.spec.region,
+        project=provider.spec.project,
     )
 
 
@@ -102,6 +109,10 @@ def probe_args(run: SmokeRun, target: ProbeTarget) -> list[str]:
             args += ["--auth-scheme", target.auth_scheme.value]
         for name, value in target.headers:
             args += ["--header", f"{name}: {value}"]
+        if target.platform is not Platform.DIRECT:
+            args += ["--platform", target.platform.value, "--region", target.region or ""]
+            if target.project:
+                args += ["--project", target.project]
     lp = run.spec.large_payload
     args += ["--tasks", tasks]
     args += ["--target-bytes", str(lp.target_bytes), "--tool-count", str(lp.tool_count)]

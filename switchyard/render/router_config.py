@@ -228,6 +228,9 @@ def render(
             secret=p.spec.auth.secret_ref,
             headers=p.spec.headers,
             locality=p.spec.locality,
+            platform=p.spec.platform,
+            region=p.spec.region,
+            project=p.spec.project,
             models=[
                 _router_model(m, p.status.model(m.name))
                 for m in sorted(p.spec.models, key=lambda m: m.name)

@@ -18,7 +18,7 @@ import orjson
 from pydantic import ValidationError
 
 from switchyard.catalog import (
-    AuthScheme,
+    CLOUD_SCHEMES,
     DefaultAccess,
     Eligibility,
     RequestNeeds,
@@ -31,7 +31,9 @@ from switchyard.catalog import (
     check,
 )
 from switchyard.catalog.manifests import CatalogError
+from switchyard.catalog.platform import ENVIRONMENT_SCHEMES
 from switchyard.catalog.yamltext import load_documents as load_yaml
+from switchyard.cloud import CloudAuth, CloudAuthError, cloud_auth
 from switchyard.wire import provider_headers
 
 
@@ -112,6 +114,8 @@ class LoadedConfig:
     upstream_headers: dict[str, dict[str, str]]  # provider -> auth + configured headers
     callers: dict[str, frozenset[bytes]]  # caller Secret name -> token digests
     fingerprint: tuple[object, ...] = field(default=())
+    # provider -> per-request credentials (SigV4 signer, OAuth tokens) of cloud platforms
+    cloud: dict[str, CloudAuth] = field(default_factory=dict)
 
     @property
     def revision(self) -> str:
@@ -182,7 +186,7 @@ def read_callers(secrets_dir: Path, name: str) -> frozenset[bytes]:
 def _provider_headers(p: RouterProvider, secrets_dir: Path) -> dict[str, str]:
     """What every request to ``p`` carries (``wire.provider_headers``, shared with the probes)."""
     key = None
-    if p.auth_scheme is not AuthScheme.NONE:
+    if p.auth_scheme not in ENVIRONMENT_SCHEMES:
         if p.secret is None:
             raise ConfigError(f"provider {p.name}: auth {p.auth_scheme.value} needs a secret")
         key = read_secret(secrets_dir, p.secret.name, p.secret.key)
@@ -230,7 +234,17 @@ def load_config(
             raise ConfigError("settings.defaultAccess callers needs settings.defaultCallerSecret")
         names.add(settings.default_caller_secret)
     callers = {n: read_callers(secrets_dir, n) for n in sorted(n for n in names if n)}
-    return LoadedConfig(config, groups, headers, callers, fingerprint)
+    cloud = {}
+    for p in config.providers:
+        if p.name in used and p.auth_scheme in CLOUD_SCHEMES:
+            text = read_secret(secrets_dir, p.secret.name, p.secret.key) if p.secret else None
+            try:
+                auth = cloud_auth(p.auth_scheme, p.region, text)
+            except CloudAuthError as exc:
+                raise ConfigError(f"provider {p.name}: {exc}") from None
+            if auth is not None:
+                cloud[p.name] = auth
+    return LoadedConfig(config, groups, headers, callers, fingerprint, cloud)
 
 
 def secret_names(config: RouterConfig) -> set[str]:

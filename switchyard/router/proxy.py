@@ -14,8 +14,10 @@ from switchyard.catalog import (
     Dialect,
     Eligibility,
     ErrorClass,
+    Platform,
     estimate_prompt_tokens,
 )
+from switchyard.cloud import CloudAuthError
 from switchyard.wire import (
     ATTEMPTS_HEADER,
     BRIDGE_HEADER,
@@ -26,9 +28,9 @@ from switchyard.wire import (
     output_cap,
     status_for,
     upstream_message,
-    upstream_request,
     without_storage,
 )
+from switchyard.wire.platforms import platform_request, stream_accept
 from switchyard.wire.reasoning import retarget
 
 from .access import caller_token, decide
@@ -131,8 +133,20 @@ class Attempt:
             p.body = without_storage(target.provider.dialect, p.body)
         auth = self.cfg.upstream_headers.get(target.provider.name, {})
         stream = p.body.get("stream") is True
-        path, sent = upstream_request(target.provider.dialect, p.body)
+        provider = target.provider
+        path, sent = platform_request(
+            provider.platform, provider.dialect, p.body, provider.region, provider.project
+        )
         call = build_call(target, path, orjson.dumps(sent), auth, p.forwarded, stream)
+        if stream:
+            call.headers["Accept"] = stream_accept(provider.platform)
+        cloud = self.cfg.cloud.get(provider.name)
+        if cloud is not None:  # a SigV4 signature over these bytes, or an OAuth token
+            try:
+                call.headers.update(await cloud.headers("POST", call.url, call.body, call.headers))
+            except CloudAuthError:
+                raise UpstreamError(ErrorClass.AUTH_FAILED) from None
+        p.leg.bedrock = provider.platform is Platform.BEDROCK
         resp = await send(self.runtime.client, call)
         try:
             if stream:

@@ -19,7 +19,6 @@ from aiohttp import web
 from switchyard.catalog import Dialect, ErrorClass
 from switchyard.wire import (
     SSEEvent,
-    SSEParser,
     StreamReader,
     complete_prefix,
     frame,
@@ -27,6 +26,7 @@ from switchyard.wire import (
     stream_error,
     upstream_message,
 )
+from switchyard.wire.eventstream import stream_parser
 
 from .bridges import Bridge, BridgeContext, BridgeUpstreamFailed, StreamTranslator
 from .dialects import DialectAdapter
@@ -47,6 +47,7 @@ class Leg:
     bridge: Bridge | None
     ctx: BridgeContext | None
     extra_headers: dict[str, str]
+    bedrock: bool = False  # the stream arrives in AWS event-stream frames, not SSE
 
 
 async def _first_chunk(resp: aiohttp.ClientResponse) -> bytes:
@@ -96,7 +97,8 @@ class _Relay:
         self.translator: StreamTranslator | None = None
         if leg.bridge is not None and leg.ctx is not None:
             self.translator = leg.bridge.stream(leg.ctx)
-        self.parser = SSEParser()
+        self.parser = stream_parser(leg.bedrock)
+        self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         self.pending = b""  # bytes of an event that has not ended yet (native relay)
 
     def feed(self, chunk: bytes) -> bytes:
@@ -112,6 +114,8 @@ class _Relay:
                 reader.observe(event)
                 if reader.malformed:
                     return b"".join(frame(e) for e in events[:i])
+            if self.reframe:
+                return b"".join(frame(e) for e in events)
             if not chunk:  # end of stream: whatever is left ended with it
                 out, self.pending = self.pending, b""
                 return out

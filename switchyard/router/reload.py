@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable
@@ -69,7 +70,7 @@ async def reload_once(runtime: Runtime) -> bool | None:
         return False
     names = secret_names(loaded.config)
     fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, names)
-    loaded = type(loaded)(loaded.config, loaded.groups, loaded.upstream_headers, loaded.callers, fp)
+    loaded = dataclasses.replace(loaded, fingerprint=fp)
     runtime.state.swap(loaded)
     runtime.metrics.reloads.labels(result="success").inc()
     runtime.metrics.set_revision(loaded.revision)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from multidict import CIMultiDict
+from yarl import URL
 
 from switchyard.catalog import ErrorClass, SwitchyardError
 from switchyard.wire import PEEK_BYTES, classify, request_headers, retry_after
@@ -77,9 +78,11 @@ def build_call(
 async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResponse:
     """POST and wait for a 2xx response head; raise UpstreamError otherwise."""
     try:
+        # sent as built: a signed path (Bedrock's percent-encoded model ids) must not change
         resp = await session.post(
-            call.url, data=call.body, headers=call.headers, allow_redirects=False
-        )
+            URL(call.url, encoded=True), data=call.body, headers=call.headers,
+            allow_redirects=False,
+        )  # fmt: skip
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise UpstreamError(exception_class(exc)) from None
     if resp.status < 300:

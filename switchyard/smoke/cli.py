@@ -32,6 +32,7 @@ from switchyard.catalog import (
     Dialect,
     LargePayload,
     Layer,
+    Platform,
     ProbeTask,
     ReasoningControl,
     SwitchyardError,
@@ -157,9 +158,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     direct.add_argument(
         "--auth-scheme",
         type=_choice(AuthScheme),
-        help="how the key is sent: bearer, x-api-key or none (default: the dialect's own; "
-        "a Provider's spec.auth.scheme)",
+        help="how the key is sent: bearer, x-api-key, x-goog-api-key, aws-sigv4, google-oauth "
+        "or none (default: the dialect's own; a Provider's spec.auth.scheme). For aws-sigv4 "
+        "and google-oauth --api-key-env names the credentials JSON; without it the "
+        "environment's chain is used",
     )
+    direct.add_argument(
+        "--platform",
+        type=_choice(Platform),
+        default=Platform.DIRECT,
+        help="direct, bedrock or vertex (a Provider's spec.platform): paths, bodies and auth "
+        "of that platform",
+    )
+    direct.add_argument("--region", help="AWS region (bedrock) or Vertex AI location")
+    direct.add_argument("--project", help="Google Cloud project (vertex)")
     direct.add_argument(
         "--header",
         action="append",
@@ -284,6 +296,10 @@ def _target(args: argparse.Namespace) -> ProbeTarget:
     if not args.base_url or not args.model:
         raise UsageError("give --base-url and --model (direct), or --router and --group")
     key = _secret(args.api_key_env, "--api-key-env")
+    if args.platform is not Platform.DIRECT and not args.region:
+        raise UsageError(f"--platform {args.platform.value} needs --region")
+    if args.platform is Platform.VERTEX and not args.project:
+        raise UsageError("--platform vertex needs --project")
     return ProbeTarget(
         _url(args.base_url, "--base-url", args.allow_link_local),
         Layer.DIRECT,
@@ -292,6 +308,9 @@ def _target(args: argparse.Namespace) -> ProbeTarget:
         args.timeout,
         auth_scheme=args.auth_scheme,
         headers=tuple(args.header),
+        platform=args.platform,
+        region=args.region,
+        project=args.project,
     )
 
 

@@ -13,18 +13,19 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 
-from switchyard.catalog import BridgeDirection, ErrorClass, Layer
+from switchyard.catalog import BridgeDirection, ErrorClass, Layer, Platform
+from switchyard.cloud import CloudAuth, CloudAuthError
 from switchyard.wire import (
     ATTEMPTS_HEADER,
     BRIDGE_HEADER,
     PEEK_BYTES,
     UPSTREAM_HEADER,
     SSEEvent,
-    SSEParser,
     classify,
     request_headers,
-    upstream_request,
 )
+from switchyard.wire.eventstream import stream_parser
+from switchyard.wire.platforms import EVENT_STREAM, platform_request, stream_accept
 
 from .access import classify_exception
 from .dialects import Body, DialectAdapter, MalformedStreamError, Reply, StreamFailedError
@@ -71,6 +72,10 @@ class ProbeClient:
     # an official SDK sends the router. Holds a key: never printed.
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     ledger: Ledger = field(default_factory=Ledger)
+    platform: Platform = Platform.DIRECT  # Bedrock / Vertex paths and bodies (wire.platforms)
+    region: str | None = None
+    project: str | None = None
+    cloud: CloudAuth | None = field(default=None, repr=False)  # per-request credentials
 
     @property
     def url(self) -> str:
@@ -96,19 +101,30 @@ class ProbeClient:
         start = time.monotonic()
         headers = request_headers(self.headers, body.get("stream") is True)
         # the path and body the router sends too (Gemini: model and method in the path)
-        path, sent = upstream_request(self.adapter.dialect, body)
+        path, sent = platform_request(
+            self.platform, self.adapter.dialect, body, self.region, self.project
+        )
         url = self.base_url.rstrip("/") + path
+        raw_body = orjson.dumps(sent)
+        bedrock = self.platform is Platform.BEDROCK
+        if body.get("stream") is True:
+            headers["Accept"] = stream_accept(self.platform)
         try:
-            async with self.http.stream(
-                "POST", url, content=orjson.dumps(sent), headers=headers
-            ) as resp:
+            if self.cloud is not None:
+                headers.update(await self.cloud.headers("POST", url, raw_body, headers))
+        except CloudAuthError:
+            ex.error_class, ex.note = ErrorClass.AUTH_FAILED, "cloud credentials refused"
+            self.ledger.add(None)
+            return ex
+        try:
+            async with self.http.stream("POST", url, content=raw_body, headers=headers) as resp:
                 ex.status_code = resp.status_code
                 self._router_fields(ex, resp.headers)
                 if not 200 <= resp.status_code < 300:
                     raw = await _read_capped(resp)
                     ex.error_class = classify(resp.status_code, raw)
                 elif body.get("stream"):
-                    await self._read_stream(resp, ex)
+                    await self._read_stream(resp, ex, bedrock)
                 else:
                     raw = await resp.aread()
                     self._read_json(raw, ex)
@@ -125,13 +141,14 @@ class ProbeClient:
             ex.error_class = ErrorClass.BAD_RESPONSE
             ex.note = "response is not a valid completion"
 
-    async def _read_stream(self, resp: httpx.Response, ex: Exchange) -> None:
-        if "text/event-stream" not in resp.headers.get("content-type", ""):
+    async def _read_stream(self, resp: httpx.Response, ex: Exchange, bedrock: bool) -> None:
+        expected = EVENT_STREAM if bedrock else "text/event-stream"
+        if expected not in resp.headers.get("content-type", ""):
             ex.error_class = ErrorClass.BAD_RESPONSE
             ex.note = "asked to stream, got no event stream"
             await resp.aread()
             return
-        parser = SSEParser()
+        parser = stream_parser(bedrock)  # Bedrock: AWS event-stream frames (botocore)
         events: list[SSEEvent] = []
         try:
             async for chunk in resp.aiter_bytes():

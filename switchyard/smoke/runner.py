@@ -20,9 +20,11 @@ from switchyard.catalog import (
     ErrorClass,
     EvidenceRow,
     Layer,
+    Platform,
     ProbeResult,
     ProbeTask,
 )
+from switchyard.cloud import CloudAuth, cloud_auth
 from switchyard.wire import DEFAULT_AUTH, caller_headers, provider_headers
 
 from .client import Ledger, ProbeClient, new_http
@@ -45,6 +47,18 @@ class ProbeTarget:
     # headers, so the probe sends the very headers the router will send (wire.provider_headers).
     auth_scheme: AuthScheme | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    # Direct layer on a cloud platform: the same paths, bodies and per-request credentials as
+    # the router (wire.platforms, switchyard.cloud); ``key`` then holds the credentials' text
+    # (None: the environment's chain).
+    platform: Platform = Platform.DIRECT
+    region: str | None = None
+    project: str | None = None
+
+    def cloud(self) -> CloudAuth | None:
+        """Per-request credentials of a cloud scheme (raises CloudAuthError)."""
+        if self.layer is Layer.ROUTER or self.auth_scheme is None:
+            return None
+        return cloud_auth(self.auth_scheme, self.region, self.key)
 
     def headers_for(self, dialect: Dialect) -> dict[str, str]:
         """Every header of this target's requests in ``dialect`` (keys included: never print)."""
@@ -115,6 +129,10 @@ async def probe_dialect(
         target.layer,
         target.headers_for(dialect),
         ledger,
+        platform=target.platform if target.layer is Layer.DIRECT else Platform.DIRECT,
+        region=target.region,
+        project=target.project,
+        cloud=target.cloud(),
     )
     ctx = TaskContext(client, target.model, options)
     report = DialectReport(dialect)

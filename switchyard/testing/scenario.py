@@ -38,6 +38,8 @@ from pydantic.alias_generators import to_camel
 
 from switchyard.catalog import Dialect, SwitchyardError
 
+from .cloud import CloudScenario
+
 FailureKind = Literal[
     "auth", "entitlement", "forbidden", "not_found", "rate_limit", "server", "overloaded",
     "bad_request",
@@ -175,6 +177,11 @@ class Scenario(_Model):
     defaults: Behaviour = Field(default_factory=Behaviour)
     strict_models: bool = False
     models: dict[str, Behaviour] = Field(default_factory=dict)
+    cloud: CloudScenario = Field(
+        default_factory=CloudScenario,
+        description="Bedrock's region and access keys, Vertex AI's project, region and "
+        "trusted service accounts (see switchyard.testing.cloud).",
+    )
 
     def behaviour(self, model: str) -> Behaviour | None:
         """The merged behaviour of `model`, or None when strict and not listed."""

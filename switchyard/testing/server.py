@@ -21,6 +21,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .cloud import (
+    BEDROCK,
+    GOOGLE_TOKEN_AUDIENCE,
+    VERTEX,
+    Refusal,
+    TokenIssuer,
+    bedrock_body,
+    bedrock_frames,
+    verify_sigv4,
+    verify_vertex,
+    vertex_anthropic_body,
+)
 from .scenario import Behaviour, Scenario, ScenarioError, parse_scenario
 from .script import scripted, tool_results
 from .simulate import UnsupportedError, answer
@@ -46,6 +58,7 @@ class MockState:
         self.by_model: Counter[str] = Counter()
         self.by_dialect: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        self.issuer = TokenIssuer()  # Vertex: the OAuth tokens /token issued
         self.broken_streams: Counter[str] = Counter()
 
     def reset(self) -> None:
@@ -65,6 +78,9 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 def _wire_for(path: str) -> Wire | None:
+    vertex = VERTEX.search(path)
+    if BEDROCK.search(path) or (vertex is not None and vertex["publisher"] == "anthropic"):
+        return WIRES[2]  # Anthropic Messages on Bedrock or Vertex AI
     if route(path) is not None:
         return GOOGLE
     return next((w for w in WIRES if path.endswith(w.suffix)), None)
@@ -101,7 +117,11 @@ async def _stream(
     state: MockState,
     model: str,
 ) -> web.StreamResponse:
-    resp = web.StreamResponse(headers=SSE_HEADERS)
+    bedrock = request.get("cloud") == "bedrock"
+    if bedrock:  # Bedrock streams in the AWS event-stream framing
+        frames = bedrock_frames(frames)
+    headers = {"Content-Type": "application/vnd.amazon.eventstream"} if bedrock else SSE_HEADERS
+    resp = web.StreamResponse(headers=headers)
     await resp.prepare(request)
     mid = b.mid_stream
     broken = mid is not None and _due(state.broken_streams, model, mid.times)
@@ -114,7 +134,8 @@ async def _stream(
     for i, data in enumerate(frames):
         if broken and mid is not None and i == cut:
             if mid.mode == "error":
-                await resp.write(wire.stream_error("overloaded", ""))
+                error = wire.stream_error("overloaded", "")
+                await resp.write(bedrock_frames([error])[0] if bedrock else error)
                 await resp.write_eof()
             elif mid.mode == "malformed":
                 await resp.write(_cut_off(data))
@@ -149,10 +170,11 @@ async def _serve(
 
     if b is None or (b.dialects is not None and wire.dialect not in b.dialects):
         return fail("not_found", 404)
-    key = _key_of(request, wire, b.key_header) if b.api_key is not None else None
-    if b.api_key is not None and key is None and wire is GOOGLE:
+    keyed = b.api_key is not None and not request.get("cloud")  # clouds checked their own auth
+    key = _key_of(request, wire, b.key_header) if keyed else None
+    if keyed and key is None and wire is GOOGLE:
         return fail("forbidden", 403, UNREGISTERED)  # Google: no key at all is a 403
-    if b.api_key is not None and key != b.api_key:
+    if keyed and key != b.api_key:
         return fail("auth", 401)
     if any(request.headers.get(k) != v for k, v in b.required_headers.items()):
         return fail("forbidden", 403, "request blocked by the provider's gateway")
@@ -215,6 +237,49 @@ def _reply_id(first_frame: bytes) -> str | None:
     return rid if isinstance(rid, str) else None
 
 
+def _cloud_path(
+    request: web.Request, body: dict[str, Any], raw: bytes
+) -> dict[str, Any] | web.Response | None:
+    """Bedrock and Vertex paths: their credentials verified, their body rules checked; the body
+    as the fake model reads it, the cloud's own refusal, or None for other paths."""
+    cloud = request.app[STATE].scenario.cloud
+    bedrock, vertex = BEDROCK.search(request.path), VERTEX.search(request.path)
+    try:
+        if bedrock is not None and cloud.aws is not None:
+            request["cloud"] = "bedrock"
+            url = f"{request.scheme}://{request.host}{request.raw_path}"
+            verify_sigv4(cloud.aws, request.method, url, request.headers, raw)
+            stream = bedrock["method"] == "invoke-with-response-stream"
+            return bedrock_body(body, bedrock["model"], stream)
+        if vertex is not None and cloud.vertex is not None:
+            request["cloud"] = "vertex"
+            issuer = request.app[STATE].issuer
+            verify_vertex(cloud.vertex, issuer, vertex, request.headers.get("Authorization"))
+            if vertex["publisher"] == "anthropic":
+                return vertex_anthropic_body(body, vertex["model"], vertex["method"])
+    except Refusal as refusal:
+        return _json(refusal.body, refusal.status, refusal.headers)
+    return None
+
+
+async def handle_token(request: web.Request) -> web.Response:
+    """Google's OAuth token endpoint (JWT-bearer grant) for Vertex AI service accounts."""
+    state = request.app[STATE]
+    vertex = state.scenario.cloud.vertex
+    if vertex is None:
+        return _json({"error": "invalid_client"}, 400)
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    try:
+        return _json(state.issuer.issue(vertex, form, GOOGLE_TOKEN_AUDIENCE))
+    except Refusal as refusal:
+        return _json(refusal.body, refusal.status)
+
+
+async def handle_expire_tokens(request: web.Request) -> web.Response:
+    request.app[STATE].issuer.expire_all()
+    return _json({"expired": True})
+
+
 async def handle_post(request: web.Request) -> web.StreamResponse:
     wire = _wire_for(request.path)
     if wire is None:
@@ -228,18 +293,25 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return _json(wire.error("bad_request", "request body is not a JSON object"), 400)
     google = route(request.path)
+    received = body
+    cloud = _cloud_path(request, body, raw)
+    if cloud is not None and not isinstance(cloud, web.Response):
+        body = cloud
     record: dict[str, Any] = {
         "at": time.time(),
         "path": request.path,
         "dialect": wire.dialect.value,
         "model": google[0] if google else body.get("model"),
         "stream": google[1] if google else bool(body.get("stream")),
+        "platform": request.get("cloud", "direct"),
         "headers": {str(k).lower(): v for k, v in request.headers.items()},
-        "body": body,  # what arrived (Gemini's model and method came in the path)
-        "status": None,
+        "body": received,  # what arrived (the model may have come in the path)
+        "status": cloud.status if isinstance(cloud, web.Response) else None,
         "bytes": len(raw),
     }
     state.recent.append(record)
+    if isinstance(cloud, web.Response):  # the cloud refused it (credentials, body rules)
+        return cloud
     state.total += 1
     state.by_model[str(record["model"])] += 1
     state.by_dialect[wire.dialect.value] += 1
@@ -311,6 +383,8 @@ def create_app(scenario: Scenario | None = None) -> web.Application:
     app.router.add_delete("/_mock/requests", handle_reset)
     app.router.add_put("/_mock/scenario", handle_scenario)
     app.router.add_get("/_mock/health", handle_health)
+    app.router.add_post("/_mock/expire-tokens", handle_expire_tokens)
+    app.router.add_post("/token", handle_token)
     app.router.add_get("/{tail:.*}models", handle_models)
     app.router.add_post("/{tail:.*}", handle_post)
     return app

@@ -15,14 +15,17 @@ from .names import DEFAULT_AUTH, USER_AGENT, VERSION_HEADERS
 
 
 def auth_headers(scheme: AuthScheme, key: str | None) -> dict[str, str]:
-    """The header that carries ``key`` in ``scheme`` (none for AuthScheme.NONE or no key)."""
+    """The header that carries ``key`` in ``scheme`` (none for AuthScheme.NONE, the cloud
+    schemes, or no key)."""
     if key is None or scheme is AuthScheme.NONE:
         return {}
     if scheme is AuthScheme.BEARER:
         return {"Authorization": f"Bearer {key}"}
     if scheme is AuthScheme.X_GOOG_API_KEY:
         return {"x-goog-api-key": key}
-    return {"x-api-key": key}
+    if scheme is AuthScheme.X_API_KEY:
+        return {"x-api-key": key}
+    return {}  # cloud schemes sign or mint per request (switchyard.cloud), never a static key
 
 
 def provider_headers(

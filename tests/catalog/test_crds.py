@@ -76,7 +76,11 @@ def test_cross_field_rules_are_declared() -> None:
     assert "self.isSorted()" in group_rules
     assert "self[size(self) - 1] == 100" in group_rules
     provider_rules = rules(docs["switchyard.dev_providers.yaml"])
-    assert "(has(self.scheme) && self.scheme == 'none') || has(self.secretRef)" in provider_rules
+    assert (
+        "(has(self.scheme) && self.scheme in ['none', 'aws-sigv4', 'google-oauth']) "
+        "|| has(self.secretRef)"
+    ) in provider_rules
+    assert any("platform bedrock" in r or "'bedrock'" in r for r in provider_rules)
     smoke_rules = rules(docs["switchyard.dev_smokeruns.yaml"])
     assert any("modelGroup" in r for r in smoke_rules)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -87,8 +88,14 @@ def last_sent(mock: Mock, model: str = "gemini-m") -> dict[str, Any]:
     return mock.requests(model)[-1]
 
 
-def rows_for(router: Router, group: str) -> list[dict[str, Any]]:
-    return [r for r in router.usage_rows() if r["group"] == group]
+def rows_for(router: Router, group: str, at_least: int = 1) -> list[dict[str, Any]]:
+    """The group's usage rows, once ``at_least`` exist (a row lands just after its reply)."""
+    deadline = time.monotonic() + 10
+    while True:
+        rows = [r for r in router.usage_rows() if r["group"] == group]
+        if len(rows) >= at_least or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.02)
 
 
 # ------------------------------------------------------------------ Chat callers, chatToGoogle
@@ -267,6 +274,7 @@ def gemini(
 
 def test_native_generate_and_stream(stack: tuple[Mock, Router]) -> None:
     mock, router = stack
+    before = len(rows_for(router, "gem-m", 0))
     body = {
         "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
         "generationConfig": {"maxOutputTokens": 32, "thinkingConfig": {"thinkingBudget": -1}},
@@ -281,7 +289,7 @@ def test_native_generate_and_stream(stack: tuple[Mock, Router]) -> None:
         # the model moved into the path; the body went upstream as the caller wrote it
         assert sent["path"] == "/v1beta/models/gemini-m:generateContent" and sent["body"] == body
         assert sent["headers"]["x-goog-api-key"] == PROVIDER_KEY
-    row = rows_for(router, "gem-m")[-1]
+    row = rows_for(router, "gem-m", before + 2)[-1]
     assert (row["inbound_skin"], row["target_skin"], row["bridge_direction"]) == (
         "google",
         "google",
@@ -298,7 +306,7 @@ def test_native_generate_and_stream(stack: tuple[Mock, Router]) -> None:
     assert len(chunks) > 1
     assert "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks) == REPLY
     assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
-    row = rows_for(router, "gem-m")[-1]
+    row = rows_for(router, "gem-m", before + 3)[-1]
     assert row["stream"] is True and row["output_tokens"] == meta["candidatesTokenCount"] + 8
 
 
