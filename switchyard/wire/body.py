@@ -27,11 +27,15 @@ CAP_FIELDS: dict[Dialect, tuple[str, ...]] = {
     Dialect.OPENAI_CHAT: ("max_completion_tokens", "max_tokens"),
     Dialect.OPENAI_RESPONSES: ("max_output_tokens",),
     Dialect.ANTHROPIC: ("max_tokens",),
+    Dialect.GOOGLE: ("maxOutputTokens",),
 }
 
 
 def output_cap(dialect: Dialect, body: JSON) -> int | None:
     """The smallest valid output cap the request sets, or None."""
+    if dialect is Dialect.GOOGLE:  # Gemini keeps it in generationConfig
+        config = body.get("generationConfig")
+        body = config if isinstance(config, dict) else {}
     caps = [
         v
         for k in CAP_FIELDS.get(dialect, ())

@@ -232,3 +232,11 @@ def test_schema_form() -> None:
         },
         "required": ["a"],
     }
+
+
+def test_output_cap_lives_in_generation_config() -> None:
+    from switchyard.wire import output_cap
+
+    assert output_cap(Dialect.GOOGLE, {"generationConfig": {"maxOutputTokens": 7}}) == 7
+    assert output_cap(Dialect.GOOGLE, {"maxOutputTokens": 7}) is None
+    assert output_cap(Dialect.GOOGLE, {"generationConfig": {"maxOutputTokens": 0}}) is None
