@@ -9,6 +9,8 @@ from typing import Any
 from switchyard.catalog import ErrorClass
 from switchyard.wire import SSEEvent, Usage, openai_chat_usage
 
+from .base import BridgeContext
+
 
 @dataclass(frozen=True)
 class Text:
@@ -97,3 +99,45 @@ class ChatChunkReader:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+class FromChatChunks:
+    """What the translators serving another dialect from a Chat upstream share: Chat chunks
+    read into happenings, the finish reason and usage kept, a failure ending the stream.
+    Subclasses write the content (``_content``), the opening (``_start``) and the failure."""
+
+    def __init__(self, ctx: BridgeContext) -> None:
+        self._ctx = ctx
+        self._reader = ChatChunkReader()
+        self._started = False
+        self._done = False
+        self._finish: str | None = None
+        self._usage: Usage | None = None
+        self.usage: Usage | None = None
+        self.response_id: str | None = None
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done:
+            return b""
+        out: list[bytes] = []
+        for happening in self._reader.read(event):
+            out.append(self._start())
+            if isinstance(happening, Finish):
+                self._finish = happening.reason
+            elif isinstance(happening, Usage):
+                self._usage = self.usage = happening
+            elif isinstance(happening, Failed):
+                out.append(self.fail(happening.error_class, happening.message))
+                break
+            else:
+                out.append(self._content(happening))
+        return b"".join(out)
+
+    def _start(self) -> bytes:
+        raise NotImplementedError
+
+    def _content(self, happening: Text | ToolStart | ToolArgs) -> bytes:
+        raise NotImplementedError
+
+    def fail(self, error_class: ErrorClass, message: str) -> bytes:
+        raise NotImplementedError

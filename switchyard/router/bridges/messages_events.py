@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard.catalog import Dialect, ErrorClass
-from switchyard.wire import SSEEvent, Usage, encode, stream_error
+from switchyard.wire import Usage, encode, stream_error
 
 from .base import JSON, BridgeContext
-from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart
+from .chat_reader import FromChatChunks, Text, ToolArgs, ToolStart
 
 # Chat finish_reason -> Anthropic stop_reason
 STOP_REASONS = {
@@ -41,56 +41,35 @@ def error_event(error_class: ErrorClass, message: str) -> bytes:
     return stream_error(Dialect.ANTHROPIC, error_class, message)
 
 
-class MessagesFromChat:
+class MessagesFromChat(FromChatChunks):
     """StreamTranslator: Chat chunks in, Anthropic Messages events out."""
 
     def __init__(self, ctx: BridgeContext) -> None:
-        self._ctx = ctx
-        self._reader = ChatChunkReader()
-        self._started = False
-        self._done = False
+        super().__init__(ctx)
         self._block = -1  # index of the last content block started
         self._open: str | None = None  # "text" | "tool_use" while a block is open
         self._args_seen = False
-        self._finish: str | None = None
-        self._usage: Usage | None = None
-        self.usage: Usage | None = None
-        self.response_id: str | None = None
 
-    def feed(self, event: SSEEvent) -> bytes:
-        if self._done:
-            return b""
+    def _content(self, happening: Text | ToolStart | ToolArgs) -> bytes:
         out: list[bytes] = []
-        for happening in self._reader.read(event):
-            out.append(self._start())
-            if isinstance(happening, Text):
-                if self._open != "text":
-                    out.append(self._close())
-                    out.append(self._begin({"type": "text", "text": ""}))
-                delta = {"type": "text_delta", "text": happening.delta}
-                out.append(self._delta(delta))
-            elif isinstance(happening, ToolStart):
+        if isinstance(happening, Text):
+            if self._open != "text":
                 out.append(self._close())
-                block = {
-                    "type": "tool_use",
-                    "id": happening.call_id,
-                    "name": happening.name,
-                    "input": {},
-                }
-                out.append(self._begin(block))
-            elif isinstance(happening, ToolArgs):
-                self._args_seen = True
-                out.append(
-                    self._delta({"type": "input_json_delta", "partial_json": happening.delta})
-                )
-            elif isinstance(happening, Finish):
-                self._finish = happening.reason
-            elif isinstance(happening, Usage):
-                self._usage = happening
-                self.usage = happening
-            elif isinstance(happening, Failed):
-                out.append(self.fail(happening.error_class, happening.message))
-                break
+                out.append(self._begin({"type": "text", "text": ""}))
+            delta = {"type": "text_delta", "text": happening.delta}
+            out.append(self._delta(delta))
+        elif isinstance(happening, ToolStart):
+            out.append(self._close())
+            block = {
+                "type": "tool_use",
+                "id": happening.call_id,
+                "name": happening.name,
+                "input": {},
+            }
+            out.append(self._begin(block))
+        elif isinstance(happening, ToolArgs):
+            self._args_seen = True
+            out.append(self._delta({"type": "input_json_delta", "partial_json": happening.delta}))
         return b"".join(out)
 
     def finish(self) -> bytes:

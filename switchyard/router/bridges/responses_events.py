@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard.catalog import Dialect, ErrorClass
-from switchyard.wire import SSEEvent, Usage, encode, stream_error
+from switchyard.wire import Usage, encode, stream_error
 
 from .base import JSON, BridgeContext
-from .chat_reader import ChatChunkReader, Failed, Finish, Text, ToolArgs, ToolStart
+from .chat_reader import FromChatChunks, Text, ToolArgs, ToolStart
 from .responses_tools import custom_input
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -79,46 +79,23 @@ def response_object(
     }
 
 
-class ResponsesFromChat:
+class ResponsesFromChat(FromChatChunks):
     """StreamTranslator: Chat chunks in, Responses events out."""
 
     def __init__(self, ctx: BridgeContext) -> None:
-        self._ctx = ctx
-        self._reader = ChatChunkReader()
+        super().__init__(ctx)
         self._id = ctx.ids("resp_")
         self._created = ctx.clock()
         self._seq = 0
-        self._started = False
-        self._done = False
         self._output: list[JSON] = []  # finished items, by output_index
         self._open: JSON | None = None  # the item being streamed (its output_index is len(output))
-        self._finish: str | None = None
-        self._usage: Usage | None = None
-        self.usage: Usage | None = None
-        self.response_id: str | None = None
 
-    def feed(self, event: SSEEvent) -> bytes:
-        if self._done:
-            return b""
-        out: list[bytes] = []
-        for happening in self._reader.read(event):
-            out.append(self._start())
-            if isinstance(happening, Text):
-                out.append(self._text(happening.delta))
-            elif isinstance(happening, ToolStart):
-                out.append(self._close())
-                out.append(self._open_tool(happening))
-            elif isinstance(happening, ToolArgs):
-                out.append(self._args(happening.delta))
-            elif isinstance(happening, Finish):
-                self._finish = happening.reason
-            elif isinstance(happening, Usage):
-                self._usage = happening
-                self.usage = happening
-            elif isinstance(happening, Failed):
-                out.append(self.fail(happening.error_class, happening.message))
-                break
-        return b"".join(out)
+    def _content(self, happening: Text | ToolStart | ToolArgs) -> bytes:
+        if isinstance(happening, Text):
+            return self._text(happening.delta)
+        if isinstance(happening, ToolStart):
+            return self._close() + self._open_tool(happening)
+        return self._args(happening.delta)
 
     def finish(self) -> bytes:
         if self._done:
