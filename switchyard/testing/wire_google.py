@@ -9,6 +9,8 @@ this fake. The same paths serve Vertex AI's ``publishers/google/models/...`` for
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
@@ -142,6 +144,38 @@ def check(body: dict[str, Any]) -> None:
                           "response", "behavior"}, f"tools[{i}].function_declarations[{j}]")  # fmt: skip
             if "parameters" in fn:
                 _check_schema(fn["parameters"], f"tools[{i}].function_declarations[{j}].parameters")
+    check_signatures(body)
+
+
+def signature(name: str, args: Any) -> str:
+    """The thoughtSignature this fake attaches to a call it made while thinking (deterministic,
+    so a later request can be checked without state)."""
+    digest = hashlib.sha256(name.encode() + orjson.dumps(args, option=orjson.OPT_SORT_KEYS))
+    return base64.b64encode(b"sig:" + digest.digest()).decode()
+
+
+def _thinking(body: dict[str, Any]) -> bool:
+    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+    return bool(thinking) and thinking.get("thinkingBudget") != 0
+
+
+def check_signatures(body: dict[str, Any]) -> None:
+    """Like Gemini 3 with thinking on: the function calls of the model's last turn must come
+    back with the thoughtSignature they were issued with."""
+    contents = body.get("contents") or []
+    last = next((c for c in reversed(contents) if isinstance(c, dict)
+                 and c.get("role") == "model"), None)  # fmt: skip
+    if last is None or not _thinking(body):
+        return
+    for part in last.get("parts") or []:
+        call = part.get("functionCall") if isinstance(part, dict) else None
+        if isinstance(call, dict):
+            expected = signature(str(call.get("name")), call.get("args") or {})
+            if part.get("thoughtSignature") != expected:
+                raise GoogleRequestError(
+                    "Function call is missing a thought_signature in functionCall parts. This "
+                    "is required for tools to work correctly."
+                )
 
 
 def _json_schema(schema: Any) -> dict[str, Any]:
@@ -223,10 +257,13 @@ class GoogleWire:
 
     @staticmethod
     def _parts(reply: Reply) -> list[dict[str, Any]]:
-        parts: list[dict[str, Any]] = [
-            {"functionCall": {"name": c.name, "args": orjson.loads(c.arguments)}}
-            for c in reply.calls
-        ]
+        parts: list[dict[str, Any]] = []
+        for c in reply.calls:
+            args = orjson.loads(c.arguments)
+            part: dict[str, Any] = {"functionCall": {"name": c.name, "args": args}}
+            if reply.reasoning_tokens:  # a call made while thinking carries its signature
+                part["thoughtSignature"] = signature(c.name, args)
+            parts.append(part)
         if not parts:
             parts.append({"text": reply.text})
         return parts

@@ -335,3 +335,34 @@ def test_native_upstream_refusal_of_unknown_fields(stack: tuple[Mock, Router]) -
     resp = gemini(router, "gem-m:generateContent", body)
     assert resp.status_code == 400 and resp.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert mock.requests("gemini-m")[-1]["status"] == 400
+
+
+def test_thought_signatures_round_trip_in_tool_call_ids(stack: tuple[Mock, Router]) -> None:
+    """Gemini (3) refuses a continued conversation whose function calls lost their
+    thoughtSignature; chatToGoogle carries it in the Chat tool-call id, which callers echo."""
+    mock, router = stack
+    client = oai(router)
+    forced: Any = {"type": "function", "function": {"name": "get_weather"}}
+    first = client.chat.completions.create(
+        model="gem-m", messages=HI, tools=TOOLS, tool_choice=forced, reasoning_effort="low"
+    )
+    (call,) = first.choices[0].message.tool_calls or []
+    assert "." in call.id  # call_<n>.<signature>
+    result = {"role": "tool", "tool_call_id": call.id, "content": "sunny"}
+    history: list[Any] = [*HI, first.choices[0].message.model_dump(exclude_none=True), result]
+    after = client.chat.completions.create(
+        model="gem-m", messages=history, tools=TOOLS, reasoning_effort="low"
+    )
+    assert after.choices[0].message.tool_calls
+    model_turn = last_sent(mock)["body"]["contents"][1]
+    assert model_turn["parts"][0]["thoughtSignature"] == call.id.split(".", 1)[1]
+    # a caller that rewrote the id lost the signature: Gemini's 400 reaches it as BadRequest
+    lost = [
+        *HI,
+        {**history[1], "tool_calls": [{**history[1]["tool_calls"][0], "id": "c1"}]},
+        {**result, "tool_call_id": "c1"},
+    ]
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(
+            model="gem-m", messages=lost, tools=TOOLS, reasoning_effort="low"
+        )

@@ -40,6 +40,22 @@ def parts_of(candidate: Any) -> list[JSON]:
     return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
 
 
+SIGNATURE_MARK = "."  # never in a base64 signature nor in our id prefixes
+
+
+def call_id(ctx: BridgeContext, part: JSON) -> str:
+    """A Chat tool-call id that carries the part's ``thoughtSignature`` (Gemini needs it echoed
+    on the call when the conversation continues; Chat callers echo ids verbatim)."""
+    signature = part.get("thoughtSignature")
+    base = ctx.ids("call_")
+    return f"{base}{SIGNATURE_MARK}{signature}" if isinstance(signature, str) else base
+
+
+def signature_of(tool_call_id: str) -> str | None:
+    _, mark, signature = tool_call_id.partition(SIGNATURE_MARK)
+    return signature if mark and signature else None
+
+
 def arguments(call: JSON) -> str:
     args = call.get("args")
     return orjson.dumps(args if isinstance(args, dict) else {}).decode()
@@ -81,7 +97,8 @@ class ChatFromGoogle(ChatStreamOut):
             call = part.get("functionCall")
             if isinstance(call, dict):
                 index, self._calls = self._calls, self._calls + 1
-                out += self._out.tool_start(index, self._ctx.ids("call_"), str(call.get("name")))
+                cid = call_id(self._ctx, part)
+                out += self._out.tool_start(index, cid, str(call.get("name")))
                 out += self._out.tool_args(index, arguments(call))
             elif isinstance(part.get("text"), str) and part["text"]:
                 out += self._out.text(part["text"])

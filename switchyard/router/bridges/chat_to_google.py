@@ -34,7 +34,14 @@ from .base import (
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import chat_tool_choice, function_tools, image_url, output_cap, split_system
-from .chat_stream_google import ChatFromGoogle, arguments, finish_reason, parts_of
+from .chat_stream_google import (
+    ChatFromGoogle,
+    arguments,
+    call_id,
+    finish_reason,
+    parts_of,
+    signature_of,
+)
 from .policy import CHAT_TO_GOOGLE
 
 DIRECTION = BridgeDirection.CHAT_TO_GOOGLE
@@ -92,7 +99,7 @@ class ChatToGoogle:
             call = part.get("functionCall")
             if isinstance(call, dict):
                 fn = {"name": str(call.get("name")), "arguments": arguments(call)}
-                calls.append({"id": ctx.ids("call_"), "type": "function", "function": fn})
+                calls.append({"id": call_id(ctx, part), "type": "function", "function": fn})
             elif isinstance(part.get("text"), str):
                 texts.append(part["text"])
         if not candidates:  # the prompt was blocked (promptFeedback)
@@ -230,5 +237,9 @@ def _model_parts(message: JSON, i: int, names: dict[str, str]) -> list[JSON]:
             raise BridgeRefused(f"messages[{i}]: tool call arguments must be a JSON object")
         name = str(fn.get("name"))
         names[str(call.get("id"))] = name
-        parts.append({"functionCall": {"name": name, "args": args}})
+        part: JSON = {"functionCall": {"name": name, "args": args}}
+        signature = signature_of(str(call.get("id")))
+        if signature is not None:  # Gemini checks the signature of its own earlier call
+            part["thoughtSignature"] = signature
+        parts.append(part)
     return parts
