@@ -140,3 +140,24 @@ def test_timeout_ends_as_failed_condition() -> None:
     conds = {c.type: (c.status.value, c.reason) for c in status.conditions}
     assert conds["Complete"] == ("True", "Timeout")
     assert conds["Succeeded"] == ("False", "Timeout")
+
+
+def test_cloud_platform_provider_passes_platform_region_and_project() -> None:
+    from switchyard.catalog import AuthScheme, Platform
+
+    p = provider("p")
+    p.spec.platform, p.spec.region, p.spec.project = Platform.VERTEX, "us-east5", "acme-llm-prod"
+    p.spec.auth.scheme = AuthScheme.GOOGLE_OAUTH
+    args = build_job(run(), direct_target(p, "m"), SETTINGS)["spec"]["template"]["spec"][
+        "containers"
+    ][0]["args"]
+    assert args[args.index("--platform") + 1] == "vertex"
+    assert args[args.index("--region") + 1] == "us-east5"
+    assert args[args.index("--project") + 1] == "acme-llm-prod"
+    assert args[args.index("--auth-scheme") + 1] == "google-oauth"
+    assert (
+        "--platform"
+        not in build_job(run(), direct_target(provider("q"), "m"), SETTINGS)["spec"]["template"][
+            "spec"
+        ]["containers"][0]["args"]
+    )
