@@ -154,7 +154,16 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
     secret(kubectl, ns, "smoke-callers", alice="caller-token-abc")
     op = OperatorThread(settings(ns, pods)).start()
     try:
-        kubectl("apply", "-f", "-", input=examples("01-hosted-smoke-group.yaml", ns))
+        # The Provider first: its first reconcile creates the SmokeRun its generation needs
+        # only while no run of that generation exists. Applied together with the example's
+        # own SmokeRun, that run could be started first and stand in for it (by design: one
+        # run per generation), so whether a g1 run appeared depended on watch order.
+        docs = list(yaml.safe_load_all(examples("01-hosted-smoke-group.yaml", ns)))
+        providers = [d for d in docs if d["kind"] == "Provider"]
+        kubectl("apply", "-f", "-", input=yaml.safe_dump_all(providers))
+        wait_for(lambda: get(kubectl, ns, "smokerun", "crusoe-llama-3-3-70b-g1"), "the auto run")
+        rest = [d for d in docs if d["kind"] != "Provider"]
+        kubectl("apply", "-f", "-", input=yaml.safe_dump_all(rest))
 
         # 1. Both SmokeRuns (the example's and the one the new Provider generation needs) get
         #    a Job with the intended spec.
