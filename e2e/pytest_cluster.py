@@ -16,7 +16,7 @@ import os
 import secrets
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             build.ensure_built()
         except build.BuildError as exc:
             raise pytest.UsageError(f"building the local control plane failed: {exc}") from exc
+
+
+def collection_finish_building(
+    here: Path, build: Callable[[], object]
+) -> Callable[[pytest.Session], None]:
+    """A ``pytest_collection_finish`` for a test folder that needs a tool built before its tests
+    run (a cold Go build takes minutes; no test timeout should cover it): the control plane as
+    usual, then ``build`` when any collected test lives under ``here``."""
+
+    def hook(session: pytest.Session) -> None:
+        pytest_collection_finish(session)
+        if any(Path(str(item.fspath)).is_relative_to(here) for item in session.items):
+            build()
+
+    return hook
 
 
 class _Shared:

@@ -6,29 +6,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from e2e.pytest_cluster import (  # noqa: E402
+    collection_finish_building,
     k8s_cluster,
     kubeconfig,
     kubectl,
     namespace,
 )
-from e2e.pytest_cluster import pytest_collection_finish as _cluster_collection  # noqa: E402
 
 from .gohealth import binary  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    _cluster_collection(session)
-    if any(Path(str(item.fspath)).is_relative_to(HERE) for item in session.items):
-        binary()
-
+pytest_collection_finish = collection_finish_building(HERE, binary)
 
 __all__ = ["k8s_cluster", "kubeconfig", "kubectl", "namespace", "pytest_collection_finish"]

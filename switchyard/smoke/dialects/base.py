@@ -121,6 +121,19 @@ def expect_dict(body: Any, what: str) -> dict[str, Any]:
     return body
 
 
+def object_event(event: SSEEvent) -> dict[str, Any]:
+    """An event of an untyped stream (Chat, Gemini): a JSON object that is not an error."""
+    try:
+        data = event.json()
+    except ValueError:
+        raise MalformedStreamError("event data is not JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedStreamError("event data is not an object")
+    if "error" in data:
+        raise StreamFailedError("error event in stream")
+    return data
+
+
 def typed_event(event: SSEEvent) -> dict[str, Any]:
     """An event of a typed stream (Responses, Messages): JSON with a ``type`` that agrees with
     the SSE event name; anything else breaks the grammar."""

@@ -21,10 +21,10 @@ from .base import (
     Body,
     MalformedStreamError,
     Reply,
-    StreamFailedError,
     ToolCall,
     ToolSpec,
     expect_dict,
+    object_event,
 )
 from .bodies import RequestBodies
 
@@ -101,14 +101,7 @@ class Google(RequestBodies):
         if not events:
             raise MalformedStreamError("empty stream")
         for event in events:
-            try:
-                data = event.json()
-            except ValueError:
-                raise MalformedStreamError("event data is not JSON") from None
-            if not isinstance(data, dict):
-                raise MalformedStreamError("event data is not an object")
-            if "error" in data:
-                raise StreamFailedError("error event in stream")
+            data = object_event(event)
             if reply.finish is not None:
                 raise MalformedStreamError("events after the finishing chunk")
             candidates = data.get("candidates") or []

@@ -13,10 +13,10 @@ from .base import (
     Body,
     MalformedStreamError,
     Reply,
-    StreamFailedError,
     ToolCall,
     ToolSpec,
     expect_dict,
+    object_event,
     parse_arguments,
     read_usage,
 )
@@ -88,14 +88,7 @@ class OpenAIChat(RequestBodies):
         for event in events[:-1]:
             if event.done:
                 raise MalformedStreamError("[DONE] before the end of the stream")
-            try:
-                chunk = event.json()
-            except ValueError:
-                raise MalformedStreamError("event data is not JSON") from None
-            if not isinstance(chunk, dict):
-                raise MalformedStreamError("event data is not an object")
-            if "error" in chunk:
-                raise StreamFailedError("error event in stream")
+            chunk = object_event(event)
             if chunk.get("object") != "chat.completion.chunk":
                 raise MalformedStreamError("event is not a chat.completion.chunk")
             chunks += 1
