@@ -46,6 +46,10 @@ class PodReport:
 class Step:
     action: Action
     message: str
+    # APPLY only: the revision being replaced is ready on every pod but was never recorded as
+    # the last good one; record it first, so a failure of the new one restores it (not an older
+    # revision the pods have already left).
+    promote_live: bool = False
 
 
 def ready_count(reports: Sequence[PodReport], revision: str) -> int:
@@ -64,6 +68,18 @@ def decide(
     if live.revision != desired:
         if desired == live.failed_revision:
             return Step(Action.HOLD, f"revision {desired} failed its rollout before")
+        serving = (
+            live.revision is not None
+            and live.revision not in {live.last_good_revision, live.failed_revision}
+            and ready_count(reports, live.revision) >= max(replicas, 1)
+        )
+        if serving:
+            return Step(
+                Action.APPLY,
+                f"revision {live.revision} ready everywhere, kept as last good; "
+                f"rolling out revision {desired}",
+                promote_live=True,
+            )
         return Step(Action.APPLY, f"rolling out revision {desired}")
     if live.revision == live.last_good_revision:
         return Step(Action.STEADY, f"revision {desired} is serving")

@@ -49,6 +49,19 @@ def test_new_revision_is_applied_even_during_a_rollout() -> None:
     assert decide("c", live("b", "a"), [], 1, T0, DEADLINE).action is Action.APPLY
 
 
+def test_a_revision_serving_everywhere_is_kept_as_last_good_when_replaced() -> None:
+    """b is ready on every pod but not yet recorded (the reconcile that would promote it saw c
+    first): applying c records b, so a failure of c restores b rather than a."""
+    pods = [PodReport("x", "b", True), PodReport("y", "b", True)]
+    step = decide("c", live("b", "a"), pods, 2, T0, DEADLINE)
+    assert step.action is Action.APPLY and step.promote_live
+    # not everywhere yet, or already recorded, or the one that failed: nothing to record
+    half = [PodReport("x", "b", True), PodReport("y", "a", True)]
+    assert not decide("c", live("b", "a"), half, 2, T0, DEADLINE).promote_live
+    assert not decide("c", live("b", "b"), pods, 2, T0, DEADLINE).promote_live
+    assert not decide("c", live("b", "a", failed="b"), pods, 2, T0, DEADLINE).promote_live
+
+
 def test_ready_on_enough_pods_promotes() -> None:
     pods = [PodReport("x", "b", True), PodReport("y", "b", True)]
     assert decide("b", live("b", "a"), pods, 2, T0, DEADLINE).action is Action.PROMOTE
@@ -289,3 +302,23 @@ def test_secrets_change_rolls_the_template_and_rollback_restores_it(
     assert ns.kube.deployment_writes == writes + 2
     assert template_hash(ns.template()) == template_hash(tpl)
     assert ns.template() == tpl
+
+
+def test_a_failed_rollout_restores_the_revision_the_pods_served_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    ns.serve([group("g")])
+    second = [group("g", fallback={"maxAttempts": 3})]
+    assert ns.sync(second) is Action.APPLY
+    serving, serving_json = ns.revision(), ns.live()["data"][CONFIG_KEY]
+    ns.poller.revision = serving  # every pod reloaded it; the promoting reconcile never ran
+
+    third = [group("g", fallback={"maxAttempts": 4})]
+    assert ns.sync(third) is Action.APPLY
+    good = ns.kube.config_maps[LAST_GOOD]
+    assert good["metadata"]["annotations"][REVISION_ANNOTATION] == serving
+    assert ns.revision() != serving
+    ns.clock = T0 + timedelta(seconds=60)  # the third never becomes ready
+    assert ns.sync(third) is Action.ROLLBACK
+    assert ns.revision() == serving and ns.live()["data"][CONFIG_KEY] == serving_json

@@ -145,6 +145,8 @@ async def _sync(
     ctx.metrics.rollouts.labels(step.action.value).inc()
     log.info("router %s: %s (%s)", ns, step.action.value, step.message)
     if step.action is Action.APPLY:
+        if step.promote_live:
+            await _promote(ctx, ns, live, owners)
         cm = routerres.config_map(config, ns, t.isoformat())
         if state.failed_revision:  # remember what failed, so it is not retried in a loop
             cm["metadata"]["annotations"].update(
