@@ -118,6 +118,12 @@ class LoadedConfig:
     cloud: dict[str, CloudAuth] = field(default_factory=dict)
 
     @property
+    def confirm_digest(self) -> bytes | None:
+        """The operator's confirmation token digest (settings.confirmTokenDigest), if any."""
+        text = self.config.settings.confirm_token_digest
+        return bytes.fromhex(text) if text else None
+
+    @property
     def revision(self) -> str:
         return self.config.revision
 

@@ -33,7 +33,7 @@ from switchyard.wire import (
 from switchyard.wire.platforms import platform_request, stream_accept
 from switchyard.wire.reasoning import retarget
 
-from .access import caller_token, decide
+from .access import caller_token, confirmation_only, decide
 from .bridges import BridgeContext, get_bridge
 from .config import GroupView, LoadedConfig, TargetView
 from .dialects import ADAPTERS, DialectAdapter
@@ -193,6 +193,8 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
     decision = decide(cfg, view.group, caller_token(request.headers))
     if not decision.allowed:
         return _error(dialect, decision.status, "AccessDenied", decision.message)
+    if decision.confirmation and (why := confirmation_only(dialect, body)):
+        return _error(dialect, 403, "AccessDenied", why)
     ex = Exchange(
         request_id=request.headers.get("x-request-id") or f"{runtime.rng.getrandbits(64):016x}",
         group=view.group.name,

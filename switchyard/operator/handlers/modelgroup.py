@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import kopf
@@ -9,9 +10,11 @@ from pydantic import ValidationError
 
 from switchyard.catalog import (
     RETRY_ANNOTATION,
+    ConfirmationResult,
     ModelGroup,
     ModelGroupStatus,
     Provider,
+    RollbackConfirmation,
     Stage,
     Strategy,
     TargetStatus,
@@ -19,6 +22,7 @@ from switchyard.catalog import (
 from switchyard.catalog.manifests import describe
 from switchyard.render import apply_evidence
 
+from .. import confirm
 from ..conditions import condition, merge
 from ..context import Context
 from ..gates import Measurement, PodSnapshots, TargetKey, delta
@@ -105,17 +109,67 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         )
         report = await sync_namespace(ctx, ns, override=updated)
         failure = report.failure_for(group.name) if report else None
+        failed_revision = (
+            report.failed_revision
+            if report is not None and failure is not None and failure[0] == "RouterRolloutFailed"
+            else None
+        )
+        found = confirm.trigger(group.status.targets, targets, failed_revision)
+        confirmation = confirm.pending(group.status.confirmation, found, t)
+        if confirm.due(confirmation, report.action if report else None):
+            assert confirmation is not None
+            confirmation = await _confirm(ctx, body, group, targets, providers, confirmation)
+        updates = group_conditions(targets, generation, failure)
+        if confirmation is not None:
+            updates.append(confirm.confirmed_condition(confirmation, generation))
         status = ModelGroupStatus(
             observed_generation=generation,
             targets=targets,
             router_revision=report.serving if report else None,
-            conditions=merge(
-                group.status.conditions, group_conditions(targets, generation, failure), t
-            ),
+            confirmation=confirmation,
+            conditions=merge(group.status.conditions, updates, t),
         )
         patch.status.update(status.wire())
         ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
         ctx.metrics.record_group(ns, group.name, targets)
+
+
+async def _confirm(
+    ctx: Context,
+    body: kopf.Body,
+    group: ModelGroup,
+    targets: list[TargetStatus],
+    providers: Sequence[Provider],
+    confirmation: RollbackConfirmation,
+) -> RollbackConfirmation:
+    """Send the confirmation request through a ready router pod and judge its answer."""
+    ns = group.metadata.namespace or ""
+    pods = await ctx.kube.pods(ns, SELECTOR)
+    reports = await ctx.poller.reports(pods)
+    ready = {r.pod for r in reports if r.ready}
+    url = next(
+        (u for p in pods if p["metadata"]["name"] in ready and (u := ctx.poller.base_url(p))),
+        None,
+    )
+    if url is None:
+        return confirmation  # no ready pod yet: stays pending, the next reconcile tries again
+    dialect = confirm.dialect_for(targets, {p.name: p.spec.dialect for p in providers})
+    token = confirm.namespace_token(ctx.confirm_key, ns)
+    served_by, failure = await confirm.send(
+        url, group.name, dialect, token, ctx.settings.http_timeout_seconds * 6
+    )
+    excluded = [t.key for t in targets if t.stage is Stage.ROLLED_BACK]
+    judged = confirm.judge(confirmation, served_by, failure, excluded, now())
+    ctx.metrics.confirmations.labels(judged.result.value).inc()
+    reason = (
+        "RollbackConfirmed"
+        if judged.result is ConfirmationResult.SERVED
+        else ("RollbackUnconfirmed")
+    )
+    message = confirm.confirmed_condition(judged, 0).message
+    kind = "Normal" if judged.result is ConfirmationResult.SERVED else "Warning"
+    kopf.event(body, type=kind, reason=reason, message=message)
+    return judged
 
 
 def _eligibility(provider: Provider | None, model: str) -> str | None:
