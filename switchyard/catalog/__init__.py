@@ -4,6 +4,7 @@ the RouterConfig document. Pure: no I/O, nothing of kopf or aiohttp."""
 from .base import Condition, ObjectMeta, Resource, SecretKeyRef, SecretRef, WireModel
 from .crds import crd_documents, crd_for
 from .eligibility import (
+    BYTES_PER_TOKEN,
     DEFAULT_CONTEXT_WINDOW,
     Eligibility,
     RequestNeeds,
@@ -71,6 +72,7 @@ from .vocabulary import (
     ACCESS_FAILURES,
     BRIDGES,
     CLOUD_SCHEMES,
+    ROUTER_PROOF,
     TASK_PROVES,
     AccessFailure,
     AuthScheme,
@@ -97,12 +99,14 @@ __all__ = [
     "ACCESS_FAILURES",
     "API_VERSION",
     "BRIDGES",
+    "BYTES_PER_TOKEN",
     "CLOUD_SCHEMES",
     "CONFIG_API_VERSION",
     "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_TASKS",
     "KINDS",
     "RETRY_ANNOTATION",
+    "ROUTER_PROOF",
     "TASK_PROVES",
     "Access",
     "AccessFailure",

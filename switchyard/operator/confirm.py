@@ -6,16 +6,12 @@ pending confirmation. Once the router serves steadily again, the operator sends 
 request through the group, as a caller would (a router-layer probe body from
 ``switchyard.smoke``), and records which target answered, or why none could.
 
-The request carries the operator's own caller token for the namespace: an HMAC of the operator's
-confirmation key and the namespace, so it is stable across operator restarts (when the key is
-set) and differs per namespace. The router holds only its SHA-256 (settings.confirmTokenDigest)
-and accepts it on every group for confirmation-shaped requests only (``router.access``).
+The request carries the operator's own caller token for the namespace (``operatortoken``); the
+router accepts it on every group for confirmation-shaped requests (``router.access``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,16 +38,6 @@ TARGET_ROLLED_BACK = "TargetRolledBack"
 ROUTER_ROLLED_BACK = "RouterRolledBack"
 PROMPT = "Reply with the single word OK."
 CAP = 16  # router.access.CONFIRMATION_MAX_CAP: the most the token may ask for
-
-
-def namespace_token(key: bytes, namespace: str) -> str:
-    """The confirmation caller token of one namespace (never logged or stored)."""
-    return hmac.new(key, f"switchyard-confirm/{namespace}".encode(), hashlib.sha256).hexdigest()
-
-
-def token_digest(token: str) -> str:
-    """What the router config carries instead of the token (hex SHA-256, as the router hashes)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Default policy (RouterConfig settings.defaultAccess): `open` lets any caller use groups that are
 not restricted (the network boundary is the control); `callers` requires a token from
 settings.defaultCallerSecret. A restricted group accepts only tokens from its own caller Secret.
-The operator's confirmation token (settings.confirmTokenDigest) is accepted on every group, but
+The operator's confirmation token (settings.operatorTokenDigest) is accepted on every group, but
 only for the minimal request it sends after a rollback (``confirmation_only``).
 """
 
@@ -26,7 +26,7 @@ class Decision:
     status: int = 200
     message: str = ""
     caller: str = ""  # a digest prefix: enough to key sessions, useless as a credential
-    confirmation: bool = False  # the operator's confirmation token: see confirmation_only
+    operator: bool = False  # the operator's own token: confirmation requests, pinned smokes
 
 
 OPEN = Decision(True)  # an anonymous caller of an open group (the common case, built once)
@@ -50,9 +50,9 @@ def _member(digest: bytes, accepted: frozenset[bytes]) -> bool:
 def decide(cfg: LoadedConfig, group: RouterGroup, token: str | None) -> Decision:
     digest = token_digest(token) if token else None
     caller = digest.hex()[:16] if digest else ""
-    confirm = cfg.confirm_digest
+    confirm = cfg.operator_digest
     if digest is not None and confirm is not None and hmac.compare_digest(digest, confirm):
-        return Decision(True, caller=caller, confirmation=True)
+        return Decision(True, caller=caller, operator=True)
     if group.restricted:
         secret = group.caller_secret
     elif cfg.config.settings.default_access is DefaultAccess.CALLERS:

@@ -16,6 +16,7 @@ from switchyard.catalog import (
     TargetStatus,
 )
 from switchyard.operator import confirm
+from switchyard.operator.operatortoken import namespace_token, token_digest
 from switchyard.operator.rollout import Action
 from tests.catalog.factories import T0
 from tests.router.harness import (
@@ -101,12 +102,12 @@ def test_the_request_speaks_the_dialect_of_a_target_still_carrying_weight() -> N
 
 def test_tokens_differ_per_namespace_and_key_and_only_the_digest_is_rendered() -> None:
     key = b"k" * 32
-    one, two = confirm.namespace_token(key, "team-a"), confirm.namespace_token(key, "team-b")
-    assert one != two and one == confirm.namespace_token(key, "team-a")
-    assert confirm.namespace_token(b"x" * 32, "team-a") != one
-    digest = confirm.token_digest(one)
+    one, two = namespace_token(key, "team-a"), namespace_token(key, "team-b")
+    assert one != two and one == namespace_token(key, "team-a")
+    assert namespace_token(b"x" * 32, "team-a") != one
+    digest = token_digest(one)
     assert len(digest) == 64 and one not in digest
-    assert RouterSettings(confirm_token_digest=digest).confirm_token_digest == digest
+    assert RouterSettings(operator_token_digest=digest).operator_token_digest == digest
 
 
 def test_the_confirmation_goes_through_a_real_router(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_the_confirmation_goes_through_a_real_router(tmp_path: Path) -> None:
 
 
 def _through_router(tmp_path: Path, upstream: str) -> None:
-    token = confirm.namespace_token(b"k" * 32, "t")
+    token = namespace_token(b"k" * 32, "t")
     chat = provider("chat", upstream + "/v1", models={"m": "model-chat"})
     anth = provider(
         "anth", upstream, Dialect.ANTHROPIC, models={"m": "model-anth"}, auth="x-api-key"
@@ -128,7 +129,7 @@ def _through_router(tmp_path: Path, upstream: str) -> None:
         G("msg", [T("anth")]),
         G("empty", [T("chat", weight=0)]),
     ]
-    settings = RouterSettings(confirm_token_digest=confirm.token_digest(token))
+    settings = RouterSettings(operator_token_digest=token_digest(token))
     config = build([chat, anth], groups, [evidence(chat), evidence(anth)], settings)
     secrets = {**provider_keys("chat", "anth"), "smoke-callers": {"c": "someone-else"}}
     with run_router(tmp_path, config, secrets) as router:

@@ -127,13 +127,13 @@ def test_planted_key_never_leaks(tmp_path: Path, mock: Mock) -> None:
 
 
 def test_confirmation_token_serves_only_confirmation_requests(tmp_path: Path, mock: Mock) -> None:
-    """The operator's token (settings.confirmTokenDigest) reaches every group, restricted ones
+    """The operator's token (settings.operatorTokenDigest) reaches every group, restricted ones
     and a `callers` default alike, but buys only one short, unstreamed, tool-less answer."""
     token = "operator-confirm-token-0123456789"
     settings = RouterSettings(
         default_access=DefaultAccess.CALLERS,
         default_caller_secret="default-callers",
-        confirm_token_digest=hashlib.sha256(token.encode()).hexdigest(),
+        operator_token_digest=hashlib.sha256(token.encode()).hexdigest(),
     )
     auth = {"Authorization": f"Bearer {token}"}
     short = {"messages": MSG, "max_tokens": 16}

@@ -15,6 +15,7 @@ from switchyard.catalog import (
     ModelGroupStatus,
     Provider,
     RollbackConfirmation,
+    SmokeRun,
     Stage,
     Strategy,
     TargetStatus,
@@ -22,13 +23,16 @@ from switchyard.catalog import (
 from switchyard.catalog.manifests import describe
 from switchyard.render import apply_evidence
 
-from .. import confirm
+from .. import confirm, routerproof
 from ..conditions import condition, merge
 from ..context import Context
 from ..gates import Measurement, PodSnapshots, TargetKey, delta
+from ..kube import ConflictError
+from ..operatortoken import SELECTOR, namespace_token, ready_router_url
 from ..promotion import Decision, Inputs, decide, group_conditions
+from ..rollout import Action
 from .common import catalog, context, counted, now, parse, plain
-from .router import SELECTOR, sync_namespace
+from .router import sync_namespace
 
 
 def _gated(group: ModelGroup) -> bool:
@@ -116,6 +120,10 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         )
         found = confirm.trigger(group.status.targets, targets, failed_revision)
         confirmation = confirm.pending(group.status.confirmation, found, t)
+        if report is not None and report.action in (Action.STEADY, Action.HOLD):
+            existing = {r.name for r in runs}
+            for manifest in routerproof.plan(group, resolved, existing):
+                await _create_run(ctx, body, manifest)
         if confirm.due(confirmation, report.action if report else None):
             assert confirmation is not None
             confirmation = await _confirm(ctx, body, group, targets, providers, confirmation)
@@ -134,6 +142,19 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         ctx.metrics.record_group(ns, group.name, targets)
 
 
+async def _create_run(ctx: Context, body: kopf.Body, manifest: dict[str, Any]) -> None:
+    """Create one operator SmokeRun owned by the group (an existing one is left alone)."""
+    kopf.adopt(manifest, owner=body)
+    try:
+        await ctx.kube.create_custom(body.metadata.namespace or "", SmokeRun.PLURAL, manifest)
+    except ConflictError:
+        return
+    ctx.metrics.smoke_runs_created.inc()
+    spec = manifest["spec"]
+    message = f"{manifest['metadata']['name']}: {', '.join(spec['tasks'])} through the router "
+    kopf.info(body, reason="RouterProofStarted", message=message + f"for {spec['target']['pin']}")
+
+
 async def _confirm(
     ctx: Context,
     body: kopf.Body,
@@ -144,17 +165,11 @@ async def _confirm(
 ) -> RollbackConfirmation:
     """Send the confirmation request through a ready router pod and judge its answer."""
     ns = group.metadata.namespace or ""
-    pods = await ctx.kube.pods(ns, SELECTOR)
-    reports = await ctx.poller.reports(pods)
-    ready = {r.pod for r in reports if r.ready}
-    url = next(
-        (u for p in pods if p["metadata"]["name"] in ready and (u := ctx.poller.base_url(p))),
-        None,
-    )
+    url = await ready_router_url(ctx, ns)
     if url is None:
         return confirmation  # no ready pod yet: stays pending, the next reconcile tries again
     dialect = confirm.dialect_for(targets, {p.name: p.spec.dialect for p in providers})
-    token = confirm.namespace_token(ctx.confirm_key, ns)
+    token = namespace_token(ctx.confirm_key, ns)
     served_by, failure = await confirm.send(
         url, group.name, dialect, token, ctx.settings.http_timeout_seconds * 6
     )

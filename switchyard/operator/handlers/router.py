@@ -19,8 +19,9 @@ import kopf
 from switchyard.catalog import CatalogError, ModelGroup, RouterConfig
 from switchyard.render import RenderOptions, render
 
-from .. import confirm, rollout, routerres
+from .. import rollout, routerres
 from ..context import Context
+from ..operatortoken import SELECTOR, namespace_token, token_digest
 from ..rollout import Action, LiveState
 from ..routerres import (
     APPLIED_AT_ANNOTATION,
@@ -35,7 +36,6 @@ from ..routerres import (
 )
 from .common import catalog, now
 
-SELECTOR = f"app.kubernetes.io/name={NAME}"
 log = logging.getLogger(__name__)
 
 
@@ -116,10 +116,12 @@ async def _sync(
         failed_revision=live_ann.get(FAILED_ANNOTATION),
         last_good_revision=_annotations(good).get(REVISION_ANNOTATION),
     )
-    digest = confirm.token_digest(confirm.namespace_token(ctx.confirm_key, ns))
+    digest = token_digest(namespace_token(ctx.confirm_key, ns))
     options = RenderOptions(
         namespace=ns,
-        settings=ctx.settings.router_settings().model_copy(update={"confirm_token_digest": digest}),
+        settings=ctx.settings.router_settings().model_copy(
+            update={"operator_token_digest": digest}
+        ),
         replicas=ctx.settings.router_replicas,
     )
     config, render_failures = _render(options, providers, groups, runs)
