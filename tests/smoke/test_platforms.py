@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from switchyard.catalog import (
+    TASK_PROVES,
     AuthScheme,
     Capability,
     Dialect,
@@ -26,7 +27,6 @@ from switchyard.catalog import (
     Platform,
     ProbeResult,
     ProbeTask,
-    TASK_PROVES,
     recommend,
 )
 from switchyard.smoke import TASKS as ALL
