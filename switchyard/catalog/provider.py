@@ -348,6 +348,13 @@ class Verified(WireModel):
     tool_choice: Proof | None = Field(default=None, description="A forced tool_choice.")
     structured_outputs: Proof | None = Field(default=None, description="JSON-schema output.")
     image_input: Proof | None = Field(default=None, description="Image input understood.")
+    audio_input: Proof | None = Field(default=None, description="Audio input accepted.")
+    file_input: Proof | None = Field(
+        default=None, description="File (document, PDF) input understood."
+    )
+    video_input: Proof | None = Field(
+        default=None, description="Video input understood (no probe task proves it yet)."
+    )
     reasoning: Proof | None = Field(default=None, description="Reasoning effort control.")
     usage: Proof | None = Field(default=None, description="Token usage reported.")
     large_payload: Proof | None = Field(default=None, description="Large coding-agent payloads.")
