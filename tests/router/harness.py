@@ -370,7 +370,10 @@ def router_proof(run: SmokeRun) -> SmokeRun | None:
     return SmokeRun.model_validate(
         {
             "kind": "SmokeRun",
-            "metadata": {"name": f"{run.metadata.name}-router", "namespace": "t"},
+            "metadata": {
+                "name": f"{run.metadata.name}-router",
+                "namespace": run.metadata.namespace,
+            },
             "spec": {"target": {"modelGroup": "smoke"}, "layer": "router"},
             "status": {**run.status.wire(), "results": rows},
         }

@@ -27,7 +27,7 @@ from switchyard.catalog import (
 )
 from switchyard.render import RenderOptions, render
 from switchyard.smoke import TASKS, Naming, ProbeOptions, ProbeTarget, run_probes, smokerun_document
-from tests.router.harness import Router, run_router
+from tests.router.harness import Router, router_proof, run_router
 
 PROVIDER_KEY = "sk-e2e-provider-key-0b7d"
 # catalog model name -> served model id at the fake upstream (see scenario.yaml)
@@ -104,10 +104,13 @@ def evidence(upstream: str) -> list[SmokeRun]:
 
 @pytest.fixture(scope="module")
 def config(upstream: str, evidence: list[SmokeRun]) -> RouterConfig:
+    # what the operator's router-level proof adds (image, large payload, reasoning again,
+    # through the router): these open groups route those needs only with it
+    proof = [r for run in evidence if (r := router_proof(run)) is not None]
     return render(
         [_provider(upstream)],
         [_group(m) for m in MODELS],
-        evidence,
+        [*evidence, *proof],
         RenderOptions(namespace="e2e", settings=RouterSettings(large_payload_bytes=LARGE_BYTES)),
     )
 
