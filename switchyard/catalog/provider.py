@@ -384,6 +384,12 @@ class ModelStatus(WireModel):
     verified: Verified = Field(
         default_factory=Verified, description="Capabilities proven on this dialect, natively."
     )
+    router_verified: Verified = Field(
+        default_factory=Verified,
+        description="Capabilities proven through the router on this dialect (router-layer "
+        "rows this target served without a bridge). Open groups route imageInput, "
+        "largePayload and reasoning only when proven in both verified and here.",
+    )
     hosted_tools: list[HostedToolProof] = Field(
         default_factory=list, description="Hosted tools proven on this dialect."
     )

@@ -214,3 +214,13 @@ TASK_PROVES: dict[ProbeTask, Capability] = {
     ProbeTask.USAGE: Capability.USAGE,
     ProbeTask.LARGE_PAYLOAD: Capability.LARGE_PAYLOAD,
 }
+
+# What an open group routes to a target only once a router-layer smoke (the same request, sent
+# through the router to that target) passed as well as the direct one (003: image input "only
+# after direct and router-level image smokes pass"; large payloads "only after direct upstream
+# and router-level smokes pass"; reasoning "only after the same reasoning request passes through
+# the router"). Restricted (smoke) groups route them on direct evidence: that is how the
+# router-layer evidence is gathered.
+ROUTER_PROOF: frozenset[Capability] = frozenset(
+    {Capability.IMAGE_INPUT, Capability.LARGE_PAYLOAD, Capability.REASONING}
+)
