@@ -17,6 +17,7 @@ A scenario is YAML or JSON. Keys may be camelCase or snake_case; unknown keys ar
       keyed: {apiKey: sk-test}
       gateway: {apiKey: sk-test, keyHeader: x-api-key, requiredHeaders: {User-Agent: acme/2}}
       chat-only: {dialects: [openai-chat]}
+      text-only: {audio: false, files: false, video: false}   # media parts: 400
       small-context: {maxRequestBytes: 65536}
       agent:                  # an agent's tool round trip: turn N plays step N
         script:
