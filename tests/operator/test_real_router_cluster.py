@@ -62,8 +62,8 @@ def test_a_real_router_and_real_traffic_drive_promotion_to_active(
             # served by the router once it reloads, and promoted to last good by the next
             # reconcile after /readyz reports it. Until then the three differ by design (a
             # one-shot comparison here was the flaky part), so wait for the rollout to settle.
-            settled = wait_for(lambda: settled(kubectl, ns, port), "the rollout to settle", 60)
-            served = json.loads(settled["data"]["config.json"])
+            done = wait_for(lambda: settled(kubectl, ns, port), "the rollout to settle", 60)
+            served = json.loads(done["data"]["config.json"])
             (group,) = served["groups"]
             assert [(t["weight"], t["stage"]) for t in group["targets"]] == [(40, "Active")]
             kubectl("delete", "modelgroup", "rollout", "-n", ns, "--wait=true", timeout=120)
