@@ -22,6 +22,7 @@ from .harness import (
     provider_manifest,
     secret,
     settings,
+    settled,
     wait_for,
 )
 
