@@ -315,14 +315,19 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
     state.total += 1
     state.by_model[str(record["model"])] += 1
     state.by_dialect[wire.dialect.value] += 1
-    if google is not None:
-        try:
+    try:
+        if google is not None:
             check(body)  # what the real API verifies: unknown fields, roles, parts, schemas
-        except GoogleRequestError as exc:
-            record["status"] = 400
-            return _json(wire.error("bad_request", str(exc)), 400)
-        body = {**body, "model": google[0], "stream": google[1]}
-    return await _serve(request, wire, body, record)
+            body = {**body, "model": google[0], "stream": google[1]}
+        return await _serve(request, wire, body, record)
+    except GoogleRequestError as exc:
+        record["status"] = 400
+        return _json(wire.error("bad_request", str(exc)), 400)
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError):
+        # a field of the wrong type where the fake reads it: a real provider validates the
+        # request and answers 400 (invalid_request_error), never a 500
+        record["status"] = 400
+        return _json(wire.error("bad_request", "a request field has the wrong type"), 400)
 
 
 async def handle_models(request: web.Request) -> web.Response:

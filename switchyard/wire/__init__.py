@@ -32,6 +32,7 @@ from .names import (
 )
 from .refusal import RequestRefused
 from .replies import reply_ok
+from .request_shapes import REQUEST_SHAPES, request_type_problem
 from .sse import DONE, SSEEvent, SSEParser, complete_prefix, encode, frame
 from .streams import StreamReader, stream_reader
 from .usage import (
@@ -55,6 +56,7 @@ __all__ = [
     "GOOGLE_BETA_ROUTE",
     "MAX_RETRY_AFTER",
     "PEEK_BYTES",
+    "REQUEST_SHAPES",
     "ROUTER_PATH",
     "ROUTER_PREFIX",
     "STATUS",
@@ -89,6 +91,7 @@ __all__ = [
     "reply_ok",
     "reply_usage",
     "request_headers",
+    "request_type_problem",
     "retry_after",
     "status_for",
     "stream_error",

@@ -1,0 +1,188 @@
+"""Wrong types in every field of a realistic request, through every route the router serves.
+
+For each caller dialect the realistic valid body (answered 200 natively and through every bridge
+from that dialect) is walked path by path; each value is replaced by values of other JSON kinds
+(integer, string, null, array, object, boolean, number, a deeply nested array) and every variant
+is sent to a real router process on every route. The expectations come from the reference APIs,
+written here independently of the router's own tables:
+
+* never a 5xx, always the caller dialect's error shape, never a traceback in the router's log;
+* a kind the reference does not allow at that path is refused with a 4xx (a type error is a 400
+  whose message starts with the path, e.g. ``messages[1].content[0]: expected object ...``);
+* a kind the reference allows there (``content`` a string or parts, ``null`` for an optional
+  field ...) may be served (2xx) or refused by a bridge or the upstream (4xx);
+* inside values the router only carries (JSON schemas, tool arguments) anything goes but 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchyard.catalog import Dialect
+
+from .fuzzstack import (
+    ANTH,
+    CHAT,
+    GOOG,
+    RESP,
+    ROUTES,
+    Stack,
+    error_message,
+    group_name,
+    run_stack,
+    send_all,
+    valid_body,
+)
+
+DEEP: Any = 1
+for _ in range(40):
+    DEEP = [DEEP]
+WRONG: dict[str, Any] = {
+    "integer": 7,
+    "string": "x",
+    "null": None,
+    "array": [1],
+    "object": {"k": 1},
+    "boolean": True,
+    "number": 1.5,
+    "deep": DEEP,
+}
+KIND = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null",
+        dict: "object", list: "array"}  # fmt: skip
+
+# What the references allow beyond the kind of the realistic value (paths with [] for any
+# index). Numbers: an integer is a valid number. The router also takes an image_url string on
+# Chat (older clients send one) and, on Gemini, proto3 JSON's integers as strings and enums as
+# numbers.
+ALSO_VALID: dict[Dialect, dict[str, set[str]]] = {
+    CHAT: {
+        "messages[].content": {"string", "array"},
+        "messages[].content[].image_url": {"string", "object"},
+        "tool_choice": {"string", "object"},
+        "temperature": {"integer", "number"},
+        "top_p": {"integer", "number"},
+    },
+    RESP: {
+        "input": {"string", "array"},
+        "input[].content": {"string", "array"},
+        "input[].output": {"string", "array", "object"},
+        "tool_choice": {"string", "object"},
+        "reasoning.effort": {"string", "integer"},
+        "temperature": {"integer", "number"},
+    },
+    ANTH: {
+        "system": {"string", "array"},
+        "messages[].content": {"string", "array"},
+        "messages[].content[].content": {"string", "array", "object"},
+        "messages[].content[].source": {"string", "object"},
+        "temperature": {"integer", "number"},
+    },
+    GOOG: {
+        "generationConfig.maxOutputTokens": {"integer", "string"},
+        "generationConfig.temperature": {"integer", "number"},
+        "generationConfig.topP": {"integer", "number"},
+        "toolConfig.functionCallingConfig.mode": {"string", "integer"},
+    },
+}
+# Values the router carries without reading: anything inside them is the upstream's business.
+OPEN = re.compile(
+    r"(parameters|input_schema|json_schema\.schema|\.input|\.args|\.response|\.arguments)[.\[]"
+)
+
+
+def pattern(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, list[str | int], Any]]:
+    """Every (display path, key path, value) under ``value``, the root excluded."""
+    steps: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        steps = [(k, v) for k, v in value.items() if not (path == "" and k == "model")]
+    elif isinstance(value, list):
+        steps = list(enumerate(value))
+    for key, inner in steps:
+        shown = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+        yield shown, [key], inner
+        for deeper, keys, v in walk(inner, shown):
+            yield deeper, [key, *keys], v
+
+
+def mutated(body: dict[str, Any], keys: list[str | int], value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(body)
+    node: Any = out
+    for key in keys[:-1]:
+        node = node[key]
+    node[keys[-1]] = copy.deepcopy(value)
+    return out
+
+
+def allowed(dialect: Dialect, path: str, original: Any, kind: str, in_array: bool) -> bool:
+    """True when the reference API takes a value of ``kind`` at ``path``."""
+    if kind == "null":
+        return not in_array  # optional fields are nullable; array items never are
+    if kind == "deep":
+        kind = "array"
+    kinds = ALSO_VALID[dialect].get(pattern(path), {KIND[type(original)]})
+    if KIND[type(original)] == "number":
+        kinds = kinds | {"integer"}
+    return kind in kinds
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with run_stack(tmp_path_factory.mktemp("types")) as s:
+        yield s
+
+
+def cases(dialect: Dialect, group: str) -> list[tuple[str, str, bool, dict[str, Any]]]:
+    """(path, kind, kind allowed there, body) for every path and wrong kind."""
+    body = valid_body(dialect, group)
+    out = []
+    for path, keys, original in walk(body):
+        in_array = isinstance(keys[-1], int)
+        for kind, value in WRONG.items():
+            same = KIND[type(original)] == kind
+            if same or (kind == "deep" and OPEN.search(path + ".")):
+                continue
+            ok = allowed(dialect, path, original, kind, in_array)
+            out.append((path, kind, ok, mutated(body, keys, value)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("dialect", "upstream"), ROUTES, ids=[f"{d.value}->{u}" for d, u in ROUTES]
+)
+def test_every_wrong_type_is_a_clean_4xx_naming_its_path(
+    stack: Stack, dialect: Dialect, upstream: str
+) -> None:
+    group = group_name(upstream)
+    url = stack.url(dialect, group)
+    variants = cases(dialect, group)
+    answers = asyncio.run(send_all([(url, body) for _, _, _, body in variants]))
+    problems = []
+    type_errors = 0
+    for (path, kind, ok, _), answer in zip(variants, answers, strict=True):
+        where = f"{path} <- {kind}: {answer.status} {answer.body[:200]!r}"
+        if answer.status >= 500:
+            problems.append(f"5xx: {where}")
+            continue
+        if answer.status >= 400:
+            message = error_message(dialect, answer.json())
+            if message is None:
+                problems.append(f"not the {dialect.value} error shape: {where}")
+            elif ": expected " in message:
+                type_errors += 1
+                if not message.startswith(path):
+                    problems.append(f"type error names another path: {where}")
+        elif not (ok or OPEN.search(path)):
+            problems.append(f"wrong type accepted: {where}")
+    assert not problems, f"{len(problems)} of {len(variants)}:\n" + "\n".join(problems[:40])
+    assert type_errors > len(variants) // 3  # most wrong kinds are caught by the type check
+    assert "Traceback" not in stack.router.logs()
