@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
+import orjson
 
 from switchyard.catalog import Dialect
 from tests.router.harness import (
@@ -275,7 +276,7 @@ BODIES: dict[Dialect, dict[str, Any]] = {
 
 
 def valid_body(dialect: Dialect, group: str, stream: bool = False) -> dict[str, Any]:
-    body = copy.deepcopy(BODIES[dialect])
+    body: dict[str, Any] = orjson.loads(orjson.dumps(BODIES[dialect]))
     if dialect is not GOOG:
         body = {"model": group, **body, "stream": stream}
         if dialect is CHAT and stream:
@@ -312,27 +313,23 @@ class Answer:
 
     def json(self) -> Any:
         try:
-            return httpx.Response(200, content=self.body).json()
-        except ValueError:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
             return None
 
 
-async def send_all(
-    requests: list[tuple[str, Any]], concurrency: int = 16, raw: bool = False
-) -> list[Answer]:
-    """POST every (url, body) with ``concurrency`` in flight; answers in the same order."""
+async def send_all(requests: list[tuple[str, Any]], concurrency: int = 16) -> list[Answer]:
+    """POST every (url, body) with ``concurrency`` in flight; answers in the same order. A body
+    that is ``bytes`` is sent as it is, anything else as JSON."""
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    auth = {"Authorization": f"Bearer {CALLER}"}
-    async with httpx.AsyncClient(timeout=60, limits=limits, headers=auth) as client:
+    headers = {"Authorization": f"Bearer {CALLER}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def one(url: str, body: Any) -> Answer:
-            async with gate:
-                if raw:
-                    headers = {"Content-Type": "application/json"}
-                    r = await client.post(url, content=body, headers=headers)
-                else:
-                    r = await client.post(url, json=body)
-                return Answer(r.status_code, r.content)
+            data = body if isinstance(body, bytes) else orjson.dumps(body)
+            async with gate, session.post(url, data=data, headers=headers) as r:
+                return Answer(r.status, await r.read())
 
         return await asyncio.gather(*(one(url, body) for url, body in requests))
