@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,10 @@ def group_name(upstream: str, ref: str = "m") -> str:
     return f"g-{upstream}-{ref}"
 
 
+def fallback_group(upstream: str, ref: str) -> str:
+    return f"fb-{upstream}-{ref}"
+
+
 @dataclass
 class Stack:
     mock: Mock
@@ -95,9 +100,13 @@ class Stack:
 
 
 @contextlib.contextmanager
-def run_stack(tmp: Path, models: dict[str, dict[str, Any]] | None = None) -> Iterator[Stack]:
+def run_stack(
+    tmp: Path, models: dict[str, dict[str, Any]] | None = None, fallback: bool = False
+) -> Iterator[Stack]:
     """The router with one group per (upstream, reference model); ``models`` maps a reference
-    model to its fake-upstream behaviour (every upstream serves every reference model)."""
+    model to its fake-upstream behaviour (every upstream serves every reference model). With
+    ``fallback``, also a group ``fallback_group(upstream, ref)`` per model other than ``m``: that
+    model first, the healthy ``m`` as the fallback."""
     behaviours = models or {"m": {}}
     with run_mock() as mock:
         served = {model_id(up, ref): b for up in UPSTREAMS for ref, b in behaviours.items() if b}
@@ -114,6 +123,12 @@ def run_stack(tmp: Path, models: dict[str, dict[str, Any]] | None = None) -> Ite
                 G(group_name(up, ref), [T(up, ref)], restricted=True, max_attempts=1)
                 for ref in refs
             ]
+            if fallback:
+                groups += [
+                    G(fallback_group(up, ref), [T(up, ref, weight=1000), T(up, "m", weight=1)],
+                      restricted=True, max_attempts=2)
+                    for ref in refs if ref != "m"
+                ]  # fmt: skip
         config = build(providers, groups, runs)
         secrets = provider_keys(*UPSTREAMS)
         for g in groups:
@@ -310,6 +325,7 @@ def error_message(dialect: Dialect, data: Any) -> str | None:
 class Answer:
     status: int
     body: bytes
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def json(self) -> Any:
         try:
@@ -318,18 +334,19 @@ class Answer:
             return None
 
 
-async def send_all(requests: list[tuple[str, Any]], concurrency: int = 16) -> list[Answer]:
-    """POST every (url, body) with ``concurrency`` in flight; answers in the same order. A body
-    that is ``bytes`` is sent as it is, anything else as JSON."""
+async def send_all(requests: list[tuple[Any, ...]], concurrency: int = 16) -> list[Answer]:
+    """POST every (url, body[, headers]) with ``concurrency`` in flight; answers in the same
+    order. A body that is ``bytes`` is sent as it is, anything else as JSON."""
     gate = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {CALLER}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
-        async def one(url: str, body: Any) -> Answer:
+        async def one(url: str, body: Any, extra: dict[str, str] | None = None) -> Answer:
             data = body if isinstance(body, bytes) else orjson.dumps(body)
-            async with gate, session.post(url, data=data, headers=headers) as r:
-                return Answer(r.status, await r.read())
+            sent = {**headers, **(extra or {})}
+            async with gate, session.post(url, data=data, headers=sent) as r:
+                return Answer(r.status, await r.read(), dict(r.headers))
 
-        return await asyncio.gather(*(one(url, body) for url, body in requests))
+        return await asyncio.gather(*(one(*request) for request in requests))
