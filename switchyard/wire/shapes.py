@@ -29,60 +29,60 @@ class Kind(IntFlag):
 
 
 NUMBER = Kind.INTEGER | Kind.FLOAT
-KIND_OF: dict[type, Kind] = {
-    str: Kind.STRING,
-    int: Kind.INTEGER,
-    float: Kind.FLOAT,
-    bool: Kind.BOOLEAN,
-    type(None): Kind.NULL,
-    dict: Kind.OBJECT,
-    list: Kind.ARRAY,
+_REQUIRED = 128  # a marker bit, never a JSON kind
+# plain ints on the hot path: IntFlag arithmetic costs a class lookup per operation
+KIND_OF: dict[type, int] = {
+    str: Kind.STRING.value,
+    int: Kind.INTEGER.value,
+    float: Kind.FLOAT.value,
+    bool: Kind.BOOLEAN.value,
+    type(None): Kind.NULL.value,
+    dict: Kind.OBJECT.value,
+    list: Kind.ARRAY.value,
 }
-NAMES: dict[Kind, str] = {
-    Kind.STRING: "string",
-    Kind.INTEGER: "integer",
-    Kind.FLOAT: "number",
-    Kind.BOOLEAN: "boolean",
-    Kind.NULL: "null",
-    Kind.OBJECT: "object",
-    Kind.ARRAY: "array",
+_OBJECT, _ARRAY = Kind.OBJECT.value, Kind.ARRAY.value
+NAMES: dict[int, str] = {
+    Kind.STRING.value: "string",
+    Kind.INTEGER.value: "integer",
+    Kind.FLOAT.value: "number",
+    Kind.BOOLEAN.value: "boolean",
+    Kind.NULL.value: "null",
+    Kind.OBJECT.value: "object",
+    Kind.ARRAY.value: "array",
 }
 
 
 @dataclass(slots=True, eq=False)
 class Shape:
-    kinds: Kind
+    mask: int  # the allowed kinds (Kind bits)
     fields: dict[str, Shape] = field(default_factory=dict)  # walked when the value is an object
     items: Shape | None = None  # walked when the value is an array
 
     def expected(self) -> str:
-        if self.kinds & NUMBER == NUMBER:
-            kinds = [NAMES[k] for k in Kind if k in self.kinds and k not in NUMBER]
-            kinds.insert(0, "number")
-        else:
-            kinds = [NAMES[k] for k in Kind if k in self.kinds]
-        kinds = [k for k in kinds if k != "null"]
-        return " or ".join(kinds) or "null"
+        mask = self.mask
+        if mask & NUMBER == NUMBER:
+            mask &= ~Kind.INTEGER.value  # "number" says both
+        return " or ".join(n for k, n in NAMES.items() if mask & k and n != "null") or "null"
 
 
 def of(kinds: Kind) -> Shape:
-    return Shape(kinds)
+    return Shape(kinds.value)
 
 
 def obj(**fields: Shape) -> Shape:
     """An object whose listed fields have these shapes; null allowed unless ``required``."""
-    return Shape(Kind.OBJECT, {k: optional(v) for k, v in fields.items()})
+    return Shape(_OBJECT, {k: optional(v) for k, v in fields.items()})
 
 
 def arr(items: Shape) -> Shape:
-    return Shape(Kind.ARRAY, items=items)
+    return Shape(_ARRAY, items=items)
 
 
 def either(*shapes: Shape) -> Shape:
     """A union; at most one of the shapes may describe objects and one arrays."""
-    out = Shape(Kind(0))
+    out = Shape(0)
     for s in shapes:
-        out.kinds |= s.kinds
+        out.mask |= s.mask
         out.fields = out.fields or s.fields
         out.items = out.items or s.items
     return out
@@ -90,17 +90,14 @@ def either(*shapes: Shape) -> Shape:
 
 def required(shape: Shape) -> Shape:
     """A field that may not be null (marked here, kept by ``obj``)."""
-    return Shape(shape.kinds | _REQUIRED, shape.fields, shape.items)
-
-
-_REQUIRED = Kind(128)  # a marker bit, never a JSON kind
+    return Shape(shape.mask | _REQUIRED, shape.fields, shape.items)
 
 
 def optional(shape: Shape) -> Shape:
     """``shape`` as an object field: null allowed unless marked ``required``."""
-    if shape.kinds & _REQUIRED:
-        return Shape(shape.kinds & ~_REQUIRED, shape.fields, shape.items)
-    return Shape(shape.kinds | Kind.NULL, shape.fields, shape.items)
+    if shape.mask & _REQUIRED:
+        return Shape(shape.mask & ~_REQUIRED, shape.fields, shape.items)
+    return Shape(shape.mask | Kind.NULL.value, shape.fields, shape.items)
 
 
 STRING, INTEGER, BOOLEAN = of(Kind.STRING), of(Kind.INTEGER), of(Kind.BOOLEAN)
@@ -110,7 +107,7 @@ ANY_NUMBER, ANY_OBJECT, ANY_ARRAY = of(NUMBER), of(Kind.OBJECT), of(Kind.ARRAY)
 def problem(shape: Shape, value: Any, top: str = "") -> str | None:
     """None when ``value`` fits ``shape``; else ``path: expected K, got K`` for the first misfit
     (``top`` names the value itself, empty for a whole body)."""
-    found = _walk(shape, value)
+    found = _misfit(shape, value)
     if found is None:
         return None
     trail, message = found
@@ -120,23 +117,50 @@ def problem(shape: Shape, value: Any, top: str = "") -> str | None:
     return f"{path or '<body>'}: {message}"
 
 
-def _walk(shape: Shape, value: Any) -> tuple[list[str | int], str] | None:
-    kind = KIND_OF.get(type(value), Kind(0))
-    if not kind & shape.kinds:
-        return [], f"expected {shape.expected()}, got {NAMES.get(kind, type(value).__name__)}"
-    if kind is Kind.OBJECT and shape.fields:
+def _wrong(shape: Shape, value: Any) -> tuple[list[str | int], str]:
+    found = NAMES.get(KIND_OF.get(type(value), 0), type(value).__name__)
+    return [], f"expected {shape.expected()}, got {found}"
+
+
+def _misfit(shape: Shape, value: Any) -> tuple[list[str | int], str] | None:
+    if not KIND_OF.get(type(value), 0) & shape.mask:
+        return _wrong(shape, value)
+    return _inside(shape, value)
+
+
+def _inside(shape: Shape, value: Any) -> tuple[list[str | int], str] | None:
+    """The misfit inside a value whose own kind fits. Leaves are judged in the loop (no call
+    per leaf); only nested shapes recurse."""
+    kind_of = KIND_OF
+    if type(value) is dict:
         fields = shape.fields
+        if not fields:
+            return None
         for name, item in value.items():
             inner = fields.get(name)
-            if inner is not None:
-                found = _walk(inner, item)
-                if found is not None:
-                    found[0].append(name)
-                    return found
-    elif kind is Kind.ARRAY and shape.items is not None:
-        items = shape.items
+            if inner is None:
+                continue
+            kind = kind_of.get(type(item), 0)
+            found = None
+            if not kind & inner.mask:
+                found = _wrong(inner, item)
+            elif kind & (_OBJECT | _ARRAY) and (inner.fields or inner.items is not None):
+                found = _inside(inner, item)
+            if found is not None:
+                found[0].append(name)
+                return found
+    elif type(value) is list:
+        inner = shape.items
+        if inner is None:
+            return None
+        mask, nested = inner.mask, bool(inner.fields) or inner.items is not None
         for i, item in enumerate(value):
-            found = _walk(items, item)
+            kind = kind_of.get(type(item), 0)
+            found = None
+            if not kind & mask:
+                found = _wrong(inner, item)
+            elif nested and kind & (_OBJECT | _ARRAY):
+                found = _inside(inner, item)
             if found is not None:
                 found[0].append(i)
                 return found

@@ -56,8 +56,16 @@ ROUTES: list[tuple[Dialect, str]] = [
     (ANTH, "chat"),
     (GOOG, "gem"),
 ]
-# reference models the fake serves per upstream: healthy ones and hostile ones (see scenario)
-MODELS = ("m",)
+# the reference models every upstream serves: "m" is healthy, "r-*" answer broken replies and
+# "e-*" broken stream events (switchyard.testing.broken)
+HARD = ("truncated", "array", "scalar", "wrong-types")  # no reply at all: always BadResponse
+SOFT = ("deep-types", "usage-types", "negative-usage")  # parseable: served or BadResponse
+ENDING = ("malformed", "array", "scalar")  # stream events after which nothing can follow
+MODELS: dict[str, dict[str, Any]] = {
+    "m": {},
+    **{f"r-{how}": {"malformedReply": how} for how in (*HARD, *SOFT)},
+    **{f"e-{how}": {"midStream": {"afterEvents": 2, "mode": how}} for how in (*ENDING, *SOFT)},
+}
 CALLER = "sk-caller-hostile-1"
 IMAGE = "iVBORw0KGgoAAAANSUhEUg=="
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -28,13 +27,12 @@ from .fuzzstack import (
     Stack,
     error_message,
     group_name,
-    run_stack,
     send_all,
     valid_body,
 )
 from .test_request_types import walk
 
-BATCH = 24
+BATCH = 16
 EXAMPLES = 3
 # words the router and its bridges branch on, so edits reach deeper code
 WORDS = [
@@ -114,10 +112,9 @@ def bodies(draw: st.DrawFn, dialect: Dialect, group: str) -> tuple[bool, dict[st
     return stream, edited(body, draw(st.lists(EDIT, min_size=1, max_size=4)))
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with run_stack(tmp_path_factory.mktemp("fuzz")) as s:
-        yield s
+@pytest.fixture
+def stack(fuzz_stack: Stack) -> Stack:
+    return fuzz_stack
 
 
 def refused_before_routing(status: int, message: str) -> bool:

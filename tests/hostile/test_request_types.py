@@ -35,7 +35,6 @@ from .fuzzstack import (
     Stack,
     error_message,
     group_name,
-    run_stack,
     send_all,
     valid_body,
 )
@@ -135,10 +134,9 @@ def allowed(dialect: Dialect, path: str, original: Any, kind: str, in_array: boo
     return kind in kinds
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with run_stack(tmp_path_factory.mktemp("types")) as s:
-        yield s
+@pytest.fixture
+def stack(fuzz_stack: Stack) -> Stack:
+    return fuzz_stack
 
 
 def cases(dialect: Dialect, group: str) -> list[tuple[str, str, bool, dict[str, Any]]]:

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import pytest
 
 from switchyard.catalog import Dialect
 from switchyard.wire import SSEParser
 
 from .fuzzstack import (
+    ENDING,
+    HARD,
+    MODELS,
     RESP,
     ROUTES,
     Answer,
@@ -32,26 +33,11 @@ from .fuzzstack import (
     error_message,
     fallback_group,
     group_name,
-    run_stack,
     send_all,
     valid_body,
 )
 
-HARD = ("truncated", "array", "scalar", "wrong-types")  # no reply at all: always BadResponse
-SOFT = ("deep-types", "usage-types", "negative-usage")  # parseable: served or BadResponse
-ENDING = ("malformed", "array", "scalar")  # stream events after which nothing can follow
-MODELS: dict[str, dict[str, Any]] = {
-    "m": {},
-    **{f"r-{how}": {"malformedReply": how} for how in (*HARD, *SOFT)},
-    **{f"e-{how}": {"midStream": {"afterEvents": 2, "mode": how}} for how in (*ENDING, *SOFT)},
-}
 MAX_TOKENS = 10**12  # no honest count comes near; a booked count above it is absurd
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with run_stack(tmp_path_factory.mktemp("replies"), MODELS, fallback=True) as s:
-        yield s
 
 
 def stream_error(dialect: Dialect, raw: bytes) -> str | None:
@@ -150,8 +136,9 @@ def cases() -> list[tuple[Dialect, str, str, bool, bool]]:
     return out
 
 
-def test_hostile_replies_end_cleanly_with_a_usage_row_each(stack: Stack) -> None:
+def test_hostile_replies_end_cleanly_with_a_usage_row_each(fuzz_stack: Stack) -> None:
     requests, ids = [], []
+    stack = fuzz_stack
     for i, (dialect, upstream, ref, stream, fallback) in enumerate(cases()):
         group = fallback_group(upstream, ref) if fallback else group_name(upstream, ref)
         rid = f"hostile-reply-{i:04d}"
