@@ -179,6 +179,8 @@ def test_every_wrong_type_is_a_clean_4xx_naming_its_path(stack: Stack, dialect: 
         variants = passed
     assert not problems, f"{len(problems)} of {sent}:\n" + "\n".join(problems[:40])
     assert type_errors > sent // 3  # most wrong kinds are caught by the type check
+    assert re.search(r'switchyard_rejected_requests_total\{reason="wrong_type"\} [1-9]',
+                     stack.router.metrics())  # fmt: skip
     assert "Traceback" not in stack.router.logs()
 
 
