@@ -1,8 +1,10 @@
 """Hypothesis-generated request bodies against every route of a real router process.
 
 Bodies start from the realistic valid body of the caller dialect (streamed or not) and take a
-few random edits: a value replaced by arbitrary JSON (often a word the router branches on, such
-as a part or tool type), a key or item deleted, a known field name added anywhere. Each example
+few random edits: a value replaced by arbitrary JSON or by another value of its own kind (often
+a word the router branches on, such as a part or tool type; those pass the type check and reach
+routing and the bridges), a list doubled or emptied, a key or item deleted, a known field name
+added anywhere. Each example
 is a batch sent concurrently. Whatever arrives: never a 5xx, always the dialect's error shape,
 no traceback in the router's log, and exactly one usage row per request that reached the
 upstream. Examples are derandomized, so CI runs the same bodies every time.
@@ -75,16 +77,29 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
+# a value of each kind, for edits that keep the kind (those pass the type check and reach the
+# code that routes and translates)
+SAME_KIND = st.fixed_dictionaries(
+    {
+        str: st.sampled_from(WORDS) | st.text(max_size=12),
+        int: st.integers(-(2**63), 2**64 - 1),
+        float: st.floats(allow_nan=False, allow_infinity=False),
+        bool: st.booleans(),
+    }
+)
 EDIT = st.tuples(
-    st.sampled_from(["set", "set", "delete", "add"]),
+    st.sampled_from(["set", "same", "same", "delete", "add"]),
     st.integers(0, 10**6),
     st.sampled_from(NAMES),
     JSON,
+    SAME_KIND,
 )
 
 
-def edited(body: dict[str, Any], edits: list[tuple[str, int, str, Any]]) -> dict[str, Any]:
-    for op, pick, name, value in edits:
+def edited(
+    body: dict[str, Any], edits: list[tuple[str, int, str, Any, dict[type, Any]]]
+) -> dict[str, Any]:
+    for op, pick, name, value, same in edits:
         places = list(walk(body))
         if not places:
             body[name] = value
@@ -96,6 +111,12 @@ def edited(body: dict[str, Any], edits: list[tuple[str, int, str, Any]]) -> dict
         last = keys[-1]
         if op == "set":
             node[last] = value
+        elif op == "same":
+            kind = type(node[last])
+            if kind in same:
+                node[last] = same[kind]
+            elif kind is list:  # a list keeps its kind with its items repeated or gone
+                node[last] = node[last] * 2 if pick % 2 else []
         elif op == "delete":
             del node[last]
         elif isinstance(node[last], dict):
@@ -119,8 +140,9 @@ def stack(fuzz_stack: Stack) -> Stack:
 
 def refused_before_routing(status: int, message: str) -> bool:
     """Answers given before a request is routed (and so before a usage row exists): a type
-    error, an unknown or missing model."""
-    return ": expected " in message or status == 404 or "field 'model'" in message
+    error, an unknown or missing model, a Gemini body naming ``model`` or ``stream``."""
+    before = (": expected ", "field 'model'", "Unknown name")
+    return status == 404 or any(words in message for words in before)
 
 
 def wait_rows(stack: Stack, before: int, count: int) -> list[dict[str, Any]]:
