@@ -27,6 +27,7 @@ from switchyard.wire import (
     error_body,
     http_error_body,
     output_cap,
+    request_type_problem,
     status_for,
     upstream_message,
     without_storage,
@@ -194,6 +195,11 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
     decision = decide(cfg, view.group, caller_token(request.headers))
     if not decision.allowed:
         return _error(dialect, decision.status, "AccessDenied", decision.message)
+    # every field the router reads below is type-checked here, before anything reads it
+    wrong = request_type_problem(dialect, body)
+    if wrong is not None:
+        runtime.metrics.rejected.labels("wrong_type").inc()
+        return _error(dialect, 400, "BadRequest", wrong)
     pin = request.headers.get(PIN_HEADER)
     if pin is not None and not decision.operator:
         return _error(dialect, 403, "AccessDenied", "only the operator's token may pin a target")

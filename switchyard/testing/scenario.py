@@ -81,8 +81,14 @@ class MidStream(_Model):
     """Break a stream after N SSE events: drop the connection or send an error event."""
 
     after_events: int = Field(ge=0, description="Events sent before the failure.")
-    # malformed: an event whose JSON is cut off, then the end of the stream
-    mode: Literal["disconnect", "error", "malformed"] = "disconnect"
+    # malformed / array / scalar: an event whose JSON is cut off, an array or a bare string,
+    # then the end of the stream; deep-types: that event's fields of the wrong JSON kind, then
+    # the rest; usage-types / negative-usage: every event reporting usage has wrong-typed or
+    # negative (and absurd) counts (see switchyard.testing.broken)
+    mode: Literal[
+        "disconnect", "error", "malformed", "array", "scalar", "deep-types", "usage-types",
+        "negative-usage",
+    ] = "disconnect"  # fmt: skip
     times: int | None = Field(default=None, ge=1, description="Only the first N streams.")
 
 
@@ -126,11 +132,19 @@ class Behaviour(_Model):
     reasoning: bool = True
     streaming: bool = True
     usage: bool = True
-    malformed_reply: Literal["truncated", "array", "wrong-types"] | None = Field(
+    malformed_reply: (
+        Literal[
+            "truncated", "array", "scalar", "wrong-types", "deep-types", "usage-types",
+            "negative-usage",
+        ]
+        | None
+    ) = Field(
         default=None,
-        description="Answer 200 with a broken JSON reply: cut in half, a JSON array, or the "
-        "dialect's reply list (choices / output / content) as a number.",
-    )
+        description="Answer 200 with a broken JSON reply: cut in half, a JSON array, a bare "
+        "string, the dialect's reply list (choices / output / content) as a number, every "
+        "nested field of another JSON kind, the usage fields of another kind, or negative and "
+        "absurd token counts.",
+    )  # fmt: skip
     hosted_tools: list[str] = Field(
         default_factory=list,
         description="Provider-hosted tools the model runs (Responses, e.g. web_search); a "

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .broken import EVENT_MODES, REWRITTEN, broken_frame, broken_json, rewritten
 from .cloud import (
     BEDROCK,
     GOOGLE_TOKEN_AUDIENCE,
@@ -104,12 +105,6 @@ def _due(counter: Counter[str], model: str, times: int | None) -> bool:
     return True
 
 
-def _cut_off(frame: bytes) -> bytes:
-    """``frame`` with its JSON cut in half: a truncated event, as a broken upstream sends it."""
-    head, _, data = frame.partition(b"data: ")
-    return head + b"data: " + data[: max(1, len(data) // 2)].rstrip(b"\n") + b"\n\n"
-
-
 async def _stream(
     request: web.Request,
     wire: Wire,
@@ -126,6 +121,13 @@ async def _stream(
     await resp.prepare(request)
     mid = b.mid_stream
     broken = mid is not None and _due(state.broken_streams, model, mid.times)
+    if broken and mid is not None and mid.mode in REWRITTEN:  # broken events, then the rest
+        cut = min(mid.after_events, len(frames) - 1)
+        frames = [
+            broken_frame(f, mid.mode) if rewritten(mid.mode, i, cut, f) else f
+            for i, f in enumerate(frames)
+        ]
+        broken = False
     if not broken and not b.event_delay_ms:
         await resp.write(b"".join(frames))
         await resp.write_eof()
@@ -138,8 +140,8 @@ async def _stream(
                 error = wire.stream_error("overloaded", "")
                 await resp.write(bedrock_frames([error])[0] if bedrock else error)
                 await resp.write_eof()
-            elif mid.mode == "malformed":
-                await resp.write(_cut_off(data))
+            elif mid.mode in EVENT_MODES:  # a broken event ends the stream
+                await resp.write(broken_frame(data, mid.mode))
                 await resp.write_eof()
             elif request.transport is not None:
                 # A real upstream dies some time after its last event; closing in the same
@@ -222,12 +224,7 @@ async def _serve(
 
 def _broken(out: dict[str, Any], how: str) -> web.Response:
     """A 200 whose JSON a real client could not use (a broken upstream or proxy)."""
-    if how == "truncated":
-        raw = orjson.dumps(out)
-        return web.Response(body=raw[: len(raw) // 2], content_type="application/json")
-    if how == "array":
-        return _json([out])
-    return _json({k: (5 if k in ("choices", "output", "content") else v) for k, v in out.items()})
+    return web.Response(body=broken_json(out, how), content_type="application/json")
 
 
 def _reply_id(first_frame: bytes) -> str | None:
@@ -319,14 +316,19 @@ async def handle_post(request: web.Request) -> web.StreamResponse:
     state.total += 1
     state.by_model[str(record["model"])] += 1
     state.by_dialect[wire.dialect.value] += 1
-    if google is not None:
-        try:
+    try:
+        if google is not None:
             check(body)  # what the real API verifies: unknown fields, roles, parts, schemas
-        except GoogleRequestError as exc:
-            record["status"] = 400
-            return _json(wire.error("bad_request", str(exc)), 400)
-        body = {**body, "model": google[0], "stream": google[1]}
-    return await _serve(request, wire, body, record)
+            body = {**body, "model": google[0], "stream": google[1]}
+        return await _serve(request, wire, body, record)
+    except GoogleRequestError as exc:
+        record["status"] = 400
+        return _json(wire.error("bad_request", str(exc)), 400)
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError):
+        # a field of the wrong type where the fake reads it: a real provider validates the
+        # request and answers 400 (invalid_request_error), never a 500
+        record["status"] = 400
+        return _json(wire.error("bad_request", "a request field has the wrong type"), 400)
 
 
 async def handle_models(request: web.Request) -> web.Response:

@@ -33,6 +33,7 @@ from .names import (
 )
 from .refusal import RequestRefused
 from .replies import reply_ok
+from .request_shapes import REQUEST_SHAPES, request_type_problem
 from .sse import DONE, SSEEvent, SSEParser, complete_prefix, encode, frame
 from .streams import StreamReader, stream_reader
 from .usage import (
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "PEEK_BYTES",
     "PIN_HEADER",
+    "REQUEST_SHAPES",
     "ROUTER_PATH",
     "ROUTER_PREFIX",
     "STATUS",
@@ -91,6 +93,7 @@ __all__ = [
     "reply_ok",
     "reply_usage",
     "request_headers",
+    "request_type_problem",
     "retry_after",
     "status_for",
     "stream_error",
