@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from .vocabulary import ConditionStatus
@@ -84,6 +85,13 @@ class ObjectMeta(BaseModel):
     creation_timestamp: datetime | None = None
 
 
+NameRule = Callable[[str], str | None]
+
+
+def _any_name(name: str) -> str | None:
+    return None
+
+
 class Resource(BaseModel):
     """Envelope shared by the three kinds (apiVersion, kind, metadata, spec, status)."""
 
@@ -95,10 +103,35 @@ class Resource(BaseModel):
     PLURAL: ClassVar[str] = ""
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ()
     DESCRIPTION: ClassVar[str] = ""
+    NAME_PROBLEM: ClassVar[NameRule] = staticmethod(_any_name)
 
     api_version: str = Field(default="switchyard.dev/v1alpha1")
     kind: str
     metadata: ObjectMeta
+
+    def __init_subclass__(
+        cls,
+        plural: str = "",
+        short_names: tuple[str, ...] = (),
+        names: NameRule = _any_name,
+        **kwargs: Any,
+    ) -> None:
+        """A kind: named as its class, described (in its CRD) by its docstring, its objects'
+        names checked by `names` (the problem with a name, or None)."""
+        super().__init_subclass__(**kwargs)
+        cls.KIND = cls.__name__
+        cls.PLURAL = plural
+        cls.SHORT_NAMES = short_names
+        cls.DESCRIPTION = " ".join((cls.__doc__ or "").split())
+        cls.NAME_PROBLEM = staticmethod(names)
+
+    @field_validator("metadata")
+    @classmethod
+    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
+        problem = cls.NAME_PROBLEM(meta.name)
+        if problem:
+            raise ValueError(f"name: {problem}")
+        return meta
 
     @classmethod
     def api_version_value(cls) -> str:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from .addresses import group_name_problem
 from .base import (
     DECIMAL_PATTERN,
     NAME_PATTERN,
     Condition,
-    ObjectMeta,
     OperatorStatus,
     Resource,
     SecretRef,
@@ -277,21 +276,10 @@ class ModelGroupStatus(OperatorStatus):
         return next((t for t in self.targets if t.provider == provider and t.model == model), None)
 
 
-class ModelGroup(Resource):
-    KIND: ClassVar[str] = "ModelGroup"
-    PLURAL: ClassVar[str] = "modelgroups"
-    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("mg",)
-    DESCRIPTION: ClassVar[str] = "A caller-facing model name routed over evidence-proven targets."
+# the name is the caller-facing model name; the API server further limits it to a DNS subdomain
+class ModelGroup(Resource, plural="modelgroups", short_names=("mg",), names=group_name_problem):
+    """A caller-facing model name routed over evidence-proven targets."""
 
     kind: Literal["ModelGroup"] = "ModelGroup"
     spec: ModelGroupSpec
     status: ModelGroupStatus = Field(default_factory=ModelGroupStatus)
-
-    @field_validator("metadata")
-    @classmethod
-    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
-        # the caller-facing model name; the API server further limits it to a DNS subdomain
-        problem = group_name_problem(meta.name)
-        if problem:
-            raise ValueError(f"name: {problem}")
-        return meta

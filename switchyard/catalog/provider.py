@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -13,7 +13,6 @@ from .base import (
     NAME_PATTERN,
     NOTE_LENGTH,
     Condition,
-    ObjectMeta,
     OperatorStatus,
     Resource,
     SecretKeyRef,
@@ -425,20 +424,9 @@ class ProviderStatus(OperatorStatus):
         return next((m for m in self.models if m.name == name), None)
 
 
-class Provider(Resource):
-    KIND: ClassVar[str] = "Provider"
-    PLURAL: ClassVar[str] = "providers"
-    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("llmp",)
-    DESCRIPTION: ClassVar[str] = "One dialect of one upstream LLM account, and its evidence."
+class Provider(Resource, plural="providers", short_names=("llmp",), names=dns_label_problem):
+    """One dialect of one upstream LLM account, and its evidence."""
 
     kind: Literal["Provider"] = "Provider"
     spec: ProviderSpec
     status: ProviderStatus = Field(default_factory=ProviderStatus)
-
-    @field_validator("metadata")
-    @classmethod
-    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
-        problem = dns_label_problem(meta.name)
-        if problem:
-            raise ValueError(f"name {problem}")
-        return meta

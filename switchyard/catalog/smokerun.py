@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from .addresses import dns_subdomain_problem
 from .base import (
     NAME_PATTERN,
     PIN_PATTERN,
     Condition,
-    ObjectMeta,
     OperatorStatus,
     Resource,
     WireModel,
@@ -209,20 +208,9 @@ class SmokeRunStatus(OperatorStatus):
         return any(c.type == "Complete" and c.status.value == "True" for c in self.conditions)
 
 
-class SmokeRun(Resource):
-    KIND: ClassVar[str] = "SmokeRun"
-    PLURAL: ClassVar[str] = "smokeruns"
-    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("smoke",)
-    DESCRIPTION: ClassVar[str] = "One evidence-gathering run of capability probes."
+class SmokeRun(Resource, plural="smokeruns", short_names=("smoke",), names=dns_subdomain_problem):
+    """One evidence-gathering run of capability probes."""
 
     kind: Literal["SmokeRun"] = "SmokeRun"
     spec: SmokeRunSpec
     status: SmokeRunStatus = Field(default_factory=SmokeRunStatus)
-
-    @field_validator("metadata")
-    @classmethod
-    def _name(cls, meta: ObjectMeta) -> ObjectMeta:
-        problem = dns_subdomain_problem(meta.name)
-        if problem:
-            raise ValueError(f"name {problem}")
-        return meta

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kubernetes_asyncio import client, config
@@ -112,6 +112,24 @@ class Kube:
         except NotFoundError:
             return None
 
+    async def _read(
+        self, kind: str, read: Callable[..., Awaitable[Any]], namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """The named object, or None when there is none."""
+        result: dict[str, Any] | None = await self._maybe(
+            f"get {kind} {name}", read(name, namespace, _preload_content=False)
+        )
+        return result
+
+    async def _create(
+        self, kind: str, create: Callable[..., Awaitable[Any]], body: dict[str, Any]
+    ) -> None:
+        meta = body["metadata"]
+        await self._call(
+            f"create {kind} {meta['name']}",
+            create(meta["namespace"], body, _preload_content=False),
+        )
+
     # --- Switchyard objects ------------------------------------------------------------------
 
     async def list_custom(self, namespace: str, plural: str) -> list[dict[str, Any]]:
@@ -158,10 +176,7 @@ class Kube:
         self, namespace: str, name: str
     ) -> tuple[dict[str, str] | None, str | None]:
         """The Secret's decoded data and its resourceVersion (a rotation changes it)."""
-        body = await self._maybe(
-            f"get secret {name}",
-            self.core.read_namespaced_secret(name, namespace, _preload_content=False),
-        )
+        body = await self._read("secret", self.core.read_namespaced_secret, namespace, name)
         if body is None:
             return None, None
         data = body.get("data") or {}
@@ -178,11 +193,7 @@ class Kube:
         )
 
     async def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
-        result: dict[str, Any] | None = await self._maybe(
-            f"get job {name}",
-            self.batch.read_namespaced_job(name, namespace, _preload_content=False),
-        )
-        return result
+        return await self._read("job", self.batch.read_namespaced_job, namespace, name)
 
     async def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
         body = await self._call(
@@ -196,20 +207,13 @@ class Kube:
     # --- router objects -------------------------------------------------------------------
 
     async def get_config_map(self, namespace: str, name: str) -> dict[str, Any] | None:
-        result: dict[str, Any] | None = await self._maybe(
-            f"get configmap {name}",
-            self.core.read_namespaced_config_map(name, namespace, _preload_content=False),
-        )
-        return result
+        return await self._read("configmap", self.core.read_namespaced_config_map, namespace, name)
 
     async def put_config_map(self, body: dict[str, Any]) -> None:
         """Create, or replace whole (data and annotations are ours alone)."""
         ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
         try:
-            await self._call(
-                f"create configmap {name}",
-                self.core.create_namespaced_config_map(ns, body, _preload_content=False),
-            )
+            await self._create("configmap", self.core.create_namespaced_config_map, body)
         except ConflictError:
             await self._call(
                 f"replace configmap {name}",
@@ -225,21 +229,14 @@ class Kube:
         )
 
     async def get_deployment(self, namespace: str, name: str) -> dict[str, Any] | None:
-        result: dict[str, Any] | None = await self._maybe(
-            f"get deployment {name}",
-            self.apps.read_namespaced_deployment(name, namespace, _preload_content=False),
-        )
-        return result
+        return await self._read("deployment", self.apps.read_namespaced_deployment, namespace, name)
 
     async def put_deployment(self, body: dict[str, Any]) -> None:
         """Create, or replace the spec and ownership (status and other metadata are kept)."""
         ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
         current = await self.get_deployment(ns, name)
         if current is None:
-            await self._call(
-                f"create deployment {name}",
-                self.apps.create_namespaced_deployment(ns, body, _preload_content=False),
-            )
+            await self._create("deployment", self.apps.create_namespaced_deployment, body)
             return
         current["spec"] = body["spec"]
         meta = current["metadata"]
@@ -253,10 +250,7 @@ class Kube:
     async def put_service(self, body: dict[str, Any]) -> None:
         ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
         try:
-            await self._call(
-                f"create service {name}",
-                self.core.create_namespaced_service(ns, body, _preload_content=False),
-            )
+            await self._create("service", self.core.create_namespaced_service, body)
         except ConflictError:
             patch = {"metadata": body["metadata"], "spec": body["spec"]}
             await self._call(

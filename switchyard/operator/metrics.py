@@ -13,67 +13,54 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from switchyard.catalog import ModelStatus, Stage, TargetStatus
 
+PREFIX = "switchyard_operator_"
 TARGET = ["namespace", "group", "provider", "model"]
 
 
-def _counter(name: str, doc: str, labels: list[str], registry: CollectorRegistry) -> Counter:
-    return Counter(name, doc, labels, registry=registry)
+# attribute -> (metric name, help, labels) of every counter
+COUNTERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "reconciles": ("reconciles", "Reconciles by kind and result.", ("kind", "result")),
+    "smoke_runs": ("smoke_runs", "SmokeRuns ended, by reason.", ("reason",)),
+    "smoke_runs_created": ("auto_smoke_runs", "SmokeRuns created for new Provider specs.", ()),
+    "promotion_steps": ("promotion_steps", "Promotion transitions, by event reason.", ("reason",)),
+    "rollouts": ("router_rollouts", "Router rollout actions.", ("action",)),
+    "rollbacks": ("router_rollbacks", "Router rollbacks to the last good revision.", ()),
+    "confirmations": (
+        "rollback_confirmations",
+        "Post-rollback confirmation requests, by result (Served, Failed).",
+        ("result",),
+    ),
+    "reconcile_errors": (
+        "reconcile_errors",
+        "Reconciles that raised (kopf retries them with back-off), by kind.",
+        ("kind",),
+    ),
+    "smoke_outcomes": (
+        "smoke_run_outcomes",
+        "Ended SmokeRuns by outcome: succeeded (every task ran and passed) or failed.",
+        ("namespace", "outcome"),
+    ),
+}
 
 
 @dataclass
 class OperatorMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # the counters, made from COUNTERS
+    reconciles: Counter = field(init=False)
+    smoke_runs: Counter = field(init=False)
+    smoke_runs_created: Counter = field(init=False)
+    promotion_steps: Counter = field(init=False)
+    rollouts: Counter = field(init=False)
+    rollbacks: Counter = field(init=False)
+    confirmations: Counter = field(init=False)
+    reconcile_errors: Counter = field(init=False)
+    smoke_outcomes: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.reconciles = _counter(
-            "switchyard_operator_reconciles",
-            "Reconciles by kind and result.",
-            ["kind", "result"],
-            r,
-        )
-        self.smoke_runs = _counter(
-            "switchyard_operator_smoke_runs", "SmokeRuns ended, by reason.", ["reason"], r
-        )
-        self.smoke_runs_created = _counter(
-            "switchyard_operator_auto_smoke_runs",
-            "SmokeRuns created for new Provider specs.",
-            [],
-            r,
-        )
-        self.promotion_steps = _counter(
-            "switchyard_operator_promotion_steps",
-            "Promotion transitions, by event reason.",
-            ["reason"],
-            r,
-        )
-        self.rollouts = _counter(
-            "switchyard_operator_router_rollouts", "Router rollout actions.", ["action"], r
-        )
-        self.rollbacks = _counter(
-            "switchyard_operator_router_rollbacks",
-            "Router rollbacks to the last good revision.",
-            [],
-            r,
-        )
-        self.confirmations = _counter(
-            "switchyard_operator_rollback_confirmations",
-            "Post-rollback confirmation requests, by result (Served, Failed).",
-            ["result"],
-            r,
-        )
-        self.reconcile_errors = _counter(
-            "switchyard_operator_reconcile_errors",
-            "Reconciles that raised (kopf retries them with back-off), by kind.",
-            ["kind"],
-            r,
-        )
-        self.smoke_outcomes = _counter(
-            "switchyard_operator_smoke_run_outcomes",
-            "Ended SmokeRuns by outcome: succeeded (every task ran and passed) or failed.",
-            ["namespace", "outcome"],
-            r,
-        )
+        for attr, (name, doc, labels) in COUNTERS.items():
+            setattr(self, attr, Counter(f"{PREFIX}{name}", doc, labels, registry=r))
         self.evidence_time = Gauge(
             "switchyard_operator_evidence_timestamp_seconds",
             "Unix time of the newest passing smoke row behind a provider model's evidence.",

@@ -28,6 +28,7 @@ from switchyard.catalog import (
 )
 
 from .conditions import condition, merge
+from .containers import Resources
 from .providers import MANAGED_BY, MANAGED_BY_LABEL, dns_name
 
 SMOKERUN_LABEL = "switchyard.dev/smokerun"
@@ -35,6 +36,9 @@ KEY_ENV = "SWITCHYARD_PROVIDER_KEY"
 CALLER_ENV = "SWITCHYARD_CALLER_TOKEN"
 CONTAINER = "probe"
 TERMINATION_LOG = "/dev/termination-log"
+PROBE_RESOURCES = Resources(
+    cpu_request="50m", cpu_limit="500m", memory_request="64Mi", memory_limit="256Mi"
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,7 @@ class JobSettings:
     image: str
     image_pull_policy: str = "IfNotPresent"
     ttl_seconds: int = 600
-    cpu_request: str = "50m"
-    cpu_limit: str = "500m"
-    memory_request: str = "64Mi"
-    memory_limit: str = "256Mi"
+    resources: Resources = PROBE_RESOURCES
     run_as_user: int = 65532
 
 
@@ -153,10 +154,7 @@ def build_job(run: SmokeRun, target: ProbeTarget, settings: JobSettings) -> dict
         # The evidence goes to the termination message, where the operator reads it back.
         "args": [*probe_args(run, target), "--output-file", TERMINATION_LOG],
         "env": env,
-        "resources": {
-            "requests": {"cpu": settings.cpu_request, "memory": settings.memory_request},
-            "limits": {"cpu": settings.cpu_limit, "memory": settings.memory_limit},
-        },
+        "resources": settings.resources.manifest(),
         "terminationMessagePath": TERMINATION_LOG,
         "terminationMessagePolicy": "File",
         "securityContext": {

@@ -43,13 +43,20 @@ def _object(data: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-class ChatStreamReader:
+class _LatestUsageReader:
+    """The state of a reader whose usage is the last one an event carried (Chat, Responses,
+    Google); Messages merges usage over events instead."""
+
     __slots__ = ("failed", "finished", "malformed", "usage")
     next_sequence = 0
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.finished = self.failed = self.malformed = False
+
+
+class ChatStreamReader(_LatestUsageReader):
+    __slots__ = ()
 
     def observe(self, event: SSEEvent) -> None:
         if event.data == "[DONE]":
@@ -68,12 +75,11 @@ RESPONSES_TERMINAL = frozenset({"response.completed", "response.incomplete"})
 RESPONSES_FAILED = frozenset({"error", "response.failed"})
 
 
-class ResponsesStreamReader:
-    __slots__ = ("failed", "finished", "malformed", "next_sequence", "usage")
+class ResponsesStreamReader(_LatestUsageReader):
+    __slots__ = ("next_sequence",)
 
     def __init__(self) -> None:
-        self.usage: Usage | None = None
-        self.finished = self.failed = self.malformed = False
+        super().__init__()
         self.next_sequence = 0  # an error event we add continues the upstream's numbering
 
     def observe(self, event: SSEEvent) -> None:
@@ -128,18 +134,13 @@ class MessagesStreamReader:
             self.failed = True
 
 
-class GoogleStreamReader:
+class GoogleStreamReader(_LatestUsageReader):
     """Gemini ``streamGenerateContent?alt=sse``: every event is a whole GenerateContentResponse
     (no event names, no sentinel); the one whose candidate has a ``finishReason`` (or whose
     prompt was blocked) is the last, and ``usageMetadata`` is cumulative. An ``error`` object
     in an event is an in-band failure."""
 
-    __slots__ = ("failed", "finished", "malformed", "usage")
-    next_sequence = 0
-
-    def __init__(self) -> None:
-        self.usage: Usage | None = None
-        self.finished = self.failed = self.malformed = False
+    __slots__ = ()
 
     def observe(self, event: SSEEvent) -> None:
         data = _object(event.data)

@@ -11,11 +11,15 @@ import kopf
 from pydantic import ValidationError
 
 from switchyard.catalog import ModelGroup, Provider, Resource, SmokeRun
+from switchyard.catalog.manifests import describe
 
+from ..conditions import condition, merge
 from ..context import Context
 
 R = TypeVar("R", bound=Resource)
 Handler = Callable[..., Awaitable[None]]
+Reconcile = Callable[[Context, kopf.Body, kopf.Patch, R], Awaitable[None]]
+Refused = Callable[[kopf.Body, kopf.Patch, list[str]], None]
 
 
 def counted(kind: str, handler: Handler) -> Handler:
@@ -32,6 +36,38 @@ def counted(kind: str, handler: Handler) -> Handler:
             raise
 
     return run
+
+
+def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handler:
+    """The kopf handler of a kind: under the object's lock, parse the body and `reconcile` it.
+    A body the model refuses is never reconciled: `refused` writes its status from the
+    problems, and it is counted as invalid. Raising reconciles are counted too."""
+    kind = cls.KIND
+
+    async def handler(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+        ctx = context(memo)
+        ns = body.metadata.namespace or ""
+        async with ctx.lock(f"{kind.lower()}/{ns}/{body.metadata.name}"):
+            try:
+                obj = parse(cls, body)
+            except ValidationError as err:
+                refused(body, patch, describe(kind, plain(body), err))
+                ctx.metrics.reconciles.labels(kind, "invalid").inc()
+                return
+            await reconcile(ctx, body, patch, obj)
+
+    return counted(kind, handler)
+
+
+def invalid_spec(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
+    """Status of a refused body whose kind has no other: Ready False, InvalidSpec."""
+    message = "; ".join(problems)[:1024]
+    bad = condition("Ready", False, "InvalidSpec", message, body_generation(body))
+    patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
+
+
+def body_generation(body: kopf.Body) -> int:
+    return int(body.metadata.get("generation") or 0)
 
 
 def context(memo: kopf.Memo) -> Context:

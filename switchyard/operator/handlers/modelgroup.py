@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import kopf
-from pydantic import ValidationError
 
 from switchyard.catalog import (
     RETRY_ANNOTATION,
@@ -20,18 +19,17 @@ from switchyard.catalog import (
     Strategy,
     TargetStatus,
 )
-from switchyard.catalog.manifests import describe
 from switchyard.render import apply_evidence
 
 from .. import confirm, routerproof
-from ..conditions import condition, merge
+from ..conditions import merge
 from ..context import Context
 from ..gates import Measurement, PodSnapshots, TargetKey, delta
 from ..kube import ConflictError
 from ..operatortoken import SELECTOR, namespace_token, ready_router_url
 from ..promotion import Decision, Inputs, decide, group_conditions
 from ..rollout import Action
-from .common import catalog, context, counted, now, parse, plain
+from .common import body_generation, catalog, context, invalid_spec, now, reconciler
 from .router import sync_namespace
 
 
@@ -65,81 +63,71 @@ def _measurement(
     return Measurement.from_counters(counters)
 
 
-async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    ctx = context(memo)
+async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, group: ModelGroup) -> None:
     ns = body.metadata.namespace or ""
-    generation = int(body.metadata.get("generation") or 0)
-    async with ctx.lock(f"modelgroup/{ns}/{body.metadata.name}"):
-        try:
-            group = parse(ModelGroup, body)
-        except ValidationError as err:
-            message = "; ".join(describe("ModelGroup", plain(body), err))[:1024]
-            bad = condition("Ready", False, "InvalidSpec", message, generation)
-            patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
-            ctx.metrics.reconciles.labels("ModelGroup", "invalid").inc()
-            return
-        providers, _groups, runs = await catalog(ctx, ns)
-        resolved = {p.name: p for p in apply_evidence(providers, runs)}
-        snap = await _scrape(ctx, group)
-        t = now()
-        retry = group.metadata.annotations.get(RETRY_ANNOTATION)
-        targets: list[TargetStatus] = []
-        for target in group.spec.targets:
-            provider = resolved.get(target.provider)
-            current = group.status.target(target.provider, target.model)
-            decision: Decision = decide(
-                Inputs(
-                    spec=group.spec,
-                    generation=generation,
-                    target=target,
-                    current=current,
-                    evidence=provider.status.model(target.model) if provider else None,
-                    provider_model=provider.spec.model(target.model) if provider else None,
-                    measurement=_measurement(ctx, group, current, snap),
-                    now=t,
-                    retry=retry,
-                    eligibility_skin=_eligibility(provider, target.model),
-                )
+    generation = body_generation(body)
+    providers, _groups, runs = await catalog(ctx, ns)
+    resolved = {p.name: p for p in apply_evidence(providers, runs)}
+    snap = await _scrape(ctx, group)
+    t = now()
+    retry = group.metadata.annotations.get(RETRY_ANNOTATION)
+    targets: list[TargetStatus] = []
+    for target in group.spec.targets:
+        provider = resolved.get(target.provider)
+        current = group.status.target(target.provider, target.model)
+        decision: Decision = decide(
+            Inputs(
+                spec=group.spec,
+                generation=generation,
+                target=target,
+                current=current,
+                evidence=provider.status.model(target.model) if provider else None,
+                provider_model=provider.spec.model(target.model) if provider else None,
+                measurement=_measurement(ctx, group, current, snap),
+                now=t,
+                retry=retry,
+                eligibility_skin=_eligibility(provider, target.model),
             )
-            if decision.window_reset and snap is not None:
-                key = (ns, group.name, decision.status.key)
-                ctx.baselines[key] = (decision.status.last_step_time, snap)
-            for event in decision.events:
-                kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-                ctx.metrics.promotion_steps.labels(event.reason).inc()
-            targets.append(decision.status)
-        updated = group.model_copy(
-            update={"status": group.status.model_copy(update={"targets": targets})}
         )
-        report = await sync_namespace(ctx, ns, override=updated)
-        failure = report.failure_for(group.name) if report else None
-        failed_revision = (
-            report.failed_revision
-            if report is not None and failure is not None and failure[0] == "RouterRolloutFailed"
-            else None
-        )
-        found = confirm.trigger(group.status.targets, targets, failed_revision)
-        confirmation = confirm.pending(group.status.confirmation, found, t)
-        if report is not None and report.action in (Action.STEADY, Action.HOLD):
-            existing = {r.name for r in runs}
-            for manifest in routerproof.plan(group, resolved, existing):
-                await _create_run(ctx, body, manifest)
-        if confirm.due(confirmation, report.action if report else None):
-            assert confirmation is not None
-            confirmation = await _confirm(ctx, body, group, targets, providers, confirmation)
-        updates = group_conditions(targets, generation, failure)
-        if confirmation is not None:
-            updates.append(confirm.confirmed_condition(confirmation, generation))
-        status = ModelGroupStatus(
-            observed_generation=generation,
-            targets=targets,
-            router_revision=report.serving if report else None,
-            confirmation=confirmation,
-            conditions=merge(group.status.conditions, updates, t),
-        )
-        patch.status.update(status.wire())
-        ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
-        ctx.metrics.record_group(ns, group.name, targets)
+        if decision.window_reset and snap is not None:
+            key = (ns, group.name, decision.status.key)
+            ctx.baselines[key] = (decision.status.last_step_time, snap)
+        for event in decision.events:
+            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+            ctx.metrics.promotion_steps.labels(event.reason).inc()
+        targets.append(decision.status)
+    updated = group.model_copy(
+        update={"status": group.status.model_copy(update={"targets": targets})}
+    )
+    report = await sync_namespace(ctx, ns, override=updated)
+    failure = report.failure_for(group.name) if report else None
+    failed_revision = (
+        report.failed_revision
+        if report is not None and failure is not None and failure[0] == "RouterRolloutFailed"
+        else None
+    )
+    found = confirm.trigger(group.status.targets, targets, failed_revision)
+    confirmation = confirm.pending(group.status.confirmation, found, t)
+    if report is not None and report.action in (Action.STEADY, Action.HOLD):
+        existing = {r.name for r in runs}
+        for manifest in routerproof.plan(group, resolved, existing):
+            await _create_run(ctx, body, manifest)
+    if confirm.due(confirmation, report.action if report else None):
+        assert confirmation is not None
+        confirmation = await _confirm(ctx, body, group, targets, providers, confirmation)
+    updates = group_conditions(targets, generation, failure)
+    if confirmation is not None:
+        updates.append(confirm.confirmed_condition(confirmation, generation))
+    status = ModelGroupStatus(
+        observed_generation=generation,
+        targets=targets,
+        router_revision=report.serving if report else None,
+        confirmation=confirmation,
+        conditions=merge(group.status.conditions, updates, t),
+    )
+    patch.status.update(status.wire())
+    ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
+    ctx.metrics.record_group(ns, group.name, targets)
 
 
 async def _create_run(ctx: Context, body: kopf.Body, manifest: dict[str, Any]) -> None:
@@ -206,7 +194,7 @@ async def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (ModelGroup.GROUP, ModelGroup.VERSION, ModelGroup.PLURAL)
-    handler = counted("ModelGroup", reconcile)
+    handler = reconciler(ModelGroup, _reconcile, invalid_spec)
     kopf.on.resume(*resource, id="modelgroup-resume", registry=registry)(handler)
     kopf.on.create(*resource, id="modelgroup-create", registry=registry)(handler)
     kopf.on.update(*resource, id="modelgroup-update", registry=registry)(handler)

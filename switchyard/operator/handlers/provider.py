@@ -2,53 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import kopf
 from pydantic import ValidationError
 
 from switchyard.catalog import Provider, ProviderStatus, SmokeRun
-from switchyard.catalog.manifests import describe
 
 from .. import providers as service
+from ..context import Context
 from ..kube import ConflictError
-from .common import context, counted, now, parse, parse_all, plain
+from .common import body_generation, now, parse_all, reconciler
 
 
-async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    ctx = context(memo)
+def _refused(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
+    status = service.invalid_status(_status(body), problems, body_generation(body), now())
+    patch.status.update(status.wire())
+
+
+async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, provider: Provider) -> None:
     ns = body.metadata.namespace or ""
-    async with ctx.lock(f"provider/{ns}/{body.metadata.name}"):
+    runs = parse_all(SmokeRun, await ctx.kube.list_custom(ns, SmokeRun.PLURAL))
+    secret = None
+    ref = provider.spec.auth.secret_ref
+    if ref is not None:
+        data, version = await ctx.kube.secret_with_version(ns, ref.name)
+        secret = service.secret_state(data, ref.key, version)
+    plan = service.reconcile(provider, runs, secret, now(), ctx.settings.smoke_executor)
+    for manifest in plan.smoke_runs:
+        kopf.adopt(manifest, owner=body)
         try:
-            provider = parse(Provider, body)
-        except ValidationError as err:
-            problems = describe("Provider", plain(body), err)
-            generation = int(body.metadata.get("generation") or 0)
-            status = service.invalid_status(_status(body), problems, generation, now())
-            patch.status.update(status.wire())
-            ctx.metrics.reconciles.labels("Provider", "invalid").inc()
-            return
-        runs = parse_all(SmokeRun, await ctx.kube.list_custom(ns, SmokeRun.PLURAL))
-        secret = None
-        ref = provider.spec.auth.secret_ref
-        if ref is not None:
-            data, version = await ctx.kube.secret_with_version(ns, ref.name)
-            secret = service.secret_state(data, ref.key, version)
-        plan = service.reconcile(provider, runs, secret, now(), ctx.settings.smoke_executor)
-        for manifest in plan.smoke_runs:
-            kopf.adopt(manifest, owner=body)
-            try:
-                await ctx.kube.create_custom(ns, SmokeRun.PLURAL, manifest)
-            except ConflictError:
-                continue
-            ctx.metrics.smoke_runs_created.inc()
-            why = manifest["metadata"]["annotations"][service.REASON_ANNOTATION]
-            kopf.info(
-                body, reason="SmokeRunCreated", message=f"{manifest['metadata']['name']} ({why})"
-            )
-        patch.status.update(plan.status.wire())
-        ctx.metrics.reconciles.labels("Provider", "ok").inc()
-        ctx.metrics.record_evidence(ns, provider.name, plan.status.models)
+            await ctx.kube.create_custom(ns, SmokeRun.PLURAL, manifest)
+        except ConflictError:
+            continue
+        ctx.metrics.smoke_runs_created.inc()
+        why = manifest["metadata"]["annotations"][service.REASON_ANNOTATION]
+        kopf.info(body, reason="SmokeRunCreated", message=f"{manifest['metadata']['name']} ({why})")
+    patch.status.update(plan.status.wire())
+    ctx.metrics.reconciles.labels("Provider", "ok").inc()
+    ctx.metrics.record_evidence(ns, provider.name, plan.status.models)
 
 
 def _status(body: kopf.Body) -> ProviderStatus:
@@ -60,7 +50,7 @@ def _status(body: kopf.Body) -> ProviderStatus:
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (Provider.GROUP, Provider.VERSION, Provider.PLURAL)
-    handler = counted("Provider", reconcile)
+    handler = reconciler(Provider, _reconcile, _refused)
     kopf.on.resume(*resource, id="provider-resume", registry=registry)(handler)
     kopf.on.create(*resource, id="provider-create", registry=registry)(handler)
     kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(handler)

@@ -6,7 +6,6 @@ import contextlib
 from typing import Any
 
 import kopf
-from pydantic import ValidationError
 
 from switchyard.catalog import (
     Dialect,
@@ -17,11 +16,9 @@ from switchyard.catalog import (
     SmokeRun,
     SmokeRunStatus,
 )
-from switchyard.catalog.manifests import describe
 from switchyard.smoke import decode_compact
 
 from .. import smokejobs
-from ..conditions import condition, merge
 from ..context import Context
 from ..inline import run_probe
 from ..kube import ConflictError
@@ -29,7 +26,7 @@ from ..operatortoken import namespace_token, ready_router_url
 from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
-from .common import context, counted, now, parse, parse_all, plain
+from .common import invalid_spec, now, parse_all, reconciler
 
 
 def _rows(text: str) -> list[Any]:
@@ -126,44 +123,33 @@ async def _poll(ctx: Context, run: SmokeRun) -> SmokeRunStatus | None:
     return smokejobs.finished(run, outcome, dialect, now())
 
 
-async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    ctx = context(memo)
+async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, run: SmokeRun) -> None:
     ns = body.metadata.namespace or ""
-    async with ctx.lock(f"smokerun/{ns}/{body.metadata.name}"):
-        try:
-            run = parse(SmokeRun, body)
-        except ValidationError as err:
-            # the CRD refuses most of these; what gets through is reported, never run
-            message = "; ".join(describe("SmokeRun", plain(body), err))[:1024]
-            generation = int(body.metadata.get("generation") or 0)
-            bad = condition("Ready", False, "InvalidSpec", message, generation)
-            patch.status["conditions"] = [c.wire() for c in merge([], [bad], now())]
-            ctx.metrics.reconciles.labels("SmokeRun", "invalid").inc()
-            return
-        if run.status.completed() or run.spec.executor is Executor.EXTERNAL:
-            return  # external evidence is written by whoever gathered it, never by us
-        if run.status.started_at is None:
-            status: SmokeRunStatus | None = await _start(ctx, body, run)
-        else:
-            status = await _poll(ctx, run)
-        if status is None:
-            return
-        patch.status.update(status.wire())
-        ctx.metrics.reconciles.labels("SmokeRun", "ok").inc()
-        if status.completed():
-            complete = next(c for c in status.conditions if c.type == "Complete")
-            ctx.metrics.smoke_runs.labels(complete.reason).inc()
-            ok = next((c for c in status.conditions if c.type == "Succeeded"), None)
-            passed = ok is not None and ok.status.value == "True"
-            outcome = "succeeded" if passed else "failed"
-            ctx.metrics.smoke_outcomes.labels(ns, outcome).inc()
-            kind = "Normal" if ok and ok.status.value == "True" else "Warning"
-            kopf.event(body, type=kind, reason=complete.reason, message=ok.message if ok else "")
+    if run.status.completed() or run.spec.executor is Executor.EXTERNAL:
+        return  # external evidence is written by whoever gathered it, never by us
+    if run.status.started_at is None:
+        status: SmokeRunStatus | None = await _start(ctx, body, run)
+    else:
+        status = await _poll(ctx, run)
+    if status is None:
+        return
+    patch.status.update(status.wire())
+    ctx.metrics.reconciles.labels("SmokeRun", "ok").inc()
+    if status.completed():
+        complete = next(c for c in status.conditions if c.type == "Complete")
+        ctx.metrics.smoke_runs.labels(complete.reason).inc()
+        ok = next((c for c in status.conditions if c.type == "Succeeded"), None)
+        passed = ok is not None and ok.status.value == "True"
+        outcome = "succeeded" if passed else "failed"
+        ctx.metrics.smoke_outcomes.labels(ns, outcome).inc()
+        kind = "Normal" if ok and ok.status.value == "True" else "Warning"
+        kopf.event(body, type=kind, reason=complete.reason, message=ok.message if ok else "")
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
     resource = (SmokeRun.GROUP, SmokeRun.VERSION, SmokeRun.PLURAL)
-    handler = counted("SmokeRun", reconcile)
+    # the CRD refuses most invalid specs; what gets through is reported, never run
+    handler = reconciler(SmokeRun, _reconcile, invalid_spec)
     kopf.on.resume(*resource, id="smokerun-resume", registry=registry)(handler)
     kopf.on.create(*resource, id="smokerun-create", registry=registry)(handler)
     kopf.timer(
