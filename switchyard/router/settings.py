@@ -51,5 +51,8 @@ class Settings(BaseSettings):
     max_retry_after_seconds: float = Field(default=60.0, ge=0)
 
     reload_interval: float = Field(default=1.0, gt=0)
+    # inotify on the config and Secret directories wakes the reload at once (Linux); the poll
+    # every reload_interval runs as well, and alone when this is off or inotify is unavailable.
+    reload_watch: bool = True
     usage_sink: str = Field(default="stdout", description="stdout, none, or a file path.")
     log_level: str = "INFO"

@@ -1,0 +1,104 @@
+"""Config changes seen at once: inotify wakes the reload, the poll stays as the fallback.
+
+The routers here poll once an hour, so a reload they show within the tests' deadlines can only
+have come from the directory watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from switchyard.router.inotify import DirWatcher
+
+from .harness import G, Mock, T, build, evidence, provider, provider_keys, run_router
+
+NO_POLL = {"SWITCHYARD_ROUTER_RELOAD_INTERVAL": "3600"}
+DEADLINE = 60.0  # generous, and far below the hour-long poll
+
+
+def _config(mock: Mock, target: str):  # type: ignore[no-untyped-def]
+    providers = [provider(n, mock.url + "/v1", models={"m": f"model-{n}"}) for n in ("a", "b")]
+    return build(providers, [G("g", [T(target)])], [evidence(p) for p in providers])
+
+
+def kubelet_swap(directory: Path, version: int, files: dict[str, str]) -> None:
+    """What the kubelet does: a new timestamped dir, `..data` repointed by an atomic rename,
+    the visible names linked through `..data`, the previous dir removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    new = directory / f"..2026_12_01_00_00_0{version}.{version}"
+    new.mkdir()
+    for name, text in files.items():
+        (new / name).write_text(text)
+    data = directory / "..data"
+    old = os.readlink(data) if data.is_symlink() else None
+    tmp_link = directory / "..data_tmp"
+    tmp_link.symlink_to(new.name)
+    os.replace(tmp_link, data)
+    for name in files:
+        if not (directory / name).is_symlink():
+            (directory / name).symlink_to(f"..data/{name}")
+    if old is not None:
+        shutil.rmtree(directory / old)
+
+
+def test_a_kubelet_swap_of_the_config_is_seen_without_the_poll(tmp_path: Path, mock: Mock) -> None:
+    first, second, third = _config(mock, "a"), _config(mock, "b"), _config(mock, "a")
+    mounted = tmp_path / "configmap"
+    kubelet_swap(mounted, 1, {"router.json": first.to_json()})
+    with run_router(tmp_path, first, provider_keys("a", "b"), **NO_POLL) as router:
+        # the harness wrote a plain file; point it at the mount as a pod's path would be
+        router.config.unlink()
+        router.config.symlink_to(mounted / "router.json")
+        kubelet_swap(mounted, 2, {"router.json": second.to_json()})
+        router.wait_revision(second.revision, timeout=DEADLINE)
+        kubelet_swap(mounted, 3, {"router.json": third.to_json()})  # the re-armed watch
+        router.wait_revision(third.revision, timeout=DEADLINE)
+        assert "inotify unavailable" not in router.logs()
+
+
+def test_a_secret_appearing_and_rotating_is_seen_without_the_poll(
+    tmp_path: Path, mock: Mock
+) -> None:
+    good = _config(mock, "a")
+    with run_router(tmp_path, good, {}, **NO_POLL) as router:  # the Secret is missing
+        assert router.readyz()["status"] == "not-ready"
+        keys = router.secrets / "provider-keys"
+        kubelet_swap(keys, 1, {"a": "k-old", "b": "k-old"})  # watched through its parent
+        router.wait_revision(good.revision, timeout=DEADLINE)
+        router.wait_metric(r'switchyard_config_reloads_total\{result="success"\} 1\.0')
+        kubelet_swap(keys, 2, {"a": "k-new", "b": "k-new"})  # a rotation: same revision
+        router.wait_metric(
+            r'switchyard_config_reloads_total\{result="success"\} 2\.0', timeout=DEADLINE
+        )
+
+
+def test_the_poll_still_serves_without_the_watch(tmp_path: Path, mock: Mock) -> None:
+    first, second = _config(mock, "a"), _config(mock, "b")
+    env = {"SWITCHYARD_ROUTER_RELOAD_WATCH": "false"}
+    with run_router(tmp_path, first, provider_keys("a", "b"), **env) as router:
+        router.write_config(second.to_json())
+        router.wait_revision(second.revision)
+        assert "polling every reload_interval" in router.logs()
+
+
+async def test_the_watch_follows_a_directory_that_disappears_and_returns(tmp_path: Path) -> None:
+    watched = tmp_path / "mount"
+    watched.mkdir()
+    watcher = DirWatcher.open()
+    try:
+        assert watcher.watch([watched]) == [] and watcher.watched == {watched}
+        shutil.rmtree(watched)
+        assert await watcher.wait(DEADLINE)
+        watcher.watch([watched])  # gone: its parent stands in, so its return is seen
+        assert watcher.watched == {tmp_path}
+        watched.mkdir()
+        assert await watcher.wait(DEADLINE)
+        watcher.watch([watched])
+        assert watcher.watched == {watched}
+        await asyncio.to_thread((watched / "key").write_text, "v")  # IN_CLOSE_WRITE
+        assert await watcher.wait(DEADLINE)
+    finally:
+        watcher.close()
