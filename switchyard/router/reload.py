@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def _names(runtime: Runtime) -> set[str]:
 async def reload_once(runtime: Runtime) -> bool | None:
     """Reload when something changed: True swapped, False rejected, None unchanged."""
     s = runtime.settings
+    started = time.perf_counter()
     fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, _names(runtime))
     if fp == runtime.state.fingerprint:
         return None
@@ -80,7 +82,8 @@ async def reload_once(runtime: Runtime) -> bool | None:
     runtime.metrics.set_revision(loaded.revision)
     providers = loaded.config.providers
     runtime.metrics.set_provider_keys({p.name: p.key_id for p in providers if p.key_id})
-    log.info("config revision %s loaded", loaded.revision)
+    ms = (time.perf_counter() - started) * 1000
+    log.info("config revision %s loaded in %.0f ms", loaded.revision, ms)
     return True
 
 

@@ -7,13 +7,22 @@ have come from the directory watch.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from pathlib import Path
 
 from switchyard.router.inotify import DirWatcher
 
-from .harness import G, Mock, T, build, evidence, provider, provider_keys, run_router
+from .harness import (
+    G,
+    Mock,
+    T,
+    build,
+    evidence,
+    kubelet_swap,
+    provider,
+    provider_keys,
+    run_router,
+)
 
 NO_POLL = {"SWITCHYARD_ROUTER_RELOAD_INTERVAL": "3600"}
 DEADLINE = 60.0  # generous, and far below the hour-long poll
@@ -22,26 +31,6 @@ DEADLINE = 60.0  # generous, and far below the hour-long poll
 def _config(mock: Mock, target: str):  # type: ignore[no-untyped-def]
     providers = [provider(n, mock.url + "/v1", models={"m": f"model-{n}"}) for n in ("a", "b")]
     return build(providers, [G("g", [T(target)])], [evidence(p) for p in providers])
-
-
-def kubelet_swap(directory: Path, version: int, files: dict[str, str]) -> None:
-    """What the kubelet does: a new timestamped dir, `..data` repointed by an atomic rename,
-    the visible names linked through `..data`, the previous dir removed."""
-    directory.mkdir(parents=True, exist_ok=True)
-    new = directory / f"..2026_12_01_00_00_0{version}.{version}"
-    new.mkdir()
-    for name, text in files.items():
-        (new / name).write_text(text)
-    data = directory / "..data"
-    old = os.readlink(data) if data.is_symlink() else None
-    tmp_link = directory / "..data_tmp"
-    tmp_link.symlink_to(new.name)
-    os.replace(tmp_link, data)
-    for name in files:
-        if not (directory / name).is_symlink():
-            (directory / name).symlink_to(f"..data/{name}")
-    if old is not None:
-        shutil.rmtree(directory / old)
 
 
 def test_a_kubelet_swap_of_the_config_is_seen_without_the_poll(tmp_path: Path, mock: Mock) -> None:

@@ -1,0 +1,20 @@
+"""The reload and workers benchmarks run end to end (tiny sizes; figures are not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_reload_bench_prints_both_modes_with_no_failed_request() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "reload_bench.py"),
+         "--targets", "20", "--swaps", "2", "--settle", "0.1"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout  # fmt: skip
+    for mode in ("inotify", "poll"):
+        assert f"\n{mode}\n" in out
+    assert out.count("swap -> served") == 2 and out.count(", failed 0") == 2, out
