@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,3 +56,12 @@ class Settings(BaseSettings):
     reload_watch: bool = True
     usage_sink: str = Field(default="stdout", description="stdout, none, or a file path.")
     log_level: str = "INFO"
+    # Processes sharing the port (SO_REUSEPORT), each with its own reload, connection limits
+    # and usage sink writes; /metrics of any of them shows the totals (workers.py).
+    workers: int = Field(default=1, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _workers_need_a_port(self) -> Settings:
+        if self.workers > 1 and self.port == 0:
+            raise ValueError("workers > 1 need a fixed port (port 0 would give each its own)")
+        return self
