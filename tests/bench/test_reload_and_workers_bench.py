@@ -18,3 +18,13 @@ def test_reload_bench_prints_both_modes_with_no_failed_request() -> None:
     for mode in ("inotify", "poll"):
         assert f"\n{mode}\n" in out
     assert out.count("swap -> served") == 2 and out.count(", failed 0") == 2, out
+
+
+def test_workers_bench_prints_both_counts_with_no_failed_request() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "workers_bench.py"),
+         "--seconds", "0.5", "--rounds", "1", "--loaders", "1", "--concurrency", "4"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout  # fmt: skip
+    assert "workers=1:" in out and "workers=2:" in out, out
+    assert out.count("failed 0") == 4 and "2 workers / 1 worker throughput" in out, out
