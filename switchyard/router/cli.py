@@ -19,6 +19,8 @@ from .runtime import RUNTIME
 from .settings import Settings
 from .workers import WORKER, Worker, peer_app, supervise
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="RouterConfig file (JSON or YAML)")
@@ -52,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"switchyard router: invalid settings: {problems}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format=LOG_FORMAT)
     if settings.workers > 1:  # fork before any event loop exists
         return supervise(settings.workers, partial(serve_process, settings))
     return serve_process(settings, None)
@@ -64,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
 def serve_process(settings: Settings, worker: Worker | None) -> int:
     """Serve in this process until SIGTERM / SIGINT (one worker of several, or the router)."""
+    if worker is not None:  # say which worker a line comes from
+        tagged = logging.Formatter(
+            LOG_FORMAT.replace("%(name)s", f"worker-{worker.index} %(name)s")
+        )
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(tagged)
     try:
         import uvloop
 

@@ -77,6 +77,9 @@ def test_a_scrape_through_any_worker_sees_the_totals_of_all(tmp_path: Path, mock
             assert re.findall(r"^switchyard_config_info\{.*\} (\S+)$", text, re.M) == ["1.0"]
         rows = router.wait_usage_rows(total)
         assert len(rows) == total and len({r["request_id"] for r in rows}) == total
+        logs = router.logs()  # each worker's lines say which worker wrote them
+        assert "worker-0 switchyard.router.reload" in logs
+        assert "worker-1 switchyard.router.reload" in logs
 
 
 def test_merged_metrics_add_counters_and_histograms_and_keep_gauges_sensible() -> None:
