@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from .vocabulary import ConditionStatus
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+PIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # provider/model
 NOTE_LENGTH = 1024  # free-text notes: enough for a paragraph, never a document
 DECIMAL_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,9})?$"
 

@@ -4,6 +4,8 @@ A capability is usable only where evidence proved it on the dialect that will se
 natively when the caller speaks the provider's dialect, or through an enabled bridge. In a
 restricted (smoke) group an enabled bridge is usable for whatever the target proved natively,
 which is how bridge evidence is gathered; elsewhere only what router smokes proved through it.
+Likewise ``ROUTER_PROOF`` capabilities (image input, large payloads, reasoning) are routed in open
+groups only once a router-layer smoke proved them for the target too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .router_config import RouterGroup, RouterModel, RouterProvider, RouterTarget
-from .vocabulary import BridgeDirection, Capability, Dialect, bridge_for
+from .vocabulary import ROUTER_PROOF, BridgeDirection, Capability, Dialect, bridge_for
 
 DEFAULT_CONTEXT_WINDOW = 131072  # tokens, for a model whose contextWindow is not set
 BYTES_PER_TOKEN = 4  # the estimate: request bytes / 4 (tool schemas and JSON framing included)
@@ -77,6 +79,11 @@ def check(
     if needs.inbound is provider.dialect:
         proven = set(model.verified)
         route = f"native:{provider.dialect.value}"
+        if not group.restricted:  # open groups: these need router-level proof as well
+            unrouted = ROUTER_PROOF & needs.capabilities & proven - set(model.router_verified)
+            if unrouted:
+                names = ", ".join(sorted(c.value for c in unrouted))
+                return _no(f"proven upstream but not yet through the router: {names}", unrouted)
     else:
         bridge = bridge_for(needs.inbound, provider.dialect)
         enabled = {b.direction: b for b in model.bridges}

@@ -11,6 +11,8 @@ tested it, never accumulated, so the same SmokeRuns always give the same status.
 * An access-class failure (AuthFailed, Entitlement, Forbidden, ModelNotFound) in the newest run
   blocks the target until a newer run shows none.
 * Router-layer rows that went through a bridge prove capabilities for that bridge direction only.
+* Router-layer rows the target served natively (no bridge, its own dialect) are its
+  ``routerVerified``: the router-level proof open groups need for ``ROUTER_PROOF``.
 """
 
 from __future__ import annotations
@@ -133,7 +135,23 @@ def _derive(
         status.access_failure = _access_failure(direct[-1][1], dialect)
     status.smoke_runs = [run_name for run_name, _ in direct]
     status.bridges = _bridge_evidence(routed, upstream)
+    status.router_verified = _router_verified(routed, upstream, dialect)
     return status
+
+
+def _router_verified(routed: RunRows, upstream: str | None, dialect: Dialect) -> Verified:
+    """What router-layer rows proved for ``upstream`` natively (the newest row per task)."""
+    latest: dict[ProbeTask, tuple[EvidenceRow, str]] = {}
+    for run_name, rows in routed:
+        for row in rows:
+            if row.layer is not Layer.ROUTER or row.bridge_direction is not None:
+                continue
+            if row.dialect is not dialect:
+                continue
+            if upstream is not None and row.selected_upstream != upstream:
+                continue
+            latest[row.task] = (row, run_name)
+    return _verified_from(latest)
 
 
 def reasoning_control(proof: Proof | None) -> ReasoningControl | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -231,6 +232,34 @@ class TargetStatus(WireModel):
         return f"{self.provider}/{self.model}"
 
 
+class ConfirmationResult(StrEnum):
+    PENDING = "Pending"  # waiting for the router to serve the revision without the failed part
+    SERVED = "Served"  # another target answered the confirmation request
+    FAILED = "Failed"  # no target could; the condition RollbackConfirmed says why
+
+
+class RollbackConfirmation(WireModel):
+    """After a rollback the operator sends one minimal request through the group (003
+    Rollback: "confirm another eligible target is selected") and records who served it."""
+
+    trigger: str = Field(
+        description="What rolled back: TargetRolledBack or RouterRolledBack.", max_length=64
+    )
+    reference: str = Field(
+        description="The rolled-back targets (provider/model) or the failed router revision.",
+        max_length=512,
+    )
+    requested_at: datetime = Field(description="When the rollback was seen.")
+    result: ConfirmationResult = Field(default=ConfirmationResult.PENDING)
+    confirmed_at: datetime | None = Field(default=None, description="When the request was sent.")
+    served_by: str | None = Field(
+        default=None,
+        description="provider/model that answered (x-switchyard-upstream).",
+        max_length=256,
+    )
+    message: str = Field(default="", description="Why it failed (sanitized).", max_length=512)
+
+
 class ModelGroupStatus(OperatorStatus):
     observed_generation: int | None = Field(
         default=None, description="Generation reconciled.", ge=0
@@ -240,6 +269,9 @@ class ModelGroupStatus(OperatorStatus):
     )
     targets: list[TargetStatus] = Field(default_factory=list, description="Per-target progress.")
     router_revision: str | None = Field(default=None, description="RouterConfig revision served.")
+    confirmation: RollbackConfirmation | None = Field(
+        default=None, description="The last post-rollback confirmation request."
+    )
 
     def target(self, provider: str, model: str) -> TargetStatus | None:
         return next((t for t in self.targets if t.provider == provider and t.model == model), None)

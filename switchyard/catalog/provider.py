@@ -348,6 +348,13 @@ class Verified(WireModel):
     tool_choice: Proof | None = Field(default=None, description="A forced tool_choice.")
     structured_outputs: Proof | None = Field(default=None, description="JSON-schema output.")
     image_input: Proof | None = Field(default=None, description="Image input understood.")
+    audio_input: Proof | None = Field(default=None, description="Audio input accepted.")
+    file_input: Proof | None = Field(
+        default=None, description="File (document, PDF) input understood."
+    )
+    video_input: Proof | None = Field(
+        default=None, description="Video input understood (no probe task proves it yet)."
+    )
     reasoning: Proof | None = Field(default=None, description="Reasoning effort control.")
     usage: Proof | None = Field(default=None, description="Token usage reported.")
     large_payload: Proof | None = Field(default=None, description="Large coding-agent payloads.")
@@ -376,6 +383,12 @@ class ModelStatus(WireModel):
     name: str = Field(description="The model_ref this status is about.")
     verified: Verified = Field(
         default_factory=Verified, description="Capabilities proven on this dialect, natively."
+    )
+    router_verified: Verified = Field(
+        default_factory=Verified,
+        description="Capabilities proven through the router on this dialect (router-layer "
+        "rows this target served without a bridge). Open groups route imageInput, "
+        "largePayload and reasoning only when proven in both verified and here.",
     )
     hosted_tools: list[HostedToolProof] = Field(
         default_factory=list, description="Hosted tools proven on this dialect."

@@ -51,6 +51,12 @@ class RouterSettings(WireModel):
     default_caller_secret: str | None = Field(
         default=None, description="Secret of accepted caller tokens when defaultAccess is callers."
     )
+    operator_token_digest: str | None = Field(
+        default=None,
+        description="SHA-256 (hex) of the operator's confirmation token: accepted on every "
+        "group, for post-rollback confirmation requests only (no stream, no tools, a small cap).",
+        pattern=r"^[0-9a-f]{64}$",
+    )
     large_payload_bytes: int = Field(
         default=262144, description="Requests above this size need largePayload evidence.", ge=1
     )
@@ -84,6 +90,10 @@ class RouterModel(WireModel):
     )
     pricing: Pricing | None = Field(default=None, description="Per-token prices.")
     verified: list[Capability] = Field(default_factory=list, description="Proven natively.")
+    router_verified: list[Capability] = Field(
+        default_factory=list,
+        description="Proven through the router natively; open groups need ROUTER_PROOF here too.",
+    )
     reasoning_control: ReasoningControl | None = Field(
         default=None, description="The proven reasoning control the router writes requests in."
     )

@@ -8,7 +8,15 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .addresses import dns_subdomain_problem
-from .base import NAME_PATTERN, Condition, ObjectMeta, OperatorStatus, Resource, WireModel
+from .base import (
+    NAME_PATTERN,
+    PIN_PATTERN,
+    Condition,
+    ObjectMeta,
+    OperatorStatus,
+    Resource,
+    WireModel,
+)
 from .vocabulary import (
     BridgeDirection,
     Dialect,
@@ -42,6 +50,10 @@ class SmokeTarget(WireModel):
                     "rule": "has(self.provider) == has(self.model)",
                     "message": "target.provider and target.model go together",
                 },
+                {
+                    "rule": "!has(self.pin) || has(self.modelGroup)",
+                    "message": "target.pin goes with a modelGroup (router layer)",
+                },
             ]
         }
     }
@@ -55,6 +67,13 @@ class SmokeTarget(WireModel):
     model_group: str | None = Field(
         default=None, description="ModelGroup (router layer).", pattern=NAME_PATTERN
     )
+    pin: str | None = Field(
+        default=None,
+        description="Router layer, operator-created runs only: the target (provider/model) "
+        "that must serve, judged as in a restricted group (router-level proof).",
+        pattern=PIN_PATTERN,
+        max_length=127,
+    )
 
     @model_validator(mode="after")
     def _one(self) -> SmokeTarget:
@@ -62,6 +81,8 @@ class SmokeTarget(WireModel):
             raise ValueError("target.provider and target.model go together")
         if (self.model_group is None) == (self.provider is None):
             raise ValueError("target names either provider and model, or modelGroup")
+        if self.pin is not None and self.model_group is None:
+            raise ValueError("target.pin goes with a modelGroup (router layer)")
         return self
 
 
@@ -81,6 +102,11 @@ class SmokeRunSpec(WireModel):
                     "rule": "has(self.layer) && self.layer == 'router' ? has(self.target.modelGroup) : has(self.target.provider)",
                     "message": "layer router targets a modelGroup; layer direct a provider and model",
                     "fieldPath": ".target",
+                },
+                {
+                    "rule": "!has(self.target.pin) || (has(self.executor) && self.executor == 'inline')",
+                    "message": "a pinned run is run inline by the operator (its token never leaves it)",
+                    "fieldPath": ".target.pin",
                 },
                 {"rule": "self == oldSelf", "message": "SmokeRun spec is immutable"},
             ]
@@ -122,6 +148,10 @@ class SmokeRunSpec(WireModel):
             raise ValueError("layer router targets a modelGroup")
         if self.layer is Layer.DIRECT and self.target.provider is None:
             raise ValueError("layer direct targets a provider and model")
+        if self.target.pin is not None and self.executor is not Executor.INLINE:
+            raise ValueError(
+                "a pinned run is run inline by the operator (its token never leaves it)"
+            )
         return self
 
 

@@ -60,7 +60,12 @@ class Locality(StrEnum):
 
 
 class Capability(StrEnum):
-    """What a target may be trusted with, once evidence on its own dialect proves it."""
+    """What a target may be trusted with, once evidence on its own dialect proves it.
+
+    Every input modality is a need: a request carrying an image, audio, a file (document) or
+    video part goes only to targets with evidence for it. No probe task proves videoInput yet,
+    so video requests find no target until one exists.
+    """
 
     TEXT = "text"
     STREAMING = "streaming"
@@ -68,6 +73,9 @@ class Capability(StrEnum):
     TOOL_CHOICE = "toolChoice"
     STRUCTURED_OUTPUTS = "structuredOutputs"
     IMAGE_INPUT = "imageInput"
+    AUDIO_INPUT = "audioInput"
+    FILE_INPUT = "fileInput"  # documents: PDF, plain text and other files
+    VIDEO_INPUT = "videoInput"
     REASONING = "reasoning"
     USAGE = "usage"
     LARGE_PAYLOAD = "largePayload"
@@ -81,6 +89,8 @@ class ProbeTask(StrEnum):
     STRUCTURED_OUTPUTS = "structured-outputs"
     STREAMING = "streaming"
     IMAGE_INPUT = "image-input"
+    AUDIO_INPUT = "audio-input"
+    FILE_INPUT = "file-input"
     REASONING_EFFORT = "reasoning-effort"
     USAGE = "usage"
     LARGE_PAYLOAD = "large-payload"
@@ -198,7 +208,19 @@ TASK_PROVES: dict[ProbeTask, Capability] = {
     ProbeTask.STRUCTURED_OUTPUTS: Capability.STRUCTURED_OUTPUTS,
     ProbeTask.STREAMING: Capability.STREAMING,
     ProbeTask.IMAGE_INPUT: Capability.IMAGE_INPUT,
+    ProbeTask.AUDIO_INPUT: Capability.AUDIO_INPUT,
+    ProbeTask.FILE_INPUT: Capability.FILE_INPUT,
     ProbeTask.REASONING_EFFORT: Capability.REASONING,
     ProbeTask.USAGE: Capability.USAGE,
     ProbeTask.LARGE_PAYLOAD: Capability.LARGE_PAYLOAD,
 }
+
+# What an open group routes to a target only once a router-layer smoke (the same request, sent
+# through the router to that target) passed as well as the direct one (003: image input "only
+# after direct and router-level image smokes pass"; large payloads "only after direct upstream
+# and router-level smokes pass"; reasoning "only after the same reasoning request passes through
+# the router"). Restricted (smoke) groups route them on direct evidence: that is how the
+# router-layer evidence is gathered.
+ROUTER_PROOF: frozenset[Capability] = frozenset(
+    {Capability.IMAGE_INPUT, Capability.LARGE_PAYLOAD, Capability.REASONING}
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,9 @@ class Context:
     poller: RouterPoller
     metrics: OperatorMetrics
     baselines: Baselines = field(default_factory=dict)
+    # HMAC key of the namespaces' confirmation tokens (operator.confirm); settings.confirm_key
+    # keeps it across restarts, else one per process (router configs then change on restart)
+    confirm_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def lock(self, key: str) -> asyncio.Lock:

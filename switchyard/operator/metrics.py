@@ -56,6 +56,12 @@ class OperatorMetrics:
             [],
             r,
         )
+        self.confirmations = _counter(
+            "switchyard_operator_rollback_confirmations",
+            "Post-rollback confirmation requests, by result (Served, Failed).",
+            ["result"],
+            r,
+        )
         self.reconcile_errors = _counter(
             "switchyard_operator_reconcile_errors",
             "Reconciles that raised (kopf retries them with back-off), by kind.",

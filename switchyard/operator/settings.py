@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from switchyard.catalog import DefaultAccess, Executor, RouterSettings, SessionBackend
@@ -42,6 +42,13 @@ class OperatorSettings(BaseSettings):
     )
     default_caller_secret: str | None = Field(
         default=None, description="Secret of accepted caller tokens with default_access callers."
+    )
+    confirm_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Key of the per-namespace caller tokens of post-rollback confirmation "
+        "requests (HMAC; routers hold only the token's SHA-256). Unset: a random key per "
+        "operator process, so router configs change on every restart.",
     )
     rollout_deadline_seconds: int = Field(
         default=180, ge=5, description="Time for router pods to report a new revision ready."

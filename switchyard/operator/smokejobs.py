@@ -65,6 +65,8 @@ class ProbeTarget:
     platform: Platform = Platform.DIRECT  # Bedrock / Vertex AI: their paths and credentials
     region: str | None = None
     project: str | None = None
+    pin: str | None = None  # router layer: the one target that must serve (operator runs)
+    operator_token: bool = False  # the caller token is the operator's own (inline runs only)
 
 
 def direct_target(provider: Provider, model: str) -> ProbeTarget:
@@ -93,8 +95,10 @@ def probe_args(run: SmokeRun, target: ProbeTarget) -> list[str]:
     tasks = ",".join(t.value for t in run.spec.tasks)
     if run.spec.layer is Layer.ROUTER:
         args = ["--router", target.base_url, "--group", target.group or ""]
-        if target.secret_name:
+        if target.secret_name or target.operator_token:
             args += ["--caller-token-env", CALLER_ENV]
+        if target.pin:
+            args += ["--pin", target.pin]
         dialects = run.spec.dialects or [Dialect.OPENAI_CHAT]
         if len(dialects) == 1:
             args += ["--dialect", dialects[0].value]

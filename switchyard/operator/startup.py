@@ -17,6 +17,7 @@ from .settings import OperatorSettings
 
 FINALIZER = "switchyard.dev/finalizer"
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+log = logging.getLogger(__name__)
 
 
 def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> None:
@@ -60,12 +61,20 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     if ours.metrics_port:
         server, _thread = start_http_server(ours.metrics_port, registry=metrics.registry)
         memo["metrics_server"] = server
-    memo["ctx"] = Context(
+    ctx = Context(
         settings=ours,
         kube=await Kube.connect(),
         poller=RouterPoller(ours.router_url_template, ours.router_port, ours.http_timeout_seconds),
         metrics=metrics,
     )
+    if ours.confirm_key is not None:
+        ctx.confirm_key = ours.confirm_key.get_secret_value().encode()
+    else:
+        log.warning(
+            "confirm_key is not set: router configs change when the operator restarts "
+            "(set SWITCHYARD_OPERATOR_CONFIRM_KEY; the Helm chart does)"
+        )
+    memo["ctx"] = ctx
 
 
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:

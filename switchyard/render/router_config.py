@@ -110,6 +110,7 @@ def _router_model(spec: ProviderModel, status: ModelStatus | None) -> RouterMode
         context_window=spec.context_window,
         pricing=spec.pricing,
         verified=_allowed(spec, status.verified.capabilities()) if status else [],
+        router_verified=_allowed(spec, status.router_verified.capabilities()) if status else [],
         reasoning_control=status.reasoning_control if status else None,
         hosted_tools=[h.name for h in status.hosted_tools] if status else [],
         honors_max_tokens=status.honors_max_tokens if status else None,

@@ -3,6 +3,8 @@
 Default policy (RouterConfig settings.defaultAccess): `open` lets any caller use groups that are
 not restricted (the network boundary is the control); `callers` requires a token from
 settings.defaultCallerSecret. A restricted group accepts only tokens from its own caller Secret.
+The operator's confirmation token (settings.operatorTokenDigest) is accepted on every group, but
+only for the minimal request it sends after a rollback (``confirmation_only``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from switchyard.catalog import DefaultAccess, RouterGroup
+from switchyard.catalog import DefaultAccess, Dialect, RouterGroup
+from switchyard.wire import output_cap
 
 from .config import LoadedConfig, token_digest
 
@@ -22,6 +26,7 @@ class Decision:
     status: int = 200
     message: str = ""
     caller: str = ""  # a digest prefix: enough to key sessions, useless as a credential
+    operator: bool = False  # the operator's own token: confirmation requests, pinned smokes
 
 
 OPEN = Decision(True)  # an anonymous caller of an open group (the common case, built once)
@@ -45,6 +50,9 @@ def _member(digest: bytes, accepted: frozenset[bytes]) -> bool:
 def decide(cfg: LoadedConfig, group: RouterGroup, token: str | None) -> Decision:
     digest = token_digest(token) if token else None
     caller = digest.hex()[:16] if digest else ""
+    confirm = cfg.operator_digest
+    if digest is not None and confirm is not None and hmac.compare_digest(digest, confirm):
+        return Decision(True, caller=caller, operator=True)
     if group.restricted:
         secret = group.caller_secret
     elif cfg.config.settings.default_access is DefaultAccess.CALLERS:
@@ -56,3 +64,19 @@ def decide(cfg: LoadedConfig, group: RouterGroup, token: str | None) -> Decision
     if not _member(digest, cfg.callers.get(secret or "", frozenset())):
         return Decision(False, 403, "this caller may not use this model group")
     return Decision(True, caller=caller)
+
+
+CONFIRMATION_MAX_CAP = 16
+
+
+def confirmation_only(dialect: Dialect, body: dict[str, Any]) -> str | None:
+    """Why ``body`` is not a confirmation request (None when it is): the operator's token buys
+    one short text answer, nothing that costs more or reaches further."""
+    cap = output_cap(dialect, body)
+    if body.get("stream") is True:
+        return "the confirmation token may not stream"
+    if body.get("tools") or body.get("functions"):
+        return "the confirmation token may not send tools"
+    if cap is None or cap > CONFIRMATION_MAX_CAP:
+        return f"the confirmation token needs an output cap of at most {CONFIRMATION_MAX_CAP}"
+    return None

@@ -92,6 +92,19 @@ class GroupView:
                 self._eligible[needs] = found
         return found
 
+    def pinned(self, key: str, needs: RequestNeeds) -> Eligible:
+        """Only target ``key`` (provider/model), for an operator's router-level smoke: judged
+        as in a restricted group, whatever its weight, since direct evidence is all a target
+        has before its router-level proof (the very request this is)."""
+        smoke = self.group.model_copy(update={"restricted": True})
+        for t in self.targets:
+            if t.key == key:
+                verdict = check(needs, t.provider, t.model, t.target, smoke)
+                if verdict:
+                    return Eligible(((t, verdict),), ())
+                return Eligible((), (verdict.reason or "not eligible",))
+        return Eligible((), ("the pinned target is not in this group",))
+
     def _judge(self, needs: RequestNeeds) -> Eligible:
         out: list[Candidate] = []
         reasons: list[str] = []
@@ -116,6 +129,12 @@ class LoadedConfig:
     fingerprint: tuple[object, ...] = field(default=())
     # provider -> per-request credentials (SigV4 signer, OAuth tokens) of cloud platforms
     cloud: dict[str, CloudAuth] = field(default_factory=dict)
+
+    @property
+    def operator_digest(self) -> bytes | None:
+        """The digest of the operator's own caller token (settings.operatorTokenDigest), if any."""
+        text = self.config.settings.operator_token_digest
+        return bytes.fromhex(text) if text else None
 
     @property
     def revision(self) -> str:

@@ -21,6 +21,7 @@ from switchyard.cloud import CloudAuthError
 from switchyard.wire import (
     ATTEMPTS_HEADER,
     BRIDGE_HEADER,
+    PIN_HEADER,
     UPSTREAM_HEADER,
     RequestRefused,
     error_body,
@@ -33,7 +34,7 @@ from switchyard.wire import (
 from switchyard.wire.platforms import platform_request, stream_accept
 from switchyard.wire.reasoning import retarget
 
-from .access import caller_token, decide
+from .access import caller_token, confirmation_only, decide
 from .bridges import BridgeContext, get_bridge
 from .config import GroupView, LoadedConfig, TargetView
 from .dialects import ADAPTERS, DialectAdapter
@@ -193,6 +194,11 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
     decision = decide(cfg, view.group, caller_token(request.headers))
     if not decision.allowed:
         return _error(dialect, decision.status, "AccessDenied", decision.message)
+    pin = request.headers.get(PIN_HEADER)
+    if pin is not None and not decision.operator:
+        return _error(dialect, 403, "AccessDenied", "only the operator's token may pin a target")
+    if decision.operator and pin is None and (why := confirmation_only(dialect, body)):
+        return _error(dialect, 403, "AccessDenied", why)
     ex = Exchange(
         request_id=request.headers.get("x-request-id") or f"{runtime.rng.getrandbits(64):016x}",
         group=view.group.name,
@@ -202,7 +208,7 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
     )
     try:
         return await _route(
-            request, runtime, cfg, view, adapter, body, len(raw), ex, decision.caller
+            request, runtime, cfg, view, adapter, body, len(raw), ex, decision.caller, pin
         )
     except ConnectionResetError:
         ex.status = 499  # the caller went away
@@ -213,13 +219,14 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
 
 async def _route(request: web.Request, runtime: Runtime, cfg: LoadedConfig, view: GroupView,
                  adapter: DialectAdapter, body: dict[str, object], size: int, ex: Exchange,
-                 caller: str) -> web.StreamResponse:  # fmt: skip
+                 caller: str, pin: str | None = None) -> web.StreamResponse:  # fmt: skip
     dialect, group = adapter.dialect, view.group
     needs = adapter.needs(body, size, cfg.config.settings.large_payload_bytes)
     # the context window is a need like any other (estimated from the body, bucketed)
     needs = dataclasses.replace(needs, prompt_tokens=estimate_prompt_tokens(size))
     ex.shape = RequestShape.of(body, needs)
-    eligible = view.eligible(needs)  # judged once per distinct needs and config revision
+    # judged once per distinct needs and config revision (a pinned smoke: its one target)
+    eligible = view.pinned(pin, needs) if pin is not None else view.eligible(needs)
     candidates = eligible.candidates
     if not candidates:
         no_eligible(runtime.metrics, group.name)

@@ -77,6 +77,8 @@ def _dialects(text: str) -> list[Dialect]:
 
 E = TypeVar("E", bound=StrEnum)
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")  # an RFC 9110 token
+_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+_PIN = re.compile(f"{_LABEL}/{_LABEL}")  # provider/model, both catalog names
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -185,6 +187,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     router.add_argument("--router", metavar="URL", help="router base URL, e.g. http://router:8080")
     router.add_argument("--group", help="ModelGroup name (the request's model)")
     router.add_argument(
+        "--pin",
+        metavar="PROVIDER/MODEL",
+        help="the one target of the group that must serve (the operator's router-level smokes; "
+        "the router accepts it with the operator's own token only)",
+    )
+    router.add_argument(
         "--caller-token-env", metavar="VAR", help="environment variable holding a caller token"
     )
     what = parser.add_argument_group("what to probe")
@@ -292,9 +300,13 @@ def _target(args: argparse.Namespace) -> ProbeTarget:
         base = _url(args.router, "--router", args.allow_link_local)
         base = base if base.endswith("/v1") else base + "/v1"
         token = _secret(args.caller_token_env, "--caller-token-env")
-        return ProbeTarget(base, Layer.ROUTER, args.group, token, args.timeout)
+        if args.pin is not None and not _PIN.fullmatch(args.pin):
+            raise UsageError("--pin: give PROVIDER/MODEL (catalog names)")
+        return ProbeTarget(base, Layer.ROUTER, args.group, token, args.timeout, pin=args.pin)
     if not args.base_url or not args.model:
         raise UsageError("give --base-url and --model (direct), or --router and --group")
+    if args.pin is not None:
+        raise UsageError("--pin is for the router layer (--router)")
     key = _secret(args.api_key_env, "--api-key-env")
     if args.platform is not Platform.DIRECT and not args.region:
         raise UsageError(f"--platform {args.platform.value} needs --region")

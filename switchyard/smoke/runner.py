@@ -25,7 +25,7 @@ from switchyard.catalog import (
     ProbeTask,
 )
 from switchyard.cloud import CloudAuth, cloud_auth
-from switchyard.wire import DEFAULT_AUTH, caller_headers, provider_headers
+from switchyard.wire import DEFAULT_AUTH, PIN_HEADER, caller_headers, provider_headers
 
 from .client import Ledger, ProbeClient, new_http
 from .dialects import ADAPTERS
@@ -53,6 +53,8 @@ class ProbeTarget:
     platform: Platform = Platform.DIRECT
     region: str | None = None
     project: str | None = None
+    # Router layer: the one target (provider/model) that must serve (operator smokes only).
+    pin: str | None = None
 
     def cloud(self) -> CloudAuth | None:
         """Per-request credentials of a cloud scheme (raises CloudAuthError)."""
@@ -63,7 +65,8 @@ class ProbeTarget:
     def headers_for(self, dialect: Dialect) -> dict[str, str]:
         """Every header of this target's requests in ``dialect`` (keys included: never print)."""
         if self.layer is Layer.ROUTER:
-            return caller_headers(dialect, self.key)
+            headers = caller_headers(dialect, self.key)
+            return {**headers, PIN_HEADER: self.pin} if self.pin else headers
         scheme = self.auth_scheme or DEFAULT_AUTH[dialect]
         return provider_headers(dialect, scheme, self.key, self.headers)
 

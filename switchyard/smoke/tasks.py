@@ -22,11 +22,17 @@ from . import checks
 from .client import Exchange, ProbeClient
 from .dialects import ToolSpec
 from .image import text_png
+from .media import text_pdf, tone_wav
 from .payload import build_large_payload
 
 TEXT_PROMPT = "Reply with exactly this text and nothing else: {expected}"
 CAP_PROMPT = "Count from one to fifty in words, separated by spaces."
 IMAGE_PROMPT = "What text is written in this image? Reply with that text only."
+AUDIO_PROMPT = (
+    "Does this recording hold a steady tone or only silence? Reply with one word: tone or silence."
+)
+AUDIO_ANSWER = "tone"  # the clip is a 440 Hz tone (smoke.media.tone_wav)
+FILE_PROMPT = "What text is written in this document? Reply with that text only."
 STRUCTURED_PROMPT = (
     'Return a JSON object whose "answer" is "{expected}" and whose "count" is the number 3.'
 )
@@ -69,6 +75,7 @@ MAX_TINY_PROMPT_TOKENS = 2000
 class ProbeOptions:
     expected_text: str = "OK"
     image_text: str = "Rite Aid"
+    file_text: str = "Juniper 42"  # the text the file-input probe's PDF shows
     tiny_cap: int = 16  # first try; reasoning models may answer it with empty content
     budget: int = 1024  # the realistic output budget
     reasoning_control: ReasoningControl | None = None  # None: each dialect's default control
@@ -222,6 +229,32 @@ async def image_input(ctx: TaskContext) -> list[EvidenceRow]:
     return [ctx.judge(ProbeTask.IMAGE_INPUT, ex, problem, "png, text read back")]
 
 
+async def audio_input(ctx: TaskContext) -> list[EvidenceRow]:
+    """A WAV tone where the dialect defines audio input (Chat input_audio, Gemini inlineData);
+    passes when the answer names the tone. Proves the clip was accepted and answered as heard,
+    not speech understanding."""
+    body = ctx.client.adapter.audio(ctx.model, AUDIO_PROMPT, tone_wav(), ctx.options.budget)
+    if body is None:
+        note = f"audio input is not defined on {ctx.client.adapter.dialect.value}"
+        return [ctx.row(ProbeTask.AUDIO_INPUT, ProbeResult.SKIP, detail=note)]
+    ex = await ctx.client.send(body)
+    problem = checks.has_text(ex.reply, AUDIO_ANSWER) if ex.reply else None
+    return [ctx.judge(ProbeTask.AUDIO_INPUT, ex, problem, "wav tone, heard as a tone")]
+
+
+async def file_input(ctx: TaskContext) -> list[EvidenceRow]:
+    """A one-page PDF drawn on the spot (Chat file, Responses input_file, Messages document,
+    Gemini inlineData); passes when its text comes back."""
+    pdf = text_pdf(ctx.options.file_text)
+    body = ctx.client.adapter.document(ctx.model, FILE_PROMPT, pdf, ctx.options.budget)
+    if body is None:
+        note = f"file input is not defined on {ctx.client.adapter.dialect.value}"
+        return [ctx.row(ProbeTask.FILE_INPUT, ProbeResult.SKIP, detail=note)]
+    ex = await ctx.client.send(body)
+    problem = checks.has_text(ex.reply, ctx.options.file_text) if ex.reply else None
+    return [ctx.judge(ProbeTask.FILE_INPUT, ex, problem, "pdf, text read back")]
+
+
 async def reasoning_effort(ctx: TaskContext) -> list[EvidenceRow]:
     adapter = ctx.client.adapter
     prompt = TEXT_PROMPT.format(expected=ctx.options.expected_text)
@@ -310,6 +343,8 @@ TASKS: dict[ProbeTask, TaskFn] = {
     ProbeTask.STRUCTURED_OUTPUTS: structured_outputs,
     ProbeTask.STREAMING: streaming,
     ProbeTask.IMAGE_INPUT: image_input,
+    ProbeTask.AUDIO_INPUT: audio_input,
+    ProbeTask.FILE_INPUT: file_input,
     ProbeTask.REASONING_EFFORT: reasoning_effort,
     ProbeTask.USAGE: usage,
     ProbeTask.LARGE_PAYLOAD: large_payload,

@@ -119,6 +119,9 @@ class Behaviour(_Model):
     tool_choice: bool = Field(default=True, description="Honours a forced tool_choice.")
     structured_outputs: bool = True
     images: bool = True
+    audio: bool = Field(default=True, description="Accepts audio parts (off: 400, always).")
+    files: bool = Field(default=True, description="Accepts file/document parts (off: 400).")
+    video: bool = Field(default=True, description="Accepts video parts (off: 400, always).")
     reasoning: bool = True
     streaming: bool = True
     usage: bool = True

@@ -33,6 +33,7 @@ from .cloud import (
     verify_vertex,
     vertex_anthropic_body,
 )
+from .media import MediaError
 from .scenario import Behaviour, Scenario, ScenarioError, parse_scenario
 from .script import scripted, tool_results
 from .simulate import UnsupportedError, answer
@@ -188,7 +189,10 @@ async def _serve(
         return fail(f.kind, f.http_status, "", headers)
     if wire is WIRES[2] and not isinstance(body.get("max_tokens"), int):
         return fail("bad_request", 400, "max_tokens: Field required")
-    ask = wire.parse(body)
+    try:
+        ask = wire.parse(body)
+    except MediaError as exc:  # media the real service cannot decode
+        return fail("bad_request", 400, str(exc))
     unsupported = [t for t in ask.hosted if t not in b.hosted_tools]
     if unsupported:
         return fail("bad_request", 400, f"Hosted tool '{unsupported[0]}' is not supported.")

@@ -55,6 +55,8 @@ class Ask:
     input_chars: int = 0
     parallel: bool = True  # the request allows parallel tool calls
     hosted: tuple[str, ...] = ()  # provider-hosted tools offered (Responses: web_search ...)
+    media: frozenset[str] = frozenset()  # audio, file, video parts sent (see testing.media)
+    media_text: str | None = None  # what the model reads or hears in them
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def _check(ask: Ask, b: Behaviour) -> tuple[bool, bool, bool, bool]:
 
 def answer(ask: Ask, b: Behaviour) -> Reply:
     """The model's reply. Raises UnsupportedError for rejected capabilities."""
+    for kind, ok in (("audio", b.audio), ("file", b.files), ("video", b.video)):
+        if kind in ask.media and not ok:  # real services refuse these; none ignores them
+            raise UnsupportedError(f"this model does not support {kind} input")
     use_tools, choice_ok, schema_ok, image_ok = _check(ask, b)
     input_tokens = max(1, ask.input_chars // 4)
     reasoning_tokens = 8 if ask.reasoning and b.reasoning else 0
@@ -170,6 +175,8 @@ def answer(ask: Ask, b: Behaviour) -> Reply:
 
     if ask.schema is not None and schema_ok:
         text = orjson.dumps(instance_of(ask.schema) if ask.schema else {"answer": "OK"}).decode()
+    elif ask.media_text is not None:
+        text = ask.media_text
     elif ask.has_image and image_ok:
         text = b.image_reply
     else:

@@ -8,6 +8,7 @@ import orjson
 
 from switchyard.catalog import Dialect
 
+from .media import anthropic_media
 from .simulate import Ask, Reply, Tool, chunks
 from .wire_base import cap_of, frame, input_size, new_id, schema_of
 
@@ -51,6 +52,7 @@ class AnthropicWire:
     suffix = "/messages"
 
     def parse(self, body: dict[str, Any]) -> Ask:
+        media = anthropic_media(body.get("messages"))  # raises MediaError as the service refuses
         tools = tuple(
             Tool(t["name"], t.get("input_schema") or {})
             for t in body.get("tools") or []
@@ -60,6 +62,8 @@ class AnthropicWire:
         thinking = body.get("thinking") or {}
         effort = (body.get("output_config") or {}).get("effort")
         return Ask(
+            media=frozenset(media.kinds),
+            media_text=media.text,
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),
             tools=tools,

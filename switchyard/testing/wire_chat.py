@@ -6,6 +6,7 @@ from typing import Any
 
 from switchyard.catalog import Dialect
 
+from .media import chat_media
 from .simulate import Ask, Reply, Tool, chunks
 from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
 
@@ -55,6 +56,7 @@ class ChatWire:
     suffix = "/chat/completions"
 
     def parse(self, body: dict[str, Any]) -> Ask:
+        media = chat_media(body.get("messages"))  # raises MediaError as the service refuses
         tools = tuple(
             Tool(t["function"]["name"], t["function"].get("parameters") or {})
             for t in body.get("tools") or []
@@ -64,6 +66,8 @@ class ChatWire:
         forced = choice["function"]["name"] if isinstance(choice, dict) else None
         schema = schema_of(body.get("response_format"), "json_schema")
         return Ask(
+            media=frozenset(media.kinds),
+            media_text=media.text,
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),
             tools=tools,

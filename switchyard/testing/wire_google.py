@@ -18,6 +18,7 @@ import orjson
 
 from switchyard.catalog import Dialect, SwitchyardError
 
+from .media import google_media
 from .simulate import Ask, Reply, Tool, chunks
 from .wire_base import input_size, new_id
 
@@ -192,9 +193,12 @@ def _json_schema(schema: Any) -> dict[str, Any]:
     return out
 
 
-def _has_media(contents: Any) -> bool:
+def _has_image(contents: Any) -> bool:
+    """An image part: inlineData or fileData whose mimeType is image/* (audio, video and
+    documents are media, see testing.media)."""
     return any(
-        isinstance(p, dict) and ("inlineData" in p or "fileData" in p)
+        isinstance(p, dict) and isinstance(spec := p.get("inlineData") or p.get("fileData"), dict)
+        and str(spec.get("mimeType", "")).lower().startswith("image/")
         for c in contents if isinstance(c, dict)
         for p in c.get("parts") or []
     )  # fmt: skip
@@ -205,6 +209,7 @@ class GoogleWire:
     suffix = ":generateContent"  # and :streamGenerateContent (see ``route``)
 
     def parse(self, body: dict[str, Any]) -> Ask:
+        media = google_media(body.get("contents"))  # raises MediaError as the service refuses
         tools = tuple(
             Tool(fn["name"], _json_schema(fn.get("parameters") or fn.get("parametersJsonSchema")))
             for tool in body.get("tools") or []
@@ -225,6 +230,8 @@ class GoogleWire:
         thinking = gen.get("thinkingConfig") or {}
         cap = gen.get("maxOutputTokens")
         return Ask(
+            media=frozenset(media.kinds),
+            media_text=media.text,
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),
             tools=tools,
@@ -232,7 +239,7 @@ class GoogleWire:
             tool_required=mode == "ANY" and len(names) != 1,
             tool_none=mode == "NONE",
             schema=schema,
-            has_image=_has_media(body.get("contents")),
+            has_image=_has_image(body.get("contents")),
             cap=cap if isinstance(cap, int) else None,
             reasoning=bool(thinking) and thinking.get("thinkingBudget") != 0,
             input_chars=input_size(

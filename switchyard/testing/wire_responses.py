@@ -6,6 +6,7 @@ from typing import Any
 
 from switchyard.catalog import Dialect
 
+from .media import responses_media
 from .simulate import Ask, Reply, Tool, chunks
 from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
 from .wire_chat import ERRORS
@@ -30,6 +31,7 @@ class ResponsesWire:
     suffix = "/responses"
 
     def parse(self, body: dict[str, Any]) -> Ask:
+        media = responses_media(body.get("input"))  # raises MediaError as the service refuses
         tools = tuple(
             Tool(t["name"], t.get("parameters") or {})
             for t in body.get("tools") or []
@@ -46,6 +48,8 @@ class ResponsesWire:
             if isinstance(t, dict) and t.get("type") not in CLIENT_TOOL_TYPES
         )
         return Ask(
+            media=frozenset(media.kinds),
+            media_text=media.text,
             hosted=hosted,
             model=str(body.get("model", "")),
             stream=bool(body.get("stream")),

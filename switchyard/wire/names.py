@@ -51,6 +51,9 @@ USER_AGENT = "switchyard/0.1"
 UPSTREAM_HEADER = "x-switchyard-upstream"  # provider/model that served the request
 BRIDGE_HEADER = "x-switchyard-bridge"  # the bridge direction, when one translated
 ATTEMPTS_HEADER = "x-switchyard-attempts"  # upstream attempts so far; > 1 means fallback
+# What the operator's router-level smokes send: the one target (provider/model) of the group
+# that must serve, judged as in a restricted group (accepted with the operator's token only).
+PIN_HEADER = "x-switchyard-pin"
 
 
 def google_path(model: str, stream: bool) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.catalog import (
+    ROUTER_PROOF,
     AccessFailure,
     BridgeDirection,
     Capability,
@@ -27,12 +28,14 @@ def setup(
     restricted=False,
     tool_only=False,
     bridges=(),
+    router_verified=None,
     **model,
 ):
     m = RouterModel(
         name="m",
         model="up/m",
         verified=list(verified),
+        router_verified=list(verified if router_verified is None else router_verified),
         bridges=[RouterBridge(direction=d, verified=list(v)) for d, v in bridges],
         **model,
     )
@@ -64,6 +67,25 @@ def test_each_need_met_and_unmet(cap: Capability) -> None:
     assert not result.eligible
     assert result.missing == frozenset({cap})
     assert cap.value in (result.reason or "")
+
+
+@pytest.mark.parametrize("cap", sorted(ROUTER_PROOF))
+def test_router_proof_capabilities_need_the_router_layer_too_in_open_groups(
+    cap: Capability,
+) -> None:
+    """Image input, large payloads, reasoning: direct evidence alone routes them only in a
+    restricted (smoke) group, where the router-layer proof is gathered."""
+    direct_only = setup(verified=ALL, router_verified=[Capability.TEXT])
+    result = check(needs(Dialect.OPENAI_CHAT, cap), *direct_only)
+    assert not result.eligible and result.missing == frozenset({cap})
+    assert f"proven upstream but not yet through the router: {cap.value}" == result.reason
+    smoke = setup(verified=ALL, router_verified=[Capability.TEXT], restricted=True)
+    assert check(needs(Dialect.OPENAI_CHAT, cap), *smoke).eligible
+    # the other needs do not wait for the router layer
+    assert check(needs(Dialect.OPENAI_CHAT, Capability.TOOLS), *direct_only).eligible
+    # router-layer rows alone never stand in for the direct proof
+    router_only = setup(verified=[c for c in ALL if c is not cap], router_verified=ALL)
+    assert check(needs(Dialect.OPENAI_CHAT, cap), *router_only).missing == frozenset({cap})
 
 
 def test_text_is_always_required() -> None:

@@ -198,6 +198,30 @@ def test_bridge_evidence_is_kept_per_direction_and_upstream() -> None:
     assert status.bridges[0].verified.capabilities() == [Capability.TEXT]
 
 
+def test_native_router_rows_of_this_target_are_its_router_proof() -> None:
+    """routerVerified: router-layer rows this target served on its own dialect, no bridge;
+    rows served by another target, through a bridge, or failed prove nothing here."""
+    direct = smoke_run("d1", [row("text"), row("image-input"), row("reasoning-effort")])
+    routed = smoke_run(
+        "r1",
+        [
+            row("image-input", layer="router", selectedUpstream="p/m"),
+            row("reasoning-effort", "fail", layer="router", selectedUpstream="p/m"),
+            row("large-payload", layer="router", selectedUpstream="q/m"),
+            row("usage", dialect="openai-responses", layer="router", selectedUpstream="p/m",
+                bridgeDirection="responsesToChat"),
+        ],
+        group="smoke",
+    )  # fmt: skip
+    status = status_of(direct, routed)
+    assert status.router_verified.capabilities() == [Capability.IMAGE_INPUT]
+    assert status.router_verified.image_input.smoke_run == "r1"  # type: ignore[union-attr]
+    assert set(status.verified.capabilities()) == {
+        Capability.TEXT, Capability.IMAGE_INPUT, Capability.REASONING,
+    }  # fmt: skip
+    assert status_of(direct).router_verified.capabilities() == []
+
+
 def test_hosted_tools_are_proven_by_name() -> None:
     run = smoke_run(
         "r1",

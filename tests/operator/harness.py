@@ -12,11 +12,13 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import openai
 import yaml
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -258,3 +260,200 @@ def operator_kubeconfig(kubectl: Any, admin_kubeconfig: Path, namespace: str, ou
     out.write_text(yaml.safe_dump(config))
     out.chmod(0o600)
     return out
+
+
+# ---------------------------------------------------------------- cluster objects
+
+ROUTER = "switchyard-router"
+
+
+def settings(namespace: str, pods: RouterPods | int, **kw: Any) -> OperatorSettings:
+    """Fast timers; router pods are reached at 127.0.0.1 on the port of `pods`."""
+    base: dict[str, Any] = {
+        "namespaces": [namespace],
+        "image": "registry.example/switchyard:test",
+        "router_replicas": 1,
+        "rollout_deadline_seconds": 5,
+        "router_url_template": "http://{pod_ip}:{port}",
+        "router_port": pods if isinstance(pods, int) else pods.port,
+        "http_timeout_seconds": 2,
+        "reconcile_interval_seconds": 1,
+        "smoke_poll_seconds": 1,
+        "metrics_port": 0,
+    }
+    base.update(kw)
+    return OperatorSettings(**base)
+
+
+def secret(kubectl: Any, ns: str, name: str, **data: str) -> None:
+    args = [f"--from-literal={k}={v}" for k, v in data.items()]
+    kubectl("create", "secret", "generic", name, "-n", ns, *args)
+
+
+def get(kubectl: Any, ns: str, *what: str) -> Any:
+    proc = kubectl("get", *what, "-n", ns, "-o", "json", check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def cond(obj: Any, type_: str) -> dict[str, Any] | None:
+    for c in (obj or {}).get("status", {}).get("conditions", []):
+        if c["type"] == type_:
+            return dict(c)
+    return None
+
+
+def pods_of(kubectl: Any, ns: str, selector: str) -> list[dict[str, Any]]:
+    return list((get(kubectl, ns, "pods", "-l", selector) or {}).get("items", []))
+
+
+def finish_job(kubectl: Any, ns: str, job: str, message: str) -> None:
+    """Play the kubelet: the Job's pod ran and wrote `message` as its termination message."""
+    pod = wait_for(lambda: pods_of(kubectl, ns, f"job-name={job}"), f"a pod of Job {job}")[0]
+    kubectl(
+        "patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status",
+        "--type=merge", "-p", terminated_pod_status(message),
+    )  # fmt: skip
+
+
+def serve_router_pods(kubectl: Any, ns: str) -> list[str]:
+    """Play the kubelet for router pods: running at 127.0.0.1 (where RouterPods listens)."""
+    names = []
+    for pod in pods_of(kubectl, ns, f"app.kubernetes.io/name={ROUTER}"):
+        if not pod["status"].get("podIP"):
+            kubectl(
+                "patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status",
+                "--type=merge", "-p", running_pod_status(),
+            )  # fmt: skip
+        names.append(pod["metadata"]["name"])
+    return names
+
+
+def live_revision(kubectl: Any, ns: str) -> str | None:
+    cm = get(kubectl, ns, "configmap", ROUTER)
+    return cm["metadata"]["annotations"]["switchyard.dev/revision"] if cm else None
+
+
+def provider_manifest(ns: str, base_url: str) -> str:
+    return yaml.safe_dump_all(
+        [
+            {
+                "apiVersion": "switchyard.dev/v1alpha1",
+                "kind": "Provider",
+                "metadata": {"name": "up", "namespace": ns},
+                "spec": {
+                    "baseUrl": base_url,
+                    "dialect": "openai-chat",
+                    "auth": {"scheme": "bearer", "secretRef": {"name": "up", "key": "apiKey"}},
+                    "models": [{"name": "m", "model": "fake-model"}],
+                },
+            },
+            {
+                "apiVersion": "switchyard.dev/v1alpha1",
+                "kind": "ModelGroup",
+                "metadata": {"name": "rollout", "namespace": ns},
+                "spec": {
+                    "strategy": "weighted",
+                    "targets": [{"provider": "up", "model": "m", "weight": 40}],
+                    "promotion": {
+                        "steps": [50, 100],
+                        "interval": "3s",
+                        "gates": {"minRequests": 5},
+                        "failureThreshold": 2,
+                    },
+                },
+            },
+        ]
+    )
+
+
+class RouterKubelet:
+    """Plays the kubelet for router pods with a REAL router process: pods get 127.0.0.1, and the
+    ConfigMap's config.json is synced into the file the router hot-reloads (as a volume is)."""
+
+    def __init__(self, kubectl: Any, ns: str, port: int, workdir: Any) -> None:
+        self.kubectl, self.ns, self.port = kubectl, ns, port
+        self.config = workdir / "config.json"
+        self.secrets = workdir / "secrets"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sync(self) -> None:
+        serve_router_pods(self.kubectl, self.ns)
+        cm = get(self.kubectl, self.ns, "configmap", ROUTER)
+        if not cm:
+            return
+        text = cm["data"]["config.json"]
+        if not self.config.exists() or self.config.read_text() != text:
+            tmp = self.config.with_suffix(".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.config)
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "switchyard.cli", "router", "--config", str(self.config),
+                 "--host", "127.0.0.1", "--port", str(self.port),
+                 "--secrets-dir", str(self.secrets), "--usage-sink", "none"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+
+    def _run(self) -> None:
+        while not self.stop_flag.wait(0.3):
+            try:
+                self._sync()
+            except Exception:
+                continue
+
+    def __enter__(self) -> RouterKubelet:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_flag.set()
+        self.thread.join(10)
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Callers:
+    """Real traffic: the official openai SDK calling the group through the router."""
+
+    def __init__(self, port: int) -> None:
+        self.client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key="caller", max_retries=0, timeout=10
+        )
+        self.ok = 0
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop_flag.is_set():
+            try:
+                reply = self.client.chat.completions.create(
+                    model="rollout", messages=[{"role": "user", "content": "Say OK"}], max_tokens=16
+                )
+                self.ok += bool(reply.choices)
+            except openai.OpenAIError:
+                pass  # before the target carries weight there is no eligible target
+            self.stop_flag.wait(0.05)
+
+    def __enter__(self) -> Callers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_flag.set()
+        self.thread.join(15)
+
+
+def settled(kubectl: Any, ns: str, port: int) -> dict[str, Any] | None:
+    """The last-good ConfigMap once live, last good, the router's /readyz and the group's
+    status.routerRevision all name one revision."""
+    live = live_revision(kubectl, ns)
+    good = get(kubectl, ns, "configmap", f"{ROUTER}-last-good")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+        serving = json.loads(resp.read())["revision"]
+    group = get(kubectl, ns, "modelgroup", "rollout") or {}
+    reported = group.get("status", {}).get("routerRevision")
+    good_rev = good["metadata"]["annotations"]["switchyard.dev/revision"] if good else None
+    return good if live == good_rev == serving == reported and live else None

@@ -26,8 +26,12 @@ import httpx
 import orjson
 
 from switchyard.catalog import (
+    ROUTER_PROOF,
+    TASK_PROVES,
     Dialect,
+    Layer,
     ModelGroup,
+    ProbeResult,
     Provider,
     RouterConfig,
     RouterSettings,
@@ -350,12 +354,41 @@ def group(g: G) -> ModelGroup:
     )
 
 
+def router_proof(run: SmokeRun) -> SmokeRun | None:
+    """The router-layer run the operator would create after `run` (a direct one): each passing
+    ROUTER_PROOF task again, through the router, served by the same target."""
+    if run.spec.layer is not Layer.DIRECT:
+        return None
+    upstream = f"{run.spec.target.provider}/{run.spec.target.model}"
+    rows = [
+        {"task": r.task.value, "dialect": r.dialect.value, "layer": "router", "result": "pass",
+         "selectedUpstream": upstream, "detail": r.detail}
+        for r in run.status.results
+        if r.result is ProbeResult.PASS and TASK_PROVES.get(r.task) in ROUTER_PROOF
+    ]  # fmt: skip
+    if not rows:
+        return None
+    return SmokeRun.model_validate(
+        {
+            "kind": "SmokeRun",
+            "metadata": {"name": f"{run.metadata.name}-router", "namespace": "t"},
+            "spec": {"target": {"modelGroup": "smoke"}, "layer": "router"},
+            "status": {**run.status.wire(), "results": rows},
+        }
+    )
+
+
 def build(
     providers: Sequence[Provider],
     groups: Sequence[G],
     runs: Sequence[SmokeRun],
     settings: RouterSettings | None = None,
+    through_router: bool = True,
 ) -> RouterConfig:
+    """The rendered config; `through_router` adds the router-layer proof of every direct run
+    (what the operator gathers on its own), so direct evidence alone is tested with False."""
+    if through_router:
+        runs = [*runs, *(r for run in runs if (r := router_proof(run)) is not None)]
     return render(
         providers,
         [group(g) for g in groups],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -123,3 +124,42 @@ def test_planted_key_never_leaks(tmp_path: Path, mock: Mock) -> None:
         assert PROVIDER_KEY not in blob and GOOD not in blob
         assert not re.search(r"sk-planted", blob)
         assert "Entitlement" in router.metrics()
+
+
+def test_confirmation_token_serves_only_confirmation_requests(tmp_path: Path, mock: Mock) -> None:
+    """The operator's token (settings.operatorTokenDigest) reaches every group, restricted ones
+    and a `callers` default alike, but buys only one short, unstreamed, tool-less answer."""
+    token = "operator-confirm-token-0123456789"
+    settings = RouterSettings(
+        default_access=DefaultAccess.CALLERS,
+        default_caller_secret="default-callers",
+        operator_token_digest=hashlib.sha256(token.encode()).hexdigest(),
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    short = {"messages": MSG, "max_tokens": 16}
+    with run_router(tmp_path, _config(mock, settings), _secrets()) as router:
+        for group in ("smoke", "open"):
+            r = httpx.post(f"{router.v1}/chat/completions", json={"model": group, **short},
+                           headers=auth)  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert r.headers["x-switchyard-upstream"] == "chat/m"
+        msg = httpx.post(f"{router.v1}/messages", json={"model": "msg", **short},
+                         headers={"x-api-key": token})  # fmt: skip
+        assert msg.status_code == 200, msg.text
+        refused = {
+            "no cap": {"messages": MSG},
+            "cap too large": {"messages": MSG, "max_tokens": 17},
+            "stream": {**short, "stream": True},
+            "tools": {**short, "tools": [{"type": "function", "function": {"name": "f"}}]},
+        }
+        for why, body in refused.items():
+            r = httpx.post(f"{router.v1}/chat/completions", json={"model": "smoke", **body},
+                           headers=auth)  # fmt: skip
+            assert r.status_code == 403, why
+            assert r.json()["error"]["message"].startswith("the confirmation token"), why
+        assert mock.count("model-chat") == 2  # the refused ones never went upstream
+        # a near miss of the token is an ordinary stranger
+        r = httpx.post(f"{router.v1}/chat/completions", json={"model": "smoke", **short},
+                       headers={"Authorization": f"Bearer {token}x"})  # fmt: skip
+        assert r.status_code == 403
+        assert token not in router.logs()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from switchyard.catalog import (
+    TASK_PROVES,
     Capability,
     Dialect,
     ErrorClass,
@@ -27,6 +28,8 @@ from .conftest import PLANTED_KEY, free_port
 
 # hosted tools are a per-provider extra, not a capability (tests/smoke/test_hosted_tools.py)
 ALL_TASKS = [t for t in TASKS if t is not ProbeTask.HOSTED_TOOLS]
+# inputs a dialect has no part type for: their probe is a skip and proves nothing
+UNDEFINED = {d: {ProbeTask.AUDIO_INPUT} for d in (Dialect.ANTHROPIC, Dialect.OPENAI_RESPONSES)}
 SMALL = ProbeOptions(large_payload=LargePayload(target_bytes=32768, tool_count=8, max_tokens=32))
 
 
@@ -58,9 +61,12 @@ async def test_capable_model_passes_everything(upstream: str, dialect: Dialect) 
     rows = await probe(upstream, "good", dialects=[dialect])
     last = decisive(rows, dialect)
     assert set(last) == set(ALL_TASKS)
-    assert {t: r.result for t, r in last.items()} == {t: ProbeResult.PASS for t in ALL_TASKS}
+    undefined = UNDEFINED.get(dialect, set())
+    expected = {t: ProbeResult.SKIP if t in undefined else ProbeResult.PASS for t in ALL_TASKS}
+    assert {t: r.result for t, r in last.items()} == expected
     status = rec(rows, dialect)
-    assert set(status.verified.capabilities()) == set(Capability)
+    unprovable = {Capability.VIDEO_INPUT} | {TASK_PROVES[t] for t in undefined}
+    assert set(status.verified.capabilities()) == set(Capability) - unprovable
     assert status.honors_max_tokens is True
     assert status.access_failure is None
     reasoning = status.verified.reasoning
@@ -68,6 +74,8 @@ async def test_capable_model_passes_everything(upstream: str, dialect: Dialect) 
     native = {"anthropic": "anthropic-budget", "google": "gemini-budget"}
     assert reasoning.detail == native.get(dialect.value, "openai-effort")
     for row in rows:
+        if row.result is ProbeResult.SKIP:
+            continue  # nothing was sent
         assert row.status_code == 200 and row.latency_ms is not None and row.at is not None
     big = last[ProbeTask.LARGE_PAYLOAD]
     assert big.detail is not None and "requestBytes=" in big.detail and "toolCount=8" in big.detail
@@ -106,10 +114,17 @@ async def test_capabilities_off_are_fails_and_stay_omitted(upstream: str) -> Non
             ProbeTask.STRUCTURED_OUTPUTS,
             ProbeTask.STREAMING,
             ProbeTask.IMAGE_INPUT,
+            ProbeTask.FILE_INPUT,
             ProbeTask.REASONING_EFFORT,
             ProbeTask.USAGE,
         ):
             assert last[task].result is ProbeResult.FAIL, (dialect, task)
+        audio = last[ProbeTask.AUDIO_INPUT]
+        assert audio.result is (ProbeResult.SKIP if dialect in UNDEFINED else ProbeResult.FAIL)
+        for task in (ProbeTask.AUDIO_INPUT, ProbeTask.FILE_INPUT):
+            if last[task].result is ProbeResult.FAIL:  # refused upstream, as real services do
+                assert (last[task].status_code, last[task].error_class) == (
+                    400, ErrorClass.BAD_REQUEST)  # fmt: skip
         assert last[ProbeTask.TEXT].result is ProbeResult.PASS
         assert last[ProbeTask.STREAMING].error_class is ErrorClass.BAD_RESPONSE
         assert rec(rows, dialect).verified.capabilities() == [
@@ -145,6 +160,27 @@ async def test_image_text_must_come_back(upstream: str) -> None:
     wrong = ProbeOptions(image_text="OTHER TEXT")
     rows = await probe(upstream, "receipt", [ProbeTask.IMAGE_INPUT], options=wrong)
     assert all(r.result is ProbeResult.FAIL and r.detail == "expected text missing" for r in rows)
+
+
+async def test_document_text_must_come_back(upstream: str) -> None:
+    """The fake reads the PDF's own text, so only a document that shows it passes."""
+    ok = ProbeOptions(file_text="Marigold 7")
+    rows = await probe(upstream, "good", [ProbeTask.FILE_INPUT], options=ok)
+    assert {r.dialect: r.result for r in rows} == dict.fromkeys(Dialect, ProbeResult.PASS)
+    assert all(r.detail == "pdf, text read back" for r in rows)
+
+
+async def test_audio_probe_passes_where_audio_input_is_defined(upstream: str) -> None:
+    rows = await probe(upstream, "good", [ProbeTask.AUDIO_INPUT])
+    results = {r.dialect: r.result for r in rows}
+    assert results == {
+        Dialect.OPENAI_CHAT: ProbeResult.PASS,  # input_audio
+        Dialect.GOOGLE: ProbeResult.PASS,  # inlineData audio/wav
+        Dialect.OPENAI_RESPONSES: ProbeResult.SKIP,
+        Dialect.ANTHROPIC: ProbeResult.SKIP,
+    }
+    skipped = [r for r in rows if r.result is ProbeResult.SKIP]
+    assert all(r.status_code is None and "not defined" in str(r.detail) for r in skipped)
 
 
 async def test_expected_text_is_required(upstream: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import kopf
@@ -9,9 +10,12 @@ from pydantic import ValidationError
 
 from switchyard.catalog import (
     RETRY_ANNOTATION,
+    ConfirmationResult,
     ModelGroup,
     ModelGroupStatus,
     Provider,
+    RollbackConfirmation,
+    SmokeRun,
     Stage,
     Strategy,
     TargetStatus,
@@ -19,12 +23,16 @@ from switchyard.catalog import (
 from switchyard.catalog.manifests import describe
 from switchyard.render import apply_evidence
 
+from .. import confirm, routerproof
 from ..conditions import condition, merge
 from ..context import Context
 from ..gates import Measurement, PodSnapshots, TargetKey, delta
+from ..kube import ConflictError
+from ..operatortoken import SELECTOR, namespace_token, ready_router_url
 from ..promotion import Decision, Inputs, decide, group_conditions
+from ..rollout import Action
 from .common import catalog, context, counted, now, parse, plain
-from .router import SELECTOR, sync_namespace
+from .router import sync_namespace
 
 
 def _gated(group: ModelGroup) -> bool:
@@ -105,17 +113,78 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         )
         report = await sync_namespace(ctx, ns, override=updated)
         failure = report.failure_for(group.name) if report else None
+        failed_revision = (
+            report.failed_revision
+            if report is not None and failure is not None and failure[0] == "RouterRolloutFailed"
+            else None
+        )
+        found = confirm.trigger(group.status.targets, targets, failed_revision)
+        confirmation = confirm.pending(group.status.confirmation, found, t)
+        if report is not None and report.action in (Action.STEADY, Action.HOLD):
+            existing = {r.name for r in runs}
+            for manifest in routerproof.plan(group, resolved, existing):
+                await _create_run(ctx, body, manifest)
+        if confirm.due(confirmation, report.action if report else None):
+            assert confirmation is not None
+            confirmation = await _confirm(ctx, body, group, targets, providers, confirmation)
+        updates = group_conditions(targets, generation, failure)
+        if confirmation is not None:
+            updates.append(confirm.confirmed_condition(confirmation, generation))
         status = ModelGroupStatus(
             observed_generation=generation,
             targets=targets,
             router_revision=report.serving if report else None,
-            conditions=merge(
-                group.status.conditions, group_conditions(targets, generation, failure), t
-            ),
+            confirmation=confirmation,
+            conditions=merge(group.status.conditions, updates, t),
         )
         patch.status.update(status.wire())
         ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
         ctx.metrics.record_group(ns, group.name, targets)
+
+
+async def _create_run(ctx: Context, body: kopf.Body, manifest: dict[str, Any]) -> None:
+    """Create one operator SmokeRun owned by the group (an existing one is left alone)."""
+    kopf.adopt(manifest, owner=body)
+    try:
+        await ctx.kube.create_custom(body.metadata.namespace or "", SmokeRun.PLURAL, manifest)
+    except ConflictError:
+        return
+    ctx.metrics.smoke_runs_created.inc()
+    spec = manifest["spec"]
+    message = f"{manifest['metadata']['name']}: {', '.join(spec['tasks'])} through the router "
+    kopf.info(body, reason="RouterProofStarted", message=message + f"for {spec['target']['pin']}")
+
+
+async def _confirm(
+    ctx: Context,
+    body: kopf.Body,
+    group: ModelGroup,
+    targets: list[TargetStatus],
+    providers: Sequence[Provider],
+    confirmation: RollbackConfirmation,
+) -> RollbackConfirmation:
+    """Send the confirmation request through a ready router pod and judge its answer."""
+    ns = group.metadata.namespace or ""
+    url = await ready_router_url(ctx, ns)
+    if url is None:
+        return confirmation  # no ready pod yet: stays pending, the next reconcile tries again
+    dialect = confirm.dialect_for(targets, {p.name: p.spec.dialect for p in providers})
+    token = namespace_token(ctx.confirm_key, ns)
+    served_by, failure = await confirm.send(
+        url, group.name, dialect, token, ctx.settings.http_timeout_seconds * 6
+    )
+    excluded = [t.key for t in targets if t.stage is Stage.ROLLED_BACK]
+    judged = confirm.judge(confirmation, served_by, failure, excluded, now())
+    ctx.metrics.confirmations.labels(judged.result.value).inc()
+    reason = (
+        "RollbackConfirmed"
+        if judged.result is ConfirmationResult.SERVED
+        else ("RollbackUnconfirmed")
+    )
+    message = confirm.confirmed_condition(judged, 0).message
+    kind = "Normal" if judged.result is ConfirmationResult.SERVED else "Warning"
+    kopf.event(body, type=kind, reason=reason, message=message)
+    return judged
 
 
 def _eligibility(provider: Provider | None, model: str) -> str | None:

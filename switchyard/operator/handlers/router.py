@@ -21,6 +21,7 @@ from switchyard.render import RenderOptions, render
 
 from .. import rollout, routerres
 from ..context import Context
+from ..operatortoken import SELECTOR, namespace_token, token_digest
 from ..rollout import Action, LiveState
 from ..routerres import (
     APPLIED_AT_ANNOTATION,
@@ -35,7 +36,6 @@ from ..routerres import (
 )
 from .common import catalog, now
 
-SELECTOR = f"app.kubernetes.io/name={NAME}"
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +48,7 @@ class RouterReport:
     # group -> (reason, message) for groups the router does not serve as declared
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     action: Action | None = None
+    failed_revision: str | None = None  # the revision whose rollout failed (failures name why)
 
     def failure_for(self, group: str) -> tuple[str, str] | None:
         return self.failures.get(group)
@@ -115,9 +116,12 @@ async def _sync(
         failed_revision=live_ann.get(FAILED_ANNOTATION),
         last_good_revision=_annotations(good).get(REVISION_ANNOTATION),
     )
+    digest = token_digest(namespace_token(ctx.confirm_key, ns))
     options = RenderOptions(
         namespace=ns,
-        settings=ctx.settings.router_settings(),
+        settings=ctx.settings.router_settings().model_copy(
+            update={"operator_token_digest": digest}
+        ),
         replicas=ctx.settings.router_replicas,
         workers=ctx.settings.router_workers,
     )
@@ -274,4 +278,5 @@ async def _report(ctx: Context, ns: str, desired: str, action: Action) -> Router
         desired=desired,
         failures=failures,
         action=action,
+        failed_revision=failed if failures else None,
     )

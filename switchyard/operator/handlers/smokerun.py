@@ -25,6 +25,7 @@ from ..conditions import condition, merge
 from ..context import Context
 from ..inline import run_probe
 from ..kube import ConflictError
+from ..operatortoken import namespace_token, ready_router_url
 from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
@@ -49,13 +50,21 @@ async def _target(ctx: Context, run: SmokeRun) -> tuple[ProbeTarget, Dialect, in
     group = next((g for g in groups if g.name == run.spec.target.model_group), None)
     if group is None:
         raise LookupError(f"ModelGroup {run.spec.target.model_group!r} not found")
+    dialect = (run.spec.dialects or [Dialect.OPENAI_CHAT])[0]
+    if run.spec.target.pin is not None:  # router-level proof: a ready pod, the operator's token
+        url = await ready_router_url(ctx, ns)
+        if url is None:
+            raise LookupError("no router pod is ready")
+        pinned = ProbeTarget(
+            url, dialect, group=group.name, pin=run.spec.target.pin, operator_token=True
+        )
+        return pinned, dialect, None
     secret_name = secret_key = None
     ref = group.spec.access.caller_secret_ref
     if ref is not None:
         data = await ctx.kube.secret(ns, ref.name) or {}
         secret_name, secret_key = ref.name, (sorted(data)[0] if data else None)
     url = f"http://{ROUTER_NAME}.{ns}.svc:{ROUTER_PORT}"
-    dialect = (run.spec.dialects or [Dialect.OPENAI_CHAT])[0]
     target = ProbeTarget(
         url, dialect, group=group.name, secret_name=secret_name, secret_key=secret_key
     )
@@ -79,12 +88,14 @@ async def _start(ctx: Context, body: kopf.Body, run: SmokeRun) -> SmokeRunStatus
         )
     if run.spec.executor is Executor.INLINE:
         secret = None
-        if target.secret_name and target.secret_key:
+        if target.operator_token:
+            secret = namespace_token(ctx.confirm_key, ns)
+        elif target.secret_name and target.secret_key:
             secret = (await ctx.kube.secret(ns, target.secret_name) or {}).get(target.secret_key)
         running = run.model_copy(update={"status": smokejobs.started(run, now(), None, generation)})
         outcome = await run_probe(
             smokejobs.probe_args(run, target),
-            smokejobs.secret_env_name(run) if target.secret_name else None,
+            smokejobs.secret_env_name(run) if secret is not None else None,
             secret,
             float(run.spec.timeout_seconds),
         )

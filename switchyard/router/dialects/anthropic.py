@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
 
-from .base import JSON, DialectAdapter, base_caps, has_part, needs_of
+from .base import JSON, DialectAdapter, base_caps, needs_of, part_needs
 
-IMAGE_PARTS = frozenset({"image", "document"})
+# content block type -> the input modality it needs (also inside tool_result content);
+# a document is a PDF, plain text or custom content source: a file need, not an image one
+MEDIA_PARTS = {"image": Capability.IMAGE_INPUT, "document": Capability.FILE_INPUT}
 CLIENT_TOOL_TYPES = frozenset({None, "custom"})
 
 
@@ -29,8 +31,7 @@ class MessagesAdapter(DialectAdapter):
         fmt = body.get("output_format") or (body.get("output_config") or {}).get("format")
         if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
             caps.add(Capability.STRUCTURED_OUTPUTS)
-        if has_part(body.get("messages"), IMAGE_PARTS):
-            caps.add(Capability.IMAGE_INPUT)
+        caps |= part_needs(body.get("messages"), MEDIA_PARTS)
         thinking = body.get("thinking")
         if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
             caps.add(Capability.REASONING)

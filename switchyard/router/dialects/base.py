@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
@@ -66,15 +67,28 @@ def base_caps(body: JSON, size: int, large_payload_bytes: int) -> set[Capability
     return caps
 
 
-def has_part(messages: Any, kinds: frozenset[str]) -> bool:
-    """True when any message's content list holds a part of one of `kinds`."""
-    for m in messages if isinstance(messages, list) else []:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.get("type") in kinds:
-                    return True
-    return False
+MAX_PART_DEPTH = 8  # content nested deeper than this (tool results in tool results) is not read
+NESTED_PARTS = ("content", "output")  # where parts hold further parts (tool results, outputs)
+
+
+def part_needs(items: Any, kinds: Mapping[str, Capability]) -> set[Capability]:
+    """The input modalities the parts of `items` need: every object whose ``type`` is in
+    `kinds`, found in message content lists and in the content (or output) of tool results
+    nested in them, as far as MAX_PART_DEPTH levels."""
+    found: set[Capability] = set()
+    stack: list[tuple[Any, int]] = [(items, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_PART_DEPTH or not isinstance(value, list):
+            continue
+        for item in value:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("type")
+            if isinstance(kind, str) and kind in kinds:
+                found.add(kinds[kind])
+            stack.extend((item.get(key), depth + 1) for key in NESTED_PARTS)
+    return found
 
 
 def needs_of(

@@ -16,7 +16,13 @@ from switchyard.wire.reasoning import read_effort
 
 from .base import JSON, DialectAdapter, base_caps, needs_of
 
-IMAGE_PARTS = frozenset({"inlineData", "fileData"})
+MEDIA_PARTS = ("inlineData", "fileData")  # media by mimeType; functionResponse.parts nest them
+# mimeType family -> the input modality; any other type (application/pdf, text/*...) is a file
+MEDIA_FAMILIES = {
+    "image": Capability.IMAGE_INPUT,
+    "audio": Capability.AUDIO_INPUT,
+    "video": Capability.VIDEO_INPUT,
+}
 # Tools Google runs itself (grounding, code execution, URL context ...): hosted tools.
 FUNCTION_TOOL_KEYS = frozenset({"functionDeclarations"})
 
@@ -58,18 +64,32 @@ class GoogleAdapter(DialectAdapter):
         schema = any(gen.get(k) is not None for k in ("responseSchema", "responseJsonSchema"))
         if schema or gen.get("responseMimeType") == "application/json":
             caps.add(Capability.STRUCTURED_OUTPUTS)
-        if _has_media(body.get("contents")):
-            caps.add(Capability.IMAGE_INPUT)
+        caps |= _media_needs(body.get("contents"))
         if read_effort(Dialect.GOOGLE, body) is not None:
             caps.add(Capability.REASONING)
         capped = gen.get("maxOutputTokens") is not None
         return needs_of(self.dialect, caps, capped, hosted)
 
 
-def _has_media(contents: Any) -> bool:
+def _media_needs(contents: Any) -> set[Capability]:
+    """The input modalities of every inlineData/fileData part, by its mimeType (a part without
+    one counts as a file), including parts nested in a functionResponse."""
+    found: set[Capability] = set()
+    parts: list[Any] = []
     for content in contents if isinstance(contents, list) else []:
-        parts = content.get("parts") if isinstance(content, dict) else None
-        for part in parts if isinstance(parts, list) else []:
-            if isinstance(part, dict) and IMAGE_PARTS & part.keys():
-                return True
-    return False
+        nested = content.get("parts") if isinstance(content, dict) else None
+        parts += nested if isinstance(nested, list) else []
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for key in MEDIA_PARTS:
+            media = part.get(key)
+            if isinstance(media, dict):
+                mime = media.get("mimeType")
+                family = mime.partition("/")[0].lower() if isinstance(mime, str) else ""
+                found.add(MEDIA_FAMILIES.get(family, Capability.FILE_INPUT))
+        response = part.get("functionResponse")
+        inner = response.get("parts") if isinstance(response, dict) else None
+        if isinstance(inner, list):
+            parts.extend(p for p in inner if isinstance(p, dict) and "functionResponse" not in p)
+    return found

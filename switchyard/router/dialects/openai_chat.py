@@ -6,9 +6,15 @@ from typing import Any
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
 
-from .base import JSON, DialectAdapter, base_caps, has_part, needs_of
+from .base import JSON, DialectAdapter, base_caps, needs_of, part_needs
 
-IMAGE_PARTS = frozenset({"image_url", "input_image", "file"})
+# content part type -> the input modality it needs (a ``file`` part is a document, mostly PDF)
+MEDIA_PARTS = {
+    "image_url": Capability.IMAGE_INPUT,
+    "input_image": Capability.IMAGE_INPUT,
+    "input_audio": Capability.AUDIO_INPUT,
+    "file": Capability.FILE_INPUT,
+}
 
 
 class ChatAdapter(DialectAdapter):
@@ -26,8 +32,7 @@ class ChatAdapter(DialectAdapter):
         fmt = body.get("response_format")
         if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
             caps.add(Capability.STRUCTURED_OUTPUTS)
-        if has_part(body.get("messages"), IMAGE_PARTS):
-            caps.add(Capability.IMAGE_INPUT)
+        caps |= part_needs(body.get("messages"), MEDIA_PARTS)
         if body.get("reasoning_effort") is not None:
             caps.add(Capability.REASONING)
         if body.get("web_search_options") is not None:

@@ -6,9 +6,14 @@ from typing import Any
 
 from switchyard.catalog import Capability, Dialect, RequestNeeds
 
-from .base import JSON, DialectAdapter, base_caps, has_part, needs_of
+from .base import JSON, DialectAdapter, base_caps, needs_of, part_needs
 
-IMAGE_PARTS = frozenset({"input_image", "input_file"})
+# input content type -> the input modality it needs (also inside function_call_output lists)
+MEDIA_PARTS = {
+    "input_image": Capability.IMAGE_INPUT,
+    "input_file": Capability.FILE_INPUT,
+    "input_audio": Capability.AUDIO_INPUT,
+}
 # Tools the caller runs itself: functions and custom (free-text) tools. A namespace groups
 # such tools under a name (Codex's multi-agent tools); only its members' types count.
 FUNCTION_TOOLS = frozenset({"function", "custom"})
@@ -31,8 +36,7 @@ class ResponsesAdapter(DialectAdapter):
         fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
         if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
             caps.add(Capability.STRUCTURED_OUTPUTS)
-        if has_part(body.get("input"), IMAGE_PARTS):
-            caps.add(Capability.IMAGE_INPUT)
+        caps |= part_needs(body.get("input"), MEDIA_PARTS)
         reasoning = body.get("reasoning")
         if isinstance(reasoning, dict) and reasoning.get("effort") is not None:
             caps.add(Capability.REASONING)

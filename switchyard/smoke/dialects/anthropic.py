@@ -20,7 +20,7 @@ from .base import (
     parse_arguments,
     typed_event,
 )
-from .bodies import RequestBodies
+from .bodies import RequestBodies, b64
 
 THINKING_BUDGET = 1024  # the smallest budget Anthropic accepts
 
@@ -41,6 +41,12 @@ class Anthropic(RequestBodies):
                   "data": base64.b64encode(png).decode()}  # fmt: skip
         parts = [{"type": "image", "source": source}, {"type": "text", "text": prompt}]
         return {"role": "user", "content": parts}  # the image first, as Anthropic advises
+
+    def file_turn(self, prompt: str, pdf: bytes, filename: str) -> Body:
+        source = {"type": "base64", "media_type": "application/pdf", "data": b64(pdf)}
+        parts = [{"type": "document", "source": source, "title": filename},
+                 {"type": "text", "text": prompt}]  # fmt: skip
+        return {"role": "user", "content": parts}
 
     def tool(self, spec: ToolSpec) -> Body:
         return {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}

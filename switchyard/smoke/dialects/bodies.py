@@ -1,12 +1,13 @@
 """Probe request bodies, built the same way for every dialect from its own small pieces.
 
-A dialect supplies how one turn, one tool, a forced tool choice, an image turn and a structured-
-output request look on its wire; this base class assembles every probe from them. Stream and
+A dialect supplies how one turn, one tool, a forced tool choice, an image turn (and, where the
+dialect defines them, audio and file turns) and a structured-output request look on its wire; this base class assembles every probe from them. Stream and
 reasoning fragments come from ``switchyard.wire``, so a probe asks exactly as the router asks.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -15,6 +16,16 @@ from switchyard.wire import UPSTREAM_PATH, prepare_body
 from switchyard.wire.reasoning import translate_effort
 
 from .base import Body, ToolSpec
+
+PDF_NAME = "probe.pdf"  # the file name a file-input probe gives its document
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def data_url(mime: str, raw: bytes) -> str:
+    return f"data:{mime};base64,{b64(raw)}"
 
 
 class RequestBodies:
@@ -35,6 +46,14 @@ class RequestBodies:
 
     def image_turn(self, prompt: str, png: bytes) -> Body:
         raise NotImplementedError
+
+    def audio_turn(self, prompt: str, wav: bytes) -> Body | None:
+        """A user turn with a WAV clip; None where the dialect defines no audio input."""
+        return None
+
+    def file_turn(self, prompt: str, pdf: bytes, filename: str) -> Body | None:
+        """A user turn with a PDF document; None where the dialect defines no file input."""
+        return None
 
     def tool(self, spec: ToolSpec) -> Body:
         raise NotImplementedError
@@ -75,6 +94,14 @@ class RequestBodies:
 
     def image(self, model: str, prompt: str, png: bytes, cap: int) -> Body:
         return self._body(model, [self.image_turn(prompt, png)], cap)
+
+    def audio(self, model: str, prompt: str, wav: bytes, cap: int) -> Body | None:
+        turn = self.audio_turn(prompt, wav)
+        return None if turn is None else self._body(model, [turn], cap)
+
+    def document(self, model: str, prompt: str, pdf: bytes, cap: int) -> Body | None:
+        turn = self.file_turn(prompt, pdf, PDF_NAME)
+        return None if turn is None else self._body(model, [turn], cap)
 
     def reasoning(self, model: str, prompt: str, cap: int, control: ReasoningControl) -> Body:
         # the very fragment the router writes for this control (wire.reasoning)

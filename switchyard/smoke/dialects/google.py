@@ -26,7 +26,7 @@ from .base import (
     expect_dict,
     object_event,
 )
-from .bodies import RequestBodies
+from .bodies import RequestBodies, b64
 
 THINKING_BUDGET = 1024  # a small explicit budget; 0 (off) and -1 (dynamic) are written alike
 
@@ -49,6 +49,14 @@ class Google(RequestBodies):
     def image_turn(self, prompt: str, png: bytes) -> Body:
         image = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}}
         return {"role": "user", "parts": [image, {"text": prompt}]}
+
+    def audio_turn(self, prompt: str, wav: bytes) -> Body:
+        audio = {"inlineData": {"mimeType": "audio/wav", "data": b64(wav)}}
+        return {"role": "user", "parts": [audio, {"text": prompt}]}
+
+    def file_turn(self, prompt: str, pdf: bytes, filename: str) -> Body:
+        document = {"inlineData": {"mimeType": "application/pdf", "data": b64(pdf)}}
+        return {"role": "user", "parts": [document, {"text": prompt}]}
 
     def tool(self, spec: ToolSpec) -> Body:
         return {"name": spec.name, "description": spec.description,

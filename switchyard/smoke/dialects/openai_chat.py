@@ -20,7 +20,7 @@ from .base import (
     parse_arguments,
     read_usage,
 )
-from .bodies import RequestBodies
+from .bodies import RequestBodies, b64, data_url
 
 
 def _usage(reply: Reply, usage: Any) -> None:
@@ -45,6 +45,15 @@ class OpenAIChat(RequestBodies):
     def image_turn(self, prompt: str, png: bytes) -> Body:
         url = "data:image/png;base64," + base64.b64encode(png).decode()
         parts = [{"type": "text", "text": prompt}, {"type": "image_url", "image_url": {"url": url}}]
+        return {"role": "user", "content": parts}
+
+    def audio_turn(self, prompt: str, wav: bytes) -> Body:
+        audio = {"type": "input_audio", "input_audio": {"data": b64(wav), "format": "wav"}}
+        return {"role": "user", "content": [{"type": "text", "text": prompt}, audio]}
+
+    def file_turn(self, prompt: str, pdf: bytes, filename: str) -> Body:
+        file = {"filename": filename, "file_data": data_url("application/pdf", pdf)}
+        parts = [{"type": "file", "file": file}, {"type": "text", "text": prompt}]
         return {"role": "user", "content": parts}
 
     def tool(self, spec: ToolSpec) -> Body:

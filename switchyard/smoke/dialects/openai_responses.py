@@ -21,7 +21,7 @@ from .base import (
     read_usage,
     typed_event,
 )
-from .bodies import RequestBodies
+from .bodies import RequestBodies, data_url
 
 OWN_CALLS = frozenset({"function_call", "custom_tool_call"})  # the caller's tools, not hosted
 _TERMINAL = {"response.completed", "response.incomplete"}
@@ -56,6 +56,11 @@ class OpenAIResponses(RequestBodies):
         url = "data:image/png;base64," + base64.b64encode(png).decode()
         parts = [{"type": "input_text", "text": prompt}, {"type": "input_image", "image_url": url}]
         return {"role": "user", "content": parts}
+
+    def file_turn(self, prompt: str, pdf: bytes, filename: str) -> Body:
+        file = {"type": "input_file", "filename": filename,
+                "file_data": data_url("application/pdf", pdf)}  # fmt: skip
+        return {"role": "user", "content": [file, {"type": "input_text", "text": prompt}]}
 
     def tool(self, spec: ToolSpec) -> Body:
         return {"type": "function", "name": spec.name, "description": spec.description,
