@@ -44,7 +44,7 @@ def fingerprint(config: Path, secrets_dir: Path, names: Iterable[str]) -> tuple[
         data = directory / "..data"
         if data.exists():
             parts.append(_stat(data))
-            continue
+        # the keys too: the kubelet links a new key's visible name only after the ..data swap
         try:
             keys = sorted(k for k in os.listdir(directory) if not k.startswith("."))
         except OSError:
@@ -54,9 +54,20 @@ def fingerprint(config: Path, secrets_dir: Path, names: Iterable[str]) -> tuple[
     return tuple(parts)
 
 
+def _mounted(secrets_dir: Path) -> set[str]:
+    """The Secrets mounted now: a config rejected for want of a key names its Secret, but only
+    a loaded config's names are known, so every mounted Secret counts as a change source."""
+    try:
+        with os.scandir(secrets_dir) as entries:
+            return {e.name for e in entries if not e.name.startswith(".") and e.is_dir()}
+    except OSError:
+        return set()
+
+
 def _names(runtime: Runtime) -> set[str]:
     current = runtime.state.current
-    return secret_names(current.config) if current is not None else set()
+    names = secret_names(current.config) if current is not None else set()
+    return names | _mounted(runtime.settings.secrets_dir)
 
 
 async def reload_once(runtime: Runtime) -> bool | None:
@@ -74,7 +85,7 @@ async def reload_once(runtime: Runtime) -> bool | None:
         kept = runtime.state.current.revision if runtime.state.current else None
         log.warning("config rejected, keeping revision %s: %s", kept, exc)
         return False
-    names = secret_names(loaded.config)
+    names = secret_names(loaded.config) | _mounted(s.secrets_dir)
     fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, names)
     loaded = dataclasses.replace(loaded, fingerprint=fp)
     runtime.state.swap(loaded)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from switchyard.router.inotify import DirWatcher
@@ -91,3 +93,24 @@ async def test_the_watch_follows_a_directory_that_disappears_and_returns(tmp_pat
         assert await watcher.wait(DEADLINE)
     finally:
         watcher.close()
+
+
+def test_a_key_linked_after_the_data_swap_is_still_picked_up(tmp_path: Path, mock: Mock) -> None:
+    """The kubelet links a new key's visible name after it swaps `..data`; a reload that ran
+    in between fails, and the link appearing must count as a change (it did not)."""
+    good = _config(mock, "a")
+    with run_router(tmp_path, good, {}, **NO_POLL) as router:  # the Secret is missing
+        keys = router.secrets / "provider-keys"
+        (keys / "..v1").mkdir(parents=True)
+        for name in ("a", "b"):
+            (keys / "..v1" / name).write_text("k")
+        swapped_at = time.time()
+        (keys / "..data").symlink_to("..v1")
+        deadline = time.monotonic() + DEADLINE
+        while (router.readyz()["lastReloadAt"] or 0) < swapped_at:  # it saw ..data, no keys
+            assert time.monotonic() < deadline, router.readyz()
+            threading.Event().wait(0.02)
+        assert router.readyz()["status"] == "not-ready"
+        for name in ("a", "b"):
+            (keys / name).symlink_to(f"..data/{name}")
+        router.wait_revision(good.revision, timeout=DEADLINE)
