@@ -101,6 +101,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "need --session-backend redis (default 1)",
     )
     parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="router processes per replica (`switchyard router --workers`); each keeps its own "
+        "memory sessions like a replica (default 1)",
+    )
+    parser.add_argument(
         "--max-file-bytes",
         type=_positive,
         default=YamlLimits.max_bytes,
@@ -142,7 +149,12 @@ def run(args: argparse.Namespace) -> int:
             catalog.providers,
             catalog.groups,
             catalog.smoke_runs,
-            RenderOptions(namespace=args.namespace, settings=settings, replicas=args.replicas),
+            RenderOptions(
+                namespace=args.namespace,
+                settings=settings,
+                replicas=args.replicas,
+                workers=args.workers,
+            ),
         )
         text = config.to_json()
         if args.output:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,14 @@ class RouterSettings:
     memory_request: str = "128Mi"
     memory_limit: str = "512Mi"
     run_as_user: int = 65532
+    workers: int = 1  # processes per pod; the resources above are per worker
+
+
+def per_pod(quantity: str, workers: int) -> str:
+    """A per-worker resource quantity times the workers ("100m" x 2 = "200m")."""
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)(\D*)", quantity).groups()  # type: ignore[union-attr]
+    total = float(number) * workers
+    return f"{int(total) if total.is_integer() else total}{unit}"
 
 
 def needed_secrets(
@@ -142,13 +151,20 @@ def pod_template(secrets: Sequence[str], s: RouterSettings) -> dict[str, Any]:
             str(PORT),
             "--secrets-dir",
             SECRETS_DIR,
+            *(["--workers", str(s.workers)] if s.workers > 1 else []),
         ],
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "readinessProbe": probe,
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
         "resources": {
-            "requests": {"cpu": s.cpu_request, "memory": s.memory_request},
-            "limits": {"cpu": s.cpu_limit, "memory": s.memory_limit},
+            "requests": {
+                "cpu": per_pod(s.cpu_request, s.workers),
+                "memory": per_pod(s.memory_request, s.workers),
+            },
+            "limits": {
+                "cpu": per_pod(s.cpu_limit, s.workers),
+                "memory": per_pod(s.memory_limit, s.workers),
+            },
         },
         "volumeMounts": mounts,
         "securityContext": {

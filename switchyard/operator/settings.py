@@ -22,6 +22,13 @@ class OperatorSettings(BaseSettings):
     image: str = Field(default=DEFAULT_IMAGE, description="Image of router pods and smoke Jobs.")
     image_pull_policy: str = Field(default="IfNotPresent")
     router_replicas: int = Field(default=2, ge=1, le=50)
+    router_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Router processes per pod (`switchyard router --workers`, SO_REUSEPORT); "
+        "the pod's CPU and memory requests and limits are per worker.",
+    )
     session_backend: SessionBackend = Field(
         default=SessionBackend.MEMORY,
         description="Where routers keep session state: memory (per pod; stateful sessions then "

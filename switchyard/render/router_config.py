@@ -40,6 +40,7 @@ class RenderOptions:
     namespace: str | None = None
     settings: RouterSettings = field(default_factory=RouterSettings)
     replicas: int = 1  # router replicas that will serve the config (stateful sessions care)
+    workers: int = 1  # router processes per replica (`router --workers`), each its own memory
 
 
 def apply_evidence(providers: Sequence[Provider], smoke_runs: Sequence[SmokeRun]) -> list[Provider]:
@@ -194,12 +195,14 @@ def render(
             )
         if (
             g.spec.sessions.stateful
-            and options.replicas > 1
+            and options.replicas * options.workers > 1
             and options.settings.session_backend is SessionBackend.MEMORY
         ):
             problems.append(
                 f"{g.ref()}: spec.sessions.stateful: stateful sessions need sessionBackend redis "
-                f"with {options.replicas} router replicas (memory state lives in one pod)"
+                f"with {options.replicas} router replicas"
+                + (f" of {options.workers} workers" if options.workers > 1 else "")
+                + " (memory state lives in one router process)"
             )
             continue
         ref = g.spec.access.caller_secret_ref

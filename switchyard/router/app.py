@@ -19,6 +19,7 @@ from .selection import Health
 from .sessions_config import ConfiguredSessions
 from .settings import Settings
 from .usage import UsageSink
+from .workers import WORKER, PeerUnavailableError, Worker, scrape
 
 
 def _json(data: object, status: int = 200) -> web.Response:
@@ -30,21 +31,29 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """This process's state: with several workers, the one that took the connection."""
     state = request.app[RUNTIME].state
     ready = state.current is not None
-    return _json(
-        {
-            "status": "ready" if ready else "not-ready",
-            "revision": state.current.revision if state.current else None,
-            "lastReloadError": state.last_error,
-            "lastReloadAt": state.last_reload_at,
-        },
-        200 if ready else 503,
-    )
+    body = {
+        "status": "ready" if ready else "not-ready",
+        "revision": state.current.revision if state.current else None,
+        "lastReloadError": state.last_error,
+        "lastReloadAt": state.last_reload_at,
+    }
+    worker = request.app.get(WORKER)
+    if worker is not None:
+        body["worker"] = worker.index
+    return _json(body, 200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[RUNTIME].metrics.render()
+    if request.app.get(WORKER) is None:
+        body = request.app[RUNTIME].metrics.render()
+    else:
+        try:
+            body = await scrape(request.app)  # every worker's, merged
+        except PeerUnavailableError as exc:
+            return _json({"error": f"metrics unavailable: {exc}"}, 503)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 
@@ -68,8 +77,10 @@ async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
     await runtime.close()
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, worker: Worker | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[framing])
+    if worker is not None:
+        app[WORKER] = worker
     state = ConfigState()
     app[RUNTIME] = Runtime(
         settings=settings,

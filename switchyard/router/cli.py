@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -16,6 +17,9 @@ from .app import create_app
 from .guard import Guard, GuardedRunner
 from .runtime import RUNTIME
 from .settings import Settings
+from .workers import WORKER, Worker, peer_app, supervise
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
     parser.add_argument("--secrets-dir", type=Path, help="Secrets mounted as DIR/<secret>/<key>")
     parser.add_argument("--usage-sink", help="stdout (default), none, or a file path")
+    parser.add_argument(
+        "--workers", type=int, help="processes sharing the port (default 1; SO_REUSEPORT)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
             "port": args.port,
             "secrets_dir": args.secrets_dir,
             "usage_sink": args.usage_sink,
+            "workers": args.workers,
         }.items()
         if v is not None
     }
@@ -46,11 +54,20 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"switchyard router: invalid settings: {problems}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format=LOG_FORMAT)
+    if settings.workers > 1:  # fork before any event loop exists
+        return supervise(settings.workers, partial(serve_process, settings))
+    return serve_process(settings, None)
+
+
+def serve_process(settings: Settings, worker: Worker | None) -> int:
+    """Serve in this process until SIGTERM / SIGINT (one worker of several, or the router)."""
+    if worker is not None:  # say which worker a line comes from
+        tagged = logging.Formatter(
+            LOG_FORMAT.replace("%(name)s", f"worker-{worker.index} %(name)s")
+        )
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(tagged)
     try:
         import uvloop
 
@@ -58,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
     loop = asyncio.new_event_loop()
-    main = loop.create_task(serve(create_app(settings), settings))
+    main = loop.create_task(serve(create_app(settings, worker), settings))
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):  # SIGTERM / SIGINT
@@ -85,9 +102,18 @@ async def serve(app: web.Application, settings: Settings) -> None:
         keepalive_timeout=settings.keepalive_timeout,
     )  # fmt: skip
     await runner.setup()
+    worker = app.get(WORKER)
+    peer = web.AppRunner(peer_app(app), handle_signals=False, access_log=None) if worker else None
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        if worker is not None and peer is not None:  # the snapshot socket is up first
+            await peer.setup()
+            await web.UnixSite(peer, str(worker.socket(worker.index))).start()
+        site = web.TCPSite(
+            runner, settings.host, settings.port, backlog=1024, reuse_port=worker is not None
+        )
         await site.start()
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+        if peer is not None:
+            await peer.cleanup()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,5 +51,17 @@ class Settings(BaseSettings):
     max_retry_after_seconds: float = Field(default=60.0, ge=0)
 
     reload_interval: float = Field(default=1.0, gt=0)
+    # inotify on the config and Secret directories wakes the reload at once (Linux); the poll
+    # every reload_interval runs as well, and alone when this is off or inotify is unavailable.
+    reload_watch: bool = True
     usage_sink: str = Field(default="stdout", description="stdout, none, or a file path.")
     log_level: str = "INFO"
+    # Processes sharing the port (SO_REUSEPORT), each with its own reload, connection limits
+    # and usage sink writes; /metrics of any of them shows the totals (workers.py).
+    workers: int = Field(default=1, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _workers_need_a_port(self) -> Settings:
+        if self.workers > 1 and self.port == 0:
+            raise ValueError("workers > 1 need a fixed port (port 0 would give each its own)")
+        return self

@@ -130,5 +130,7 @@ def test_stateful_sessions_on_several_replicas_need_redis() -> None:
     assert (settings["sessionBackend"], settings["redisUrl"]) == (
         "redis", "redis://redis.llm.svc:6379/0")  # fmt: skip
     assert switchyard("render", "-f", example, "--replicas", "1").returncode == 0
+    workers = switchyard("render", "-f", example, "--replicas", "1", "--workers", "2")
+    assert workers.returncode == 1 and "1 router replicas of 2 workers" in workers.stderr
     usage = switchyard("render", "-f", example, "--session-backend", "redis")
     assert usage.returncode == 2 and "needs --redis-url" in usage.stderr

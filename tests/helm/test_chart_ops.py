@@ -215,6 +215,7 @@ def test_grafana_dashboard_config_map_for_the_sidecar() -> None:
         ),
         ("prometheusRule.disabledAlerts={NotOurs}", "/prometheusRule/disabledAlerts/0"),
         ("operator.routerReplicas=0", "/operator/routerReplicas"),
+        ("operator.routerWorkers=0", "/operator/routerWorkers"),
     ],
 )
 def test_the_schema_refuses_bad_values_clearly(sets: str, message: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -401,3 +402,23 @@ def build(
 
 def provider_keys(*names: str) -> dict[str, dict[str, str]]:
     return {"provider-keys": dict.fromkeys(names, PROVIDER_KEY)}
+
+
+def kubelet_swap(directory: Path, version: int, files: dict[str, str]) -> None:
+    """What the kubelet does: a new timestamped dir, `..data` repointed by an atomic rename,
+    the visible names linked through `..data`, the previous dir removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    new = directory / f"..2026_12_01_00_00_0{version}.{version}"
+    new.mkdir()
+    for name, text in files.items():
+        (new / name).write_text(text)
+    data = directory / "..data"
+    old = os.readlink(data) if data.is_symlink() else None
+    tmp_link = directory / "..data_tmp"
+    tmp_link.symlink_to(new.name)
+    os.replace(tmp_link, data)
+    for name in files:
+        if not (directory / name).is_symlink():
+            (directory / name).symlink_to(f"..data/{name}")
+    if old is not None:
+        shutil.rmtree(directory / old)

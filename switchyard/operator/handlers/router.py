@@ -123,6 +123,7 @@ async def _sync(
             update={"operator_token_digest": digest}
         ),
         replicas=ctx.settings.router_replicas,
+        workers=ctx.settings.router_workers,
     )
     config, render_failures = _render(options, providers, groups, runs)
     if config is None:
@@ -144,7 +145,10 @@ async def _sync(
     owners = routerres.owner_references(groups)
     secrets = routerres.needed_secrets(providers, groups)
     rsettings = routerres.RouterSettings(
-        image=s.image, image_pull_policy=s.image_pull_policy, replicas=s.router_replicas
+        image=s.image,
+        image_pull_policy=s.image_pull_policy,
+        replicas=s.router_replicas,
+        workers=s.router_workers,
     )
     ctx.metrics.rollouts.labels(step.action.value).inc()
     log.info("router %s: %s (%s)", ns, step.action.value, step.message)
