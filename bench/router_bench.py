@@ -10,8 +10,10 @@ pinned alone to --server-core; upstream, load generator and this script share --
 Rounds are interleaved (every server, every level, every scenario, then again), so a change in
 the machine's other load falls on all of them alike; each figure is the median over rounds.
 
-CPU per request = the server's CPU time (the sum of its threads' /proc/<pid>/task/*/schedstat,
-children included) over one cell / the requests answered in that cell. For a one-process event
+CPU per request = the server's CPU time over one cell (the sum of its threads'
+/proc/<pid>/task/*/schedstat deltas, children included; when a thread or child ended during the
+cell, the tick counts of /proc/<pid>/stat, which keep its time, if they say more) / the requests
+answered in that cell. For a one-process event
 loop that sets its throughput ceiling on a core, whatever else the machine runs.
 
 Scenarios: Chat caller -> Chat upstream (native), streamed or not, for every server; Responses
@@ -33,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers import PEERS, Server, start_bare, start_router, workdir
-from tools import benchtool, cpu_ns, free_port, pinned, stop, wait_port
+from tools import benchtool, cpu_sample, cpu_spent, free_port, pinned, stop, wait_port
 
 SYSTEM = "You are a concise assistant. Answer in plain prose, no lists."
 PROMPT = "Summarise the plot of a short story about a fox and a dog in three sentences."
@@ -95,9 +97,9 @@ def _load(tool: Path, core: int | None, server: Server, sc: Scenario, body: Path
 
 def _measure(tool: Path, core: int | None, server: Server, sc: Scenario, body: Path, c: int,
              seconds: float, cell: Cell) -> None:  # fmt: skip
-    before = cpu_ns(server.proc.pid)
+    before = cpu_sample(server.proc.pid)
     r = _load(tool, core, server, sc, body, c, seconds)
-    spent = cpu_ns(server.proc.pid) - before
+    spent = cpu_spent(before, cpu_sample(server.proc.pid))
     n = int(r["requests"])  # type: ignore[call-overload]
     cell.requests += n
     cell.failures += int(r["failures"])  # type: ignore[call-overload]

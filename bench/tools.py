@@ -67,20 +67,34 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_ns(pid: int) -> int:
-    """CPU time (ns) the process tree has run: the sum of each thread's /proc schedstat."""
-    total = 0
+def cpu_sample(pid: int) -> tuple[dict[tuple[int, int], int], int]:
+    """The process tree's CPU so far: (ns per live thread from /proc/.../task/*/schedstat,
+    ns of the whole tree from /proc/<pid>/stat in clock ticks: utime + stime + reaped children,
+    which still counts threads and children that have ended)."""
+    threads: dict[tuple[int, int], int] = {}
+    ticks = 0
     for p in _descendants(pid):
         try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             tasks = os.listdir(f"/proc/{p}/task")
         except OSError:
             continue
+        ticks += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         for tid in tasks:
             try:
-                total += int(Path(f"/proc/{p}/task/{tid}/schedstat").read_text().split()[0])
+                ns = int(Path(f"/proc/{p}/task/{tid}/schedstat").read_text().split()[0])
             except (OSError, ValueError, IndexError):
                 continue
-    return total
+            threads[(p, int(tid))] = ns
+    return threads, ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def cpu_spent(before: tuple[dict[tuple[int, int], int], int],
+              after: tuple[dict[tuple[int, int], int], int]) -> int:  # fmt: skip
+    """CPU ns between two samples: per-thread schedstat deltas (precise), unless the tick count
+    says more was spent (a thread or child ended in between and took its schedstat along)."""
+    precise = sum(ns - before[0].get(key, 0) for key, ns in after[0].items())
+    return max(precise, after[1] - before[1])
 
 
 def free_port() -> int:
