@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import start_router, workdir
+from peers import start_bare, start_router, workdir
 from router_bench import SCENARIOS
 from tools import benchtool, cache_dir, free_port, pinned, stop, wait_port
 
@@ -52,11 +52,16 @@ def main() -> int:
     parser.add_argument("--server-core", type=int, default=1)
     parser.add_argument("--load-core", type=int, default=0)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--server", choices=("router", "bare"), default="router",
+                        help="bare: the baseline proxy, to compare where the time goes")  # fmt: skip
     args = parser.parse_args()
     scenario = next(s for s in SCENARIOS if s.name == args.scenario)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     tool = benchtool()
-    out = cache_dir() / f"profile-{scenario.name.replace(' ', '_').replace('>', '')}.txt"
+    out = (
+        cache_dir()
+        / f"profile-{args.server}-{scenario.name.replace(' ', '_').replace('>', '')}.txt"
+    )
     with workdir() as tmp:
         work = Path(tmp)
         body = work / "body.json"
@@ -67,7 +72,12 @@ def main() -> int:
         router = None
         try:
             wait_port(port, up, 30)
-            router = start_router(f"http://127.0.0.1:{port}", args.server_core, work)
+            upstream = f"http://127.0.0.1:{port}"
+            router = (
+                start_bare(upstream, args.server_core)
+                if args.server == "bare"
+                else start_router(upstream, args.server_core, work)
+            )
             load = [str(tool), "load", "-url", router.base + scenario.path, "-body", str(body),
                     "-c", str(args.c), "-d", str(args.seconds), "-kind", scenario.kind]  # fmt: skip
             spy = subprocess.Popen(pinned(args.load_core, [
