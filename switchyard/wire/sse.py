@@ -41,19 +41,25 @@ class SSEParser:
         self._id: str | None = None
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        self._buf += chunk
+        buf = self._buf + chunk if self._buf else chunk
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            self._buf = buf
+            return []
+        self._buf = buf[cut + 1 :]
+        # whole lines decoded at once: a line break is never inside a UTF-8 sequence
         events: list[SSEEvent] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                break
-            line = self._buf[:nl]
-            self._buf = self._buf[nl + 1 :]
-            if line.endswith(b"\r"):
+        data = self._data
+        for line in buf[:cut].decode("utf-8", errors="replace").split("\n"):
+            if line.endswith("\r"):
                 line = line[:-1]
-            event = self._line(line.decode("utf-8", errors="replace"))
+            if line.startswith("data:"):  # the common line, inline
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+                continue
+            event = self._line(line)
             if event is not None:
                 events.append(event)
+                data = self._data
         return events
 
     def flush(self) -> list[SSEEvent]:
