@@ -85,7 +85,13 @@ def start_bare(upstream: str, core: int | None) -> Server:
     return Server("bare", proc, f"http://127.0.0.1:{port}")
 
 
-def start_router(upstream: str, core: int | None, workdir: Path) -> Server:
+def start_router(
+    upstream: str, core: int | None, workdir: Path, tree: Path | None = None
+) -> Server:
+    """The router of this tree, or of another checkout (`tree`, for A/B runs side by side)."""
+    name = "router" if tree is None else f"router@{tree.name}"
+    workdir = workdir / name
+    workdir.mkdir()
     sys.path.insert(0, str(ROOT))
     from switchyard.catalog import Dialect, RouterSettings
     from tests.router.harness import G, T, build, evidence, provider
@@ -97,12 +103,14 @@ def start_router(upstream: str, core: int | None, workdir: Path) -> Server:
     (workdir / "router.json").write_text(config.to_json())
     port = free_port()
     env = {**os.environ, "SWITCHYARD_ROUTER_USAGE_SINK": str(workdir / "usage.jsonl")}
+    if tree is not None:  # ahead of the editable install of this tree
+        env["PYTHONPATH"] = str(tree)
     args = [sys.executable, "-m", "switchyard.cli", "router", "--config",
             str(workdir / "router.json"), "--host", "127.0.0.1", "--port", str(port),
             "--secrets-dir", str(workdir)]  # fmt: skip
-    proc = _spawn("router", args, core, env=env, cwd=ROOT)
+    proc = _spawn(name, args, core, env=env, cwd=tree or ROOT)
     wait_port(port, proc, 60)
-    return Server("router", proc, f"http://127.0.0.1:{port}", bridges=True,
+    return Server(name, proc, f"http://127.0.0.1:{port}", bridges=True,
                   note="file usage sink")  # fmt: skip
 
 

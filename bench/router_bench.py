@@ -189,6 +189,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--load-core", type=int, default=0)
     parser.add_argument("--no-pin", action="store_true", help="do not pin (machines with 1 CPU)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--compare", type=Path, action="append", default=[],
+                        help="also run the router of this checkout (A/B side by side)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -217,6 +219,8 @@ def main() -> int:
             upstream = f"http://127.0.0.1:{up_port}"
             servers.append(start_bare(upstream, server_core))
             servers.append(start_router(upstream, server_core, work))
+            for tree in args.compare:
+                servers.append(start_router(upstream, server_core, work, tree.resolve()))
             for name in peers:
                 try:
                     servers.append(PEERS[name](upstream, server_core, work))
