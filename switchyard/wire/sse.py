@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, once per event
 class SSEEvent:
     data: str
     event: str | None = None
@@ -53,8 +53,13 @@ class SSEParser:
         for line in buf[:cut].decode("utf-8", errors="replace").split("\n"):
             if line.endswith("\r"):
                 line = line[:-1]
-            if line.startswith("data:"):  # the common line, inline
+            if line.startswith("data:"):  # the common lines, inline
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
+                continue
+            if not line:
+                if data or self._event:
+                    events.append(self._emit())
+                    data = self._data
                 continue
             event = self._line(line)
             if event is not None:
@@ -85,7 +90,8 @@ class SSEParser:
         return None
 
     def _emit(self) -> SSEEvent:
-        event = SSEEvent(data="\n".join(self._data), event=self._event, id=self._id)
+        data = self._data
+        event = SSEEvent(data[0] if len(data) == 1 else "\n".join(data), self._event, self._id)
         self._data, self._event, self._id = [], None, None
         return event
 
