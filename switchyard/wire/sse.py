@@ -50,9 +50,8 @@ class SSEParser:
         # whole lines decoded at once: a line break is never inside a UTF-8 sequence
         events: list[SSEEvent] = []
         data = self._data
-        for line in buf[:cut].decode("utf-8", errors="replace").split("\n"):
-            if line.endswith("\r"):
-                line = line[:-1]
+        for raw in buf[:cut].decode("utf-8", errors="replace").split("\n"):
+            line = raw[:-1] if raw.endswith("\r") else raw
             if line.startswith("data:"):  # the common lines, inline
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
                 continue
