@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-LOADGEN = Path(__file__).resolve().parent / "loadgen"
+ROOT = Path(__file__).resolve().parent.parent
+LOADGEN = ROOT / "bench" / "loadgen"
+sys.path.insert(0, str(ROOT))  # e2e.gotool, switchyard, tests.router.harness
 
 
 def cache_dir() -> Path:
@@ -24,23 +25,9 @@ def cache_dir() -> Path:
 
 def benchtool() -> Path:
     """The Go upstream + load generator, built once per source digest into the cache."""
-    digest = hashlib.sha256()
-    for name in ("go.mod", "main.go"):
-        digest.update((LOADGEN / name).read_bytes())
-    binary = cache_dir() / "benchtool" / digest.hexdigest()[:16] / "benchtool"
-    if not binary.exists():
-        go = shutil.which("go") or "/usr/local/go/bin/go"
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        tmp = binary.with_suffix(".partial")
-        proc = subprocess.run(
-            [go, "build", "-trimpath", "-o", str(tmp), "."],
-            cwd=LOADGEN, capture_output=True, text=True, timeout=900, check=False,
-            env={**os.environ, "CGO_ENABLED": "0"},
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise SystemExit(f"go build bench/loadgen failed:\n{proc.stderr[-4000:]}")
-        tmp.rename(binary)
-    return binary
+    from e2e.gotool import go_binary
+
+    return go_binary(LOADGEN, "bench/benchtool", readonly=False)
 
 
 def pinned(core: int | None, args: list[str]) -> list[str]:
