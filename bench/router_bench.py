@@ -194,14 +194,24 @@ def _args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _cores(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """(server core, load core), or None for both: --no-pin, or a machine without those cores."""
+    cores = os.sched_getaffinity(0)
+    if args.no_pin:
+        return None, None
+    if not {args.server_core, args.load_core} <= cores or args.server_core == args.load_core:
+        print(f"cores {sorted(cores)}: cannot pin to {args.server_core} and {args.load_core}")
+        return None, None
+    return args.server_core, args.load_core
+
+
 def main() -> int:
     args = _args()
     levels = [int(x) for x in (args.levels or ("1,8" if args.quick else "1,8,32,64")).split(",")]
     seconds = args.seconds or (0.3 if args.quick else 2.0)
     rounds = args.rounds or (1 if args.quick else 3)
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
-    server_core = None if args.no_pin else args.server_core
-    load_core = None if args.no_pin else args.load_core
+    server_core, load_core = _cores(args)
     if load_core is not None:
         os.sched_setaffinity(0, {load_core})
     tool = benchtool()
