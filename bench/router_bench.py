@@ -1,218 +1,299 @@
-"""Benchmark: fake upstream direct vs a bare aiohttp proxy vs the router, in one run.
+"""Side-by-side bench: CPU per request of the router, a bare proxy, LiteLLM and Portkey.
 
-    python bench/router_bench.py [--requests 2000] [--duration 5] [--bound-ms 50]
-                                 [--usage-sink file|none] [--cpu-requests 4000]
+    python bench/router_bench.py                  # full run (peers installed once into the cache)
+    python bench/router_bench.py --quick --peers none     # seconds; what tests/bench runs
 
-Prints, per path, p50/p99 latency at concurrency 1 (and the latency each proxy adds over
-direct), then the best throughput whose p99 stays under the latency bound, and the ratios the
-issue sets goals for (router keeps >= 70% of the bare proxy's throughput, adds <= 1 ms p50).
-It also prints each server's own CPU time per request (from /proc): on a shared machine the
-wall-clock figures swing with everything else that runs, the CPU a server spends does not, and
-for a one-process event loop it sets the ceiling of its throughput.
+A compiled upstream (bench/loadgen, Go) answers like OpenAI Chat Completions (a ~650-byte reply
+with usage; streams of --chunks content chunks, a finish chunk, the usage chunk, [DONE]). A
+compiled load generator sends closed-loop load and validates every answer. Each server runs
+pinned alone to --server-core; upstream, load generator and this script share --load-core.
+Rounds are interleaved (every server, every level, every scenario, then again), so a change in
+the machine's other load falls on all of them alike; each figure is the median over rounds.
+
+CPU per request = the server's CPU time over one cell (the sum of its threads'
+/proc/<pid>/task/*/schedstat deltas, children included; when a thread or child ended during the
+cell, the tick counts of /proc/<pid>/stat, which keep its time, if they say more) / the requests
+answered in that cell. For a one-process event
+loop that sets its throughput ceiling on a core, whatever else the machine runs.
+
+Scenarios: Chat caller -> Chat upstream (native), streamed or not, for every server; Responses
+caller -> Chat upstream (bridged), for the router only (the bare proxy cannot translate; the
+peers' Responses endpoints call an upstream /responses, which is not the bridge measured here).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from peers import PEERS, Server, start_bare, start_router, workdir
+from tools import benchtool, cpu_sample, cpu_spent, free_port, pinned, stop, wait_port
 
-from switchyard.catalog import Dialect, RouterSettings  # noqa: E402
-from tests.router.harness import G, T, build, evidence, free_port, provider, wait_http  # noqa: E402
-
-BODY = b'{"model":"bench","messages":[{"role":"user","content":"Say OK"}],"max_tokens":16}'
-
-
-def _spawn(args: list[str], health: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(health, proc)
-    return proc
+SYSTEM = "You are a concise assistant. Answer in plain prose, no lists."
+PROMPT = "Summarise the plot of a short story about a fox and a dog in three sentences."
+CHAT = {"model": "bench", "max_tokens": 256, "temperature": 0.2,
+        "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]}  # fmt: skip
+RESPONSES = {"model": "bench", "max_output_tokens": 256, "instructions": SYSTEM,
+             "input": [{"role": "user", "content": PROMPT}]}  # fmt: skip
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    body: dict[str, object]
+    kind: str  # how the load generator validates answers: chat | responses
+    bridged: bool
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+SCENARIOS = (
+    Scenario("chat", "/v1/chat/completions", CHAT, "chat", False),
+    Scenario(
+        "chat stream",
+        "/v1/chat/completions",
+        {**CHAT, "stream": True, "stream_options": {"include_usage": True}},
+        "chat",
+        False,
+    ),
+    Scenario("responses->chat", "/v1/responses", RESPONSES, "responses", True),
+    Scenario(
+        "responses->chat stream", "/v1/responses", {**RESPONSES, "stream": True}, "responses", True
+    ),
+)
 
 
-async def _sequential(session: aiohttp.ClientSession, url: str, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        async with session.post(url, data=BODY, headers={"Content-Type": "application/json"}) as r:
-            await r.read()
-            assert r.status == 200, r.status
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+@dataclass
+class Cell:
+    scenario: str
+    server: str
+    c: int
+    cpu_us: list[float]
+    p50_ms: list[float]
+    p99_ms: list[float]
+    rps: list[float]
+    requests: int = 0
+    failures: int = 0
+    first_failure: str = ""
 
 
-async def _load(
-    session: aiohttp.ClientSession, url: str, conc: int, seconds: float
-) -> tuple[float, float]:
-    """(requests per second, p99 ms) at a fixed concurrency."""
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        while time.perf_counter() < deadline:
-            t0 = time.perf_counter()
-            async with session.post(
-                url, data=BODY, headers={"Content-Type": "application/json"}
-            ) as r:
-                await r.read()
-            latencies.append((time.perf_counter() - t0) * 1000)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(conc)))
-    return len(latencies) / (time.perf_counter() - start), _pct(latencies, 0.99)
+def _load(tool: Path, core: int | None, server: Server, sc: Scenario, body: Path, c: int,
+          seconds: float) -> dict[str, object]:  # fmt: skip
+    args = [str(tool), "load", "-url", server.base + sc.path, "-body", str(body), "-c", str(c),
+            "-d", str(seconds), "-kind", sc.kind]  # fmt: skip
+    for header in server.headers:
+        args += ["-H", header]
+    out = subprocess.run(pinned(core, args), capture_output=True, text=True, check=True)
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
 
 
-async def _fixed(session: aiohttp.ClientSession, url: str, n: int, conc: int) -> None:
-    """n requests over conc workers (for CPU accounting)."""
-
-    async def worker(k: int) -> None:
-        for _ in range(k):
-            async with session.post(
-                url, data=BODY, headers={"Content-Type": "application/json"}
-            ) as r:
-                await r.read()
-                assert r.status == 200, r.status
-
-    await asyncio.gather(*(worker(n // conc) for _ in range(conc)))
-
-
-async def cpu_per_request(
-    session: aiohttp.ClientSession, urls: dict[str, str], pids: dict[str, int], n: int
-) -> None:
-    """Each server's CPU microseconds per request at concurrency 8. Rounds alternate between
-    the servers so that a change in machine load falls on all of them alike."""
-    rounds = 5
-    print(f"\nserver CPU per request (us; {n} requests at c=8, {rounds} interleaved rounds)")
-    spent: dict[str, list[float]] = {name: [] for name in urls}
-    for _ in range(rounds):
-        for name, url in urls.items():
-            before = _cpu_seconds(pids[name])
-            await _fixed(session, url, n, 8)
-            spent[name].append((_cpu_seconds(pids[name]) - before) * 1e6 / n)
-    median = {name: statistics.median(values) for name, values in spent.items()}
-    for name, values in spent.items():
-        shown = " ".join(f"{v:6.1f}" for v in values)
-        print(f"{name:8} {shown}   median {median[name]:6.1f}")
-    print(f"bare proxy/router CPU per request: {median['proxy'] / median['router']:.2f} "
-          "(the throughput ratio when each server is CPU-bound on one core)")  # fmt: skip
+def _measure(tool: Path, core: int | None, server: Server, sc: Scenario, body: Path, c: int,
+             seconds: float, cell: Cell) -> None:  # fmt: skip
+    before = cpu_sample(server.proc.pid)
+    r = _load(tool, core, server, sc, body, c, seconds)
+    spent = cpu_spent(before, cpu_sample(server.proc.pid))
+    n = int(r["requests"])  # type: ignore[call-overload]
+    cell.requests += n
+    cell.failures += int(r["failures"])  # type: ignore[call-overload]
+    if r.get("first_failure") and not cell.first_failure:
+        cell.first_failure = str(r["first_failure"])
+    if n:
+        cell.cpu_us.append(spent / 1000 / n)
+        cell.p50_ms.append(float(r["p50_ms"]))  # type: ignore[arg-type]
+        cell.p99_ms.append(float(r["p99_ms"]))  # type: ignore[arg-type]
+        cell.rps.append(n / float(r["seconds"]))  # type: ignore[arg-type]
 
 
-async def measure(
-    urls: dict[str, str], n: int, seconds: float, levels: list[int], bound: float,
-    pids: dict[str, int], cpu_requests: int,
-) -> None:  # fmt: skip
-    connector = aiohttp.TCPConnector(limit=1024)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for url in urls.values():
-            await _sequential(session, url, max(10, n // 10))  # warm up pools and caches
-        lat = {name: await _sequential(session, url, n) for name, url in urls.items()}
-        print(f"\nconcurrency 1, {n} requests each (ms)")
-        print(f"{'path':8} {'p50':>8} {'p99':>8} {'added p50':>10} {'added p99':>10}")
-        base50, base99 = _pct(lat["direct"], 0.5), _pct(lat["direct"], 0.99)
-        for name, values in lat.items():
-            p50, p99 = _pct(values, 0.5), _pct(values, 0.99)
-            print(f"{name:8} {p50:8.3f} {p99:8.3f} {p50 - base50:10.3f} {p99 - base99:10.3f}")
-        best: dict[str, float] = {}
-        print(f"\nthroughput with p99 <= {bound:g} ms ({seconds:g}s per level)")
-        for name, url in urls.items():
-            best[name] = 0.0
-            for conc in levels:
-                rps, p99 = await _load(session, url, conc, seconds)
-                ok = p99 <= bound
-                print(
-                    f"{name:8} c={conc:<4} {rps:9.0f} req/s  p99 {p99:8.2f} ms {'' if ok else '(over bound)'}"
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def summary(cells: list[Cell], levels: list[int]) -> list[dict[str, object]]:
+    """One row per scenario and server: median CPU us/request per level and its ratio (native:
+    to the bare proxy; bridged: to the same server's native Chat at the same stream mode)."""
+    by = {(x.scenario, x.server, x.c): x for x in cells}
+    rows = []
+    for sc in SCENARIOS:
+        for server in dict.fromkeys(x.server for x in cells if x.scenario == sc.name):
+            row: dict[str, object] = {"scenario": sc.name, "server": server}
+            for c in levels:
+                cell = by[(sc.name, server, c)]
+                cpu = _median(cell.cpu_us)
+                base_key = (
+                    ("chat stream" if "stream" in sc.name else "chat", server, c)
+                    if sc.bridged
+                    else (sc.name, "bare", c)
                 )
-                if ok:
-                    best[name] = max(best[name], rps)
-        print("\nsummary")
-        for name in urls:
-            print(f"{name:8} best {best[name]:9.0f} req/s")
-        proxy_added = statistics.median(lat["proxy"]) - statistics.median(lat["direct"])
-        router_added = statistics.median(lat["router"]) - statistics.median(lat["direct"])
-        ratio = best["router"] / best["proxy"] if best["proxy"] else 0.0
-        print(f"router/proxy throughput ratio: {ratio:.2f} (goal >= 0.70)")
-        print(f"router added p50 over direct: {router_added:.3f} ms; over bare proxy: "
-              f"{router_added - proxy_added:.3f} ms (goal <= 1 ms)")  # fmt: skip
-        if cpu_requests:
-            await cpu_per_request(session, urls, pids, cpu_requests)
+                base = by.get(base_key)
+                ratio = cpu / _median(base.cpu_us) if base and base.cpu_us else None
+                row[f"c{c}"] = {
+                    "cpu_us": round(cpu, 1),
+                    "ratio": None if ratio is None else round(ratio, 2),
+                    "p50_ms": round(_median(cell.p50_ms), 2),
+                    "p99_ms": round(_median(cell.p99_ms), 2),
+                    "rps": round(_median(cell.rps)),
+                    "requests": cell.requests,
+                    "failures": cell.failures,
+                    "first_failure": cell.first_failure,
+                }
+            rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict[str, object]], levels: list[int]) -> None:
+    heads = " | ".join(f"c={c}" for c in levels)
+    print("\nCPU per request, us (ratio: native rows to the bare proxy; bridged rows to the")
+    print("router's native Chat at the same stream mode); median over rounds\n")
+    print(f"| scenario | server | {heads} |")
+    print("|---|---|" + "---:|" * len(levels))
+    for row in rows:
+        parts = []
+        for c in levels:
+            v = row[f"c{c}"]
+            assert isinstance(v, dict)
+            text = f"{v['cpu_us']:,.0f}"
+            if v["ratio"] is not None and row["server"] != "bare":
+                text += f" ({v['ratio']:.2f}x)"
+            if v["failures"]:
+                text += f" FAILED {v['failures']}"
+            parts.append(text)
+        print(f"| {row['scenario']} | {row['server']} | " + " | ".join(parts) + " |")
+    print("\nlatency p50 / p99, ms (closed loop, load generator on the other core)\n")
+    print(f"| scenario | server | {heads} |")
+    print("|---|---|" + "---:|" * len(levels))
+    for row in rows:
+        cells = [row[f"c{c}"] for c in levels]
+        text = " | ".join(f"{v['p50_ms']:.2f} / {v['p99_ms']:.2f}" for v in cells)  # type: ignore[index]
+        print(f"| {row['scenario']} | {row['server']} | {text} |")
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="c=1,8, 0.3 s cells, one round")
+    parser.add_argument("--levels", default=None, help="concurrency levels (default 1,8,32,64)")
+    parser.add_argument("--seconds", type=float, default=None, help="per cell (default 2)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3)")
+    parser.add_argument("--peers", default="litellm,portkey", help="comma list, or 'none'")
+    parser.add_argument("--only", default="", help="comma list of servers to keep (e.g. router)")
+    parser.add_argument("--scenarios", default="", help="comma list of scenario names")
+    parser.add_argument("--chunks", type=int, default=50, help="content chunks per stream")
+    parser.add_argument("--server-core", type=int, default=1)
+    parser.add_argument("--load-core", type=int, default=0)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin (machines with 1 CPU)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--compare", type=Path, action="append", default=[],
+                        help="also run the router of this checkout (A/B side by side)")  # fmt: skip
+    return parser.parse_args()
+
+
+def _cores(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """(server core, load core), or None for both: --no-pin, or a machine without those cores."""
+    cores = os.sched_getaffinity(0)
+    if args.no_pin:
+        return None, None
+    if not {args.server_core, args.load_core} <= cores or args.server_core == args.load_core:
+        print(f"cores {sorted(cores)}: cannot pin to {args.server_core} and {args.load_core}")
+        return None, None
+    return args.server_core, args.load_core
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--bound-ms", type=float, default=50.0)
-    parser.add_argument("--levels", default="1,4,16,32,64")
-    parser.add_argument(
-        "--usage-sink", choices=("file", "none"), default="file",
-        help="file (default; production writes a row per request) or none",
-    )  # fmt: skip
-    parser.add_argument("--cpu-requests", type=int, default=3000, help="0 skips CPU accounting")
-    args = parser.parse_args()
-    levels = [int(x) for x in args.levels.split(",")]
-    py = sys.executable
-    procs: list[subprocess.Popen[bytes]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    args = _args()
+    levels = [int(x) for x in (args.levels or ("1,8" if args.quick else "1,8,32,64")).split(",")]
+    seconds = args.seconds or (0.3 if args.quick else 2.0)
+    rounds = args.rounds or (1 if args.quick else 3)
+    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    server_core, load_core = _cores(args)
+    if load_core is not None:
+        os.sched_setaffinity(0, {load_core})
+    tool = benchtool()
+    load_start = os.getloadavg()
+    servers: list[Server] = []
+    with workdir() as tmp:
+        work = Path(tmp)
+        up_port = free_port()
+        upstream_proc = subprocess.Popen(
+            pinned(load_core, [str(tool), "upstream", "-port", str(up_port), "-chunks",
+                               str(args.chunks)]), start_new_session=True,
+        )  # fmt: skip
         try:
-            mock_port, proxy_port, router_port = free_port(), free_port(), free_port()
-            mock = f"http://127.0.0.1:{mock_port}"
-            procs.append(_spawn([py, "-m", "switchyard.cli", "mock-upstream", "--port", str(mock_port)],
-                                f"{mock}/_mock/health"))  # fmt: skip
-            procs.append(_spawn([py, str(ROOT / "bench" / "bare_proxy.py"), "--port", str(proxy_port),
-                                 "--upstream", mock], f"http://127.0.0.1:{proxy_port}/x"))  # fmt: skip
-            p = provider(
-                "up", mock + "/v1", Dialect.OPENAI_CHAT, models={"m": "bench"}, auth="none"
-            )
-            config = build([p], [G("bench", [T("up")])], [evidence(p)], RouterSettings())
-            (Path(tmp) / "router.json").write_text(config.to_json())
-            sink = f"{tmp}/usage.jsonl" if args.usage_sink == "file" else "none"
-            env = {**os.environ, "SWITCHYARD_ROUTER_USAGE_SINK": sink}
-            router_args = [py, "-m", "switchyard.cli", "router", "--config", f"{tmp}/router.json",
-                           "--host", "127.0.0.1", "--port", str(router_port), "--secrets-dir", tmp]  # fmt: skip
-            rproc = subprocess.Popen(
-                router_args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            procs.append(rproc)
-            wait_http(f"http://127.0.0.1:{router_port}/readyz", rproc)
-            assert httpx.get(f"http://127.0.0.1:{router_port}/readyz").status_code == 200
-            urls = {
-                "direct": f"{mock}/v1/chat/completions",
-                "proxy": f"http://127.0.0.1:{proxy_port}/v1/chat/completions",
-                "router": f"http://127.0.0.1:{router_port}/v1/chat/completions",
-            }
-            pids = {"direct": procs[0].pid, "proxy": procs[1].pid, "router": rproc.pid}
-            print(f"cpus: {os.cpu_count()}  load average: {os.getloadavg()[0]:.2f}  "
-                  f"usage sink: {args.usage_sink}")  # fmt: skip
-            asyncio.run(measure(urls, args.requests, args.duration, levels, args.bound_ms,
-                                pids, args.cpu_requests))  # fmt: skip
-            print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+            wait_port(up_port, upstream_proc, 30)
+            upstream = f"http://127.0.0.1:{up_port}"
+            servers.append(start_bare(upstream, server_core))
+            servers.append(start_router(upstream, server_core, work))
+            for tree in args.compare:
+                servers.append(start_router(upstream, server_core, work, tree.resolve()))
+            for name in peers:
+                try:
+                    servers.append(PEERS[name](upstream, server_core, work))
+                except (RuntimeError, subprocess.CalledProcessError) as exc:
+                    print(f"{name}: could not start ({exc}); left out of this run")
+            if args.only:
+                keep = set(args.only.split(","))
+                servers = [s for s in servers if s.name in keep]
+            scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios.split(",")]  # fmt: skip
+            cells = run(tool, load_core, servers, scenarios, levels, seconds, rounds, work)
         finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=10)
-    return 0
+            for s in servers:
+                stop(s.proc)
+            stop(upstream_proc)
+    load_end = os.getloadavg()
+    rows = summary(cells, levels)
+    print(f"\ncpus {os.cpu_count()}, servers pinned to core {server_core}, upstream + load on "
+          f"core {load_core}; {rounds} rounds of {seconds:g} s cells; stream: {args.chunks} "
+          f"chunks + usage")  # fmt: skip
+    print(f"load average (1/5/15 min) at start {load_start[0]:.2f} {load_start[1]:.2f} "
+          f"{load_start[2]:.2f}, at end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")  # fmt: skip
+    for s in servers:
+        if s.note:
+            print(f"{s.name}: {s.note}")
+    print_table(rows, levels)
+    failed = [
+        f"{r['scenario']} {r['server']} c={c}: {r[f'c{c}']['first_failure']}"  # type: ignore[index]
+        for r in rows
+        for c in levels
+        if r[f"c{c}"]["failures"]  # type: ignore[index]
+    ]
+    for line in failed:
+        print(f"FAILED {line}")
+    if args.json:
+        figures = {"load_average": [load_start, load_end], "levels": levels, "rows": rows}
+        args.json.write_text(json.dumps(figures, indent=1))
+    return 1 if failed else 0
+
+
+def run(tool: Path, core: int | None, servers: list[Server], scenarios: list[Scenario],
+        levels: list[int], seconds: float, rounds: int, work: Path) -> list[Cell]:  # fmt: skip
+    bodies = {}
+    for sc in scenarios:
+        path = work / f"{sc.name.replace(' ', '_').replace('>', '')}.json"
+        path.write_text(json.dumps(sc.body, separators=(",", ":")))
+        bodies[sc.name] = path
+    plan = [(sc, s) for sc in scenarios for s in servers if s.bridges or not sc.bridged]
+    cells = {(sc.name, s.name, c): Cell(sc.name, s.name, c, [], [], [], [])
+             for sc, s in plan for c in levels}  # fmt: skip
+    for sc, s in plan:  # warm up pools, caches and JITs (not counted)
+        warm = Cell(sc.name, s.name, 8, [], [], [], [])
+        _measure(tool, core, s, sc, bodies[sc.name], 8, min(seconds, 1.0), warm)
+        if warm.failures:
+            print(f"warm-up {sc.name} {s.name}: {warm.first_failure}", file=sys.stderr)
+    for k in range(rounds):
+        for sc in scenarios:
+            for c in levels:
+                order = [s for sc2, s in plan if sc2 is sc]
+                order = order[k % len(order) :] + order[: k % len(order)]  # rotate each round
+                for s in order:
+                    _measure(tool, core, s, sc, bodies[sc.name], c, seconds, cells[(sc.name, s.name, c)])  # fmt: skip
+        print(f"round {k + 1}/{rounds} done (load average {os.getloadavg()[0]:.2f})", flush=True)
+    return list(cells.values())
 
 
 if __name__ == "__main__":

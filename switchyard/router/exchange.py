@@ -91,6 +91,7 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
         if ok and cost is None:
             series.cost_missing().inc()
     if not sink.enabled:
+        sink.skip()
         return  # no row to build
     sink.write(
         UsageRow(
@@ -129,7 +130,10 @@ def bucket(n: int) -> str:
     """A count as a coarse, safe bucket (usage rows never carry exact conversation shapes)."""
     if n <= 0:
         return "0"
-    return next((label for top, label in BUCKETS if n <= top), "65+")
+    for top, label in BUCKETS:
+        if n <= top:
+            return label
+    return "65+"
 
 
 @dataclass(frozen=True, slots=True)

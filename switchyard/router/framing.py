@@ -105,8 +105,11 @@ async def _read_body(request: web.Request) -> web.Response | None:
         return error(request, 415, "UnsupportedEncoding",
                      "Content-Encoding must be gzip, deflate or identity")  # fmt: skip
     try:
-        async with asyncio.timeout(s.body_timeout):
+        if request.content.is_eof():  # the whole body came with the head: nothing to wait for
             raw = await request.read()
+        else:
+            async with asyncio.timeout(s.body_timeout):
+                raw = await request.read()
     except TimeoutError:
         metrics.slow_clients.labels("body").inc()
         log.debug("request body from %s not complete within %ss", request.remote, s.body_timeout)

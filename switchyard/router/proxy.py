@@ -212,6 +212,7 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
         stream=body.get("stream") is True,
         cap=output_cap(dialect, body),
     )
+    runtime.sink.begin()  # finish() writes its row (batched while others are in flight)
     try:
         return await _route(
             request, runtime, cfg, view, adapter, body, len(raw), ex, decision.caller, pin

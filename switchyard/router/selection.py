@@ -68,6 +68,9 @@ def weighted_order(
             order.append(sticky)
             pool.remove(sticky)
     while pool:
+        if len(pool) == 1:  # nothing left to draw between
+            order.append(pool.pop())
+            break
         total = sum(c.target.weight for c in pool)
         pick = rng.uniform(0, total)
         acc = 0.0

@@ -5,7 +5,10 @@ Rows carry routing facts and counts only: never prompts, tool schemas, keys or u
 
 from __future__ import annotations
 
+import asyncio
+import select
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -64,12 +67,35 @@ class UsageRow:
         return asdict(self)
 
 
+def whole_rows(rows: list[bytes], limit: int) -> Iterator[bytes]:
+    """``rows`` joined into chunks of at most ``limit`` bytes, never splitting a row (a row
+    longer than ``limit`` goes alone)."""
+    chunk: list[bytes] = []
+    size = 0
+    for row in rows:
+        if chunk and size + len(row) > limit:
+            yield b"".join(chunk)
+            chunk, size = [], 0
+        chunk.append(row)
+        size += len(row)
+    if chunk:
+        yield b"".join(chunk)
+
+
 class UsageSink:
-    """stdout, a file (appended, one line per row), or nowhere."""
+    """stdout, a file (appended, one line per row), or nowhere.
+
+    A row is written when its request ends, before its response goes out, unless other
+    requests are still in flight: then rows wait for the end of the event loop's turn and go
+    out in one write (one syscall per turn rather than per request under load). `close`
+    writes whatever waits, so no row is lost on shutdown.
+    """
 
     def __init__(self, target: str) -> None:
         self._owned = False
         self._out: IO[bytes] | None
+        self._pending: list[bytes] = []
+        self._open = 0  # requests begun and not yet written
         if target == "none":
             self._out = None
         elif target == "stdout":
@@ -82,13 +108,41 @@ class UsageSink:
     def enabled(self) -> bool:
         return self._out is not None
 
+    def begin(self) -> None:
+        """A request that will end in `write` (or `skip`) has started."""
+        self._open += 1
+
+    def skip(self) -> None:
+        """A begun request ended without a row."""
+        self._open -= 1
+        if self._open <= 0 and self._pending:
+            self.flush()
+
     def write(self, row: UsageRow) -> None:
-        if self._out is not None:
-            # orjson serializes dataclasses natively, much faster than asdict()
-            self._out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
-            if not self._owned:
-                self._out.flush()
+        self._open -= 1
+        if self._out is None:
+            return
+        # orjson serializes dataclasses natively, much faster than asdict()
+        self._pending.append(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        if self._open <= 0:
+            self.flush()
+        elif len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        if self._out is None or not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        if self._owned:  # an O_APPEND file: one write keeps every row whole
+            self._out.write(b"".join(rows))
+            return
+        # stdout may be a pipe shared by several router workers: only writes of at most
+        # PIPE_BUF bytes are atomic there, so a batch goes out in whole rows up to that size
+        for chunk in whole_rows(rows, select.PIPE_BUF):
+            self._out.write(chunk)
+            self._out.flush()
 
     def close(self) -> None:
+        self.flush()
         if self._owned and self._out is not None:
             self._out.close()

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, once per event
 class SSEEvent:
     data: str
     event: str | None = None
@@ -41,19 +41,29 @@ class SSEParser:
         self._id: str | None = None
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        self._buf += chunk
+        buf = self._buf + chunk if self._buf else chunk
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            self._buf = buf
+            return []
+        self._buf = buf[cut + 1 :]
+        # whole lines decoded at once: a line break is never inside a UTF-8 sequence
         events: list[SSEEvent] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                break
-            line = self._buf[:nl]
-            self._buf = self._buf[nl + 1 :]
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            event = self._line(line.decode("utf-8", errors="replace"))
+        data = self._data
+        for raw in buf[:cut].decode("utf-8", errors="replace").split("\n"):
+            line = raw[:-1] if raw.endswith("\r") else raw
+            if line.startswith("data:"):  # the common lines, inline
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+                continue
+            if not line:
+                if data or self._event:
+                    events.append(self._emit())
+                    data = self._data
+                continue
+            event = self._line(line)
             if event is not None:
                 events.append(event)
+                data = self._data
         return events
 
     def flush(self) -> list[SSEEvent]:
@@ -79,7 +89,8 @@ class SSEParser:
         return None
 
     def _emit(self) -> SSEEvent:
-        event = SSEEvent(data="\n".join(self._data), event=self._event, id=self._id)
+        data = self._data
+        event = SSEEvent(data[0] if len(data) == 1 else "\n".join(data), self._event, self._id)
         self._data, self._event, self._id = [], None, None
         return event
 

@@ -7,42 +7,21 @@ rebuilt only when main.go, go.mod or go.sum change (a cold build takes a few min
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from e2e.gotool import go_binary
+
 from .assets import CM
 
 SOURCE = Path(__file__).resolve().parent / "health"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "switchyard"
 
 
 def binary() -> Path:
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "main.go"):
-        digest.update((SOURCE / name).read_bytes())
-    out = CACHE / "argocd-health" / digest.hexdigest()[:16] / "argocd-health"
-    if out.exists():
-        return out
-    go = shutil.which("go") or "/usr/local/go/bin/go"
-    if not Path(go).exists():
-        raise AssertionError("the `go` command is needed to build tests/argocd/health (.ci/run)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".partial")
-    proc = subprocess.run(
-        [go, "build", "-mod=readonly", "-trimpath", "-o", str(tmp), "."],
-        cwd=SOURCE, capture_output=True, text=True, timeout=1800, check=False,
-        env={**os.environ, "CGO_ENABLED": "0"},
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise AssertionError(f"go build tests/argocd/health failed:\n{proc.stderr[-4000:]}")
-    tmp.rename(out)
-    return out
+    return go_binary(SOURCE, "argocd-health")
 
 
 def evaluate(

@@ -44,27 +44,11 @@ PROMQL_SOURCE = Path(__file__).resolve().parent / "promql"
 def promql_names(exprs: list[str]) -> list[dict[str, Any]]:
     """Metric names per expression, from Prometheus' own PromQL parser (tests/prometheus/promql,
     the version of Debian's package), built once into ~/.cache/switchyard."""
-    import hashlib
     import json
-    import os
 
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "main.go"):
-        digest.update((PROMQL_SOURCE / name).read_bytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "switchyard"
-    binary = cache / "promql-names" / digest.hexdigest()[:16] / "promql-names"
-    if not binary.exists():
-        go = shutil.which("go") or "/usr/local/go/bin/go"
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        tmp = binary.with_suffix(".partial")
-        proc = subprocess.run(
-            [go, "build", "-mod=readonly", "-trimpath", "-o", str(tmp), "."],
-            cwd=PROMQL_SOURCE, capture_output=True, text=True, timeout=1800, check=False,
-            env={**os.environ, "CGO_ENABLED": "0"},
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise AssertionError(f"go build tests/prometheus/promql failed:\n{proc.stderr[-4000:]}")
-        tmp.rename(binary)
+    from e2e.gotool import go_binary
+
+    binary = go_binary(PROMQL_SOURCE, "promql-names")
     proc = subprocess.run(
         [str(binary)], input=json.dumps(exprs), capture_output=True, text=True, timeout=60,
         check=False,

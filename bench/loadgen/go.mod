@@ -1,0 +1,3 @@
+module switchyard.local/benchtool
+
+go 1.22
