@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from pathlib import Path
 
@@ -77,6 +78,6 @@ def test_batches_for_a_shared_pipe_are_cut_at_row_boundaries_within_pipe_buf() -
     assert b"".join(chunks) == b"".join(rows)
     assert all(len(c) <= 4096 and c.endswith(b"\n") for c in chunks)
     # and as few as that allows: no chunk could have taken the next chunk's first row
-    assert all(len(c) + len(n.split(b"\n")[0]) + 1 > 4096 for c, n in zip(chunks, chunks[1:]))
+    assert all(len(c) + len(n.split(b"\n")[0]) + 1 > 4096 for c, n in itertools.pairwise(chunks))
     big = b"y" * 5000 + b"\n"
     assert list(whole_rows([b"a\n", big, b"b\n"], 4096)) == [b"a\n", big, b"b\n"]
