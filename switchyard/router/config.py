@@ -130,9 +130,10 @@ class LoadedConfig:
     # provider -> per-request credentials (SigV4 signer, OAuth tokens) of cloud platforms
     cloud: dict[str, CloudAuth] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def operator_digest(self) -> bytes | None:
-        """The digest of the operator's own caller token (settings.operatorTokenDigest), if any."""
+        """The digest of the operator's own caller token (settings.operatorTokenDigest), if any;
+        decoded once per loaded config, not per request."""
         text = self.config.settings.operator_token_digest
         return bytes.fromhex(text) if text else None
 
