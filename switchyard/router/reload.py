@@ -37,21 +37,29 @@ def _stat(path: Path | str) -> tuple[object, ...]:
     return (real, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def fingerprint(config: Path, secrets_dir: Path, names: Iterable[str]) -> tuple[object, ...]:
-    parts: list[object] = [_stat(config), _stat(secrets_dir)]
-    for name in sorted(names):
-        directory = secrets_dir / name
-        data = directory / "..data"
-        if data.exists():
-            parts.append(_stat(data))
-        # the keys too: the kubelet links a new key's visible name only after the ..data swap
-        try:
-            keys = sorted(k for k in os.listdir(directory) if not k.startswith("."))
-        except OSError:
-            parts.append((str(directory), None))
-            continue
-        parts.extend(_stat(directory / k) for k in keys)
-    return tuple(parts)
+def _secret_parts(secrets_dir: Path, name: str) -> tuple[object, ...]:
+    directory = secrets_dir / name
+    data = directory / "..data"
+    parts: list[object] = [_stat(data)] if data.exists() else []
+    # the keys too: the kubelet links a new key's visible name only after the ..data swap
+    try:
+        keys = sorted(k for k in os.listdir(directory) if not k.startswith("."))
+    except OSError:
+        return (*parts, (str(directory), None))
+    return (*parts, *(_stat(directory / k) for k in keys))
+
+
+Fingerprint = tuple[tuple[str, tuple[object, ...]], ...]
+
+
+def fingerprint(config: Path, secrets_dir: Path, names: Iterable[str]) -> Fingerprint:
+    """What the config and each named Secret look like on disk, one entry per source."""
+    head = ("", (_stat(config), _stat(secrets_dir)))
+    return (head, *((n, _secret_parts(secrets_dir, n)) for n in sorted(set(names))))
+
+
+def _only(fp: Fingerprint, names: set[str]) -> Fingerprint:
+    return tuple(entry for entry in fp if entry[0] == "" or entry[0] in names)
 
 
 def _mounted(secrets_dir: Path) -> set[str]:
@@ -74,7 +82,8 @@ async def reload_once(runtime: Runtime) -> bool | None:
     """Reload when something changed: True swapped, False rejected, None unchanged."""
     s = runtime.settings
     started = time.perf_counter()
-    fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, _names(runtime))
+    names = _names(runtime)
+    fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, names)
     if fp == runtime.state.fingerprint:
         return None
     try:
@@ -85,8 +94,14 @@ async def reload_once(runtime: Runtime) -> bool | None:
         kept = runtime.state.current.revision if runtime.state.current else None
         log.warning("config rejected, keeping revision %s: %s", kept, exc)
         return False
-    names = secret_names(loaded.config) | _mounted(s.secrets_dir)
-    fp = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, names)
+    # A fingerprint may only vouch for what was read after it was taken. The new config may
+    # name other Secrets: if nothing the first fingerprint covers changed while loading and no
+    # Secret appeared, the stat taken now describes what was loaded; otherwise keep the first
+    # one, which no longer matches the disk, so the next check (already woken) loads again.
+    after = secret_names(loaded.config) | _mounted(s.secrets_dir)
+    now = await asyncio.to_thread(fingerprint, s.config, s.secrets_dir, names | after)
+    if _only(now, names) == fp and after <= names:
+        fp = _only(now, after)
     loaded = dataclasses.replace(loaded, fingerprint=fp)
     runtime.state.swap(loaded)
     runtime.metrics.reloads.labels(result="success").inc()

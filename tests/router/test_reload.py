@@ -7,10 +7,29 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import openai
+import pytest
 
-from .harness import G, Mock, T, build, evidence, provider, provider_keys, run_router
+from switchyard.router import reload
+from switchyard.router.app import create_app
+from switchyard.router.config import LoadedConfig, load_config
+from switchyard.router.runtime import RUNTIME
+from switchyard.router.settings import Settings
+
+from .harness import (
+    G,
+    Mock,
+    T,
+    build,
+    evidence,
+    kubelet_swap,
+    provider,
+    provider_keys,
+    run_router,
+    write_secrets,
+)
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -106,3 +125,31 @@ def test_not_ready_without_a_valid_config(tmp_path: Path, mock: Mock) -> None:
         for name in ("a", "b"):
             (router.secrets / "provider-keys" / name).write_text("k")
         router.wait_revision(good.revision)  # the Secret appearing is picked up by itself
+
+
+async def test_a_swap_racing_the_load_is_loaded_next_not_vouched_for(
+    tmp_path: Path, mock: Mock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kubelet may swap `..data` after the router read the file and before it took the
+    fingerprint it stores: the stored one must not describe the newer file (it did, and the
+    newer config stayed unloaded until some later change)."""
+    first, second = _config(mock, "a"), _config(mock, "b")
+    mounted = tmp_path / "configmap"
+    kubelet_swap(mounted, 1, {"router.json": first.to_json()})
+    secrets = tmp_path / "secrets"
+    write_secrets(secrets, provider_keys("a", "b"))
+    runtime = create_app(Settings(config=mounted / "router.json", secrets_dir=secrets))[RUNTIME]
+
+    def load_then_swap(*args: Any) -> LoadedConfig:
+        loaded = load_config(*args)
+        kubelet_swap(mounted, 2, {"router.json": second.to_json()})
+        return loaded
+
+    monkeypatch.setattr(reload, "load_config", load_then_swap)
+    assert await reload.reload_once(runtime) is True
+    assert runtime.state.current is not None
+    assert runtime.state.current.revision == first.revision
+    monkeypatch.setattr(reload, "load_config", load_config)
+    assert await reload.reload_once(runtime) is True  # the next check sees the change
+    assert runtime.state.current.revision == second.revision
+    assert await reload.reload_once(runtime) is None
