@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchyard.catalog import BridgeDirection, ErrorClass, SwitchyardError
-from switchyard.wire import RequestRefused, SSEEvent, Usage
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass, SwitchyardError
+from switchyard.wire import RequestRefused, SSEEvent, Usage, reasoning
+from switchyard.wire.reasoning import Effort
 
 JSON = dict[str, Any]
 IdFactory = Callable[[str], str]
@@ -107,6 +108,14 @@ def text_of(content: Any, what: str) -> str:
                 raise BridgeRefused(f"{what}: content part {kind!r} is not supported here")
         return "".join(out)
     raise BridgeRefused(f"{what}: content must be a string or a list of parts")
+
+
+def reasoning_fields(effort: Effort | None, ctx: BridgeContext, upstream: Dialect) -> JSON:
+    """The upstream body fields that ask for the caller's reasoning ``effort`` through the
+    target's proven control; none when the caller asked for no reasoning."""
+    if effort is None:
+        return {}
+    return reasoning.translate_effort(effort, ctx.reasoning_control, upstream)
 
 
 def as_dict(value: Any, what: str) -> JSON:

@@ -30,6 +30,7 @@ from .base import (
     BridgeUpstreamFailed,
     as_dict,
     as_list,
+    reasoning_fields,
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
@@ -79,9 +80,7 @@ class ChatToGoogle:
         if config:
             out["generationConfig"] = config
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            fragment = reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.GOOGLE)
-            out = reasoning.merge(out, fragment)
+        out = reasoning.merge(out, reasoning_fields(effort, ctx, Dialect.GOOGLE))
         if body.get("stream"):
             out["stream"] = True
         return out

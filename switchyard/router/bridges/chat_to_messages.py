@@ -24,6 +24,7 @@ from .base import (
     BridgeRefused,
     BridgeUpstreamFailed,
     as_list,
+    reasoning_fields,
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
@@ -99,10 +100,9 @@ class ChatToMessages:
         if isinstance(body.get("user"), str):
             out["metadata"] = {"user_id": body["user"]}
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            fragment = reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.ANTHROPIC)
-            _fit_thinking(fragment, out)
-            out.update(fragment)
+        fragment = reasoning_fields(effort, ctx, Dialect.ANTHROPIC)
+        _fit_thinking(fragment, out)
+        out.update(fragment)
         if body.get("stream"):
             out["stream"] = True
         return out

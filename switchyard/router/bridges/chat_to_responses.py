@@ -20,6 +20,7 @@ from .base import (
     BridgeRefused,
     BridgeUpstreamFailed,
     as_list,
+    reasoning_fields,
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
@@ -83,10 +84,7 @@ class ChatToResponses:
             if body.get(key) is not None:
                 out[key] = body[key]
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_RESPONSES)
-            )
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_RESPONSES))
         if body.get("stream"):
             out["stream"] = True
         return out

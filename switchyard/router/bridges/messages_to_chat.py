@@ -11,6 +11,7 @@ top_k, other context edits, structured output.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -25,8 +26,10 @@ from .base import (
     BridgeUpstreamFailed,
     as_dict,
     as_list,
+    reasoning_fields,
     text_of,
 )
+from .chat_upstream import ask_for_stream, first_choice
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 from .policy import MESSAGES_TO_CHAT
 
@@ -82,20 +85,14 @@ class MessagesToChat:
         effort = reasoning.read_effort(Dialect.ANTHROPIC, body)
         if effort is not None and label is not None:
             effort = label  # adaptive thinking at the caller's output_config.effort
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
-            )
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
         if body.get("stream"):
-            out["stream"] = True
-            out["stream_options"] = {"include_usage": True}
+            ask_for_stream(out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choices = body.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
-        message = choices[0].get("message") or {}
+        choice = first_choice(body)
+        message = choice.get("message") or {}
         content: list[JSON] = []
         if message.get("content"):
             content.append({"type": "text", "text": str(message["content"])})
@@ -115,7 +112,7 @@ class MessagesToChat:
                     "input": args if isinstance(args, dict) else {},
                 }
             )
-        reason = str(choices[0].get("finish_reason") or "stop")
+        reason = str(choice.get("finish_reason") or "stop")
         usage = openai_chat_usage(body.get("usage"))
         return {
             "id": ctx.ids("msg_"),
@@ -191,9 +188,7 @@ def _user(content: Any, i: int) -> list[JSON]:
         return [{"role": "user", "content": content}]
     tools: list[JSON] = []
     parts: list[JSON] = []
-    for raw in as_list(content, f"messages[{i}].content"):
-        block = as_dict(raw, f"messages[{i}].content[]")
-        kind = block.get("type")
+    for kind, block in _blocks(content, i):
         if kind == "text":
             parts.append({"type": "text", "text": str(block.get("text", ""))})
         elif kind == "image":
@@ -205,12 +200,8 @@ def _user(content: Any, i: int) -> list[JSON]:
             tools.append(
                 {"role": "tool", "tool_call_id": str(block.get("tool_use_id")), "content": text}
             )
-        elif kind in IGNORED_BLOCKS:
-            continue
         else:
-            raise BridgeRefused(
-                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
-            )
+            raise _unsupported(kind, i)
     out = tools
     if parts:
         only_text = all(p["type"] == "text" for p in parts)
@@ -224,9 +215,7 @@ def _assistant(content: Any, i: int) -> JSON:
         return {"role": "assistant", "content": content}
     texts: list[str] = []
     calls: list[JSON] = []
-    for raw in as_list(content, f"messages[{i}].content"):
-        block = as_dict(raw, f"messages[{i}].content[]")
-        kind = block.get("type")
+    for kind, block in _blocks(content, i):
         if kind == "text":
             texts.append(str(block.get("text", "")))
         elif kind == "tool_use":
@@ -238,16 +227,26 @@ def _assistant(content: Any, i: int) -> JSON:
                     "function": {"name": str(block.get("name")), "arguments": args},
                 }
             )
-        elif kind in IGNORED_BLOCKS:
-            continue
         else:
-            raise BridgeRefused(
-                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
-            )
+            raise _unsupported(kind, i)
     message: JSON = {"role": "assistant", "content": "".join(texts) if texts else None}
     if calls:
         message["tool_calls"] = calls
     return message
+
+
+def _blocks(content: Any, i: int) -> Iterator[tuple[Any, JSON]]:
+    """(type, block) for each content block of messages[i], thinking blocks left out."""
+    for raw in as_list(content, f"messages[{i}].content"):
+        block = as_dict(raw, f"messages[{i}].content[]")
+        if block.get("type") not in IGNORED_BLOCKS:
+            yield block.get("type"), block
+
+
+def _unsupported(kind: Any, i: int) -> BridgeRefused:
+    return BridgeRefused(
+        f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
+    )
 
 
 def _image_url(block: JSON, i: int) -> str:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.catalog import BridgeDirection, Dialect
 from switchyard.wire import openai_chat_usage, reasoning
 
 from .base import (
     JSON,
     BridgeContext,
     BridgeRefused,
-    BridgeUpstreamFailed,
     as_dict,
     as_list,
+    reasoning_fields,
     text_of,
 )
+from .chat_upstream import ask_for_stream, first_choice
 from .policy import RESPONSES_TO_CHAT
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 from .responses_tools import (
@@ -79,20 +80,13 @@ class ResponsesToChat:
         if body.get("max_output_tokens") is not None:
             out["max_tokens"] = body["max_output_tokens"]
         effort = reasoning.read_effort(Dialect.OPENAI_RESPONSES, body)
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
-            )
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
         if body.get("stream"):
-            out["stream"] = True
-            out["stream_options"] = {"include_usage": True}
+            ask_for_stream(out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choices = body.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
-        choice = choices[0]
+        choice = first_choice(body)
         message = choice.get("message") or {}
         finish = str(choice.get("finish_reason") or "stop")
         output: list[JSON] = []
