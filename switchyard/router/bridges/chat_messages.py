@@ -20,6 +20,15 @@ def split_system(messages: list[Any]) -> tuple[list[str], list[JSON]]:
     return system, rest
 
 
+def add_turn(turns: list[JSON], role: str, key: str, items: list[JSON]) -> None:
+    """Append a turn, merged into the last one when it has the same role (Messages and Gemini
+    want roles to alternate); ``key`` names the turn's list of blocks or parts."""
+    if turns and turns[-1]["role"] == role:
+        turns[-1][key].extend(items)
+    else:
+        turns.append({"role": role, key: items})
+
+
 def image_url(part: JSON, i: int) -> tuple[str, str | None]:
     image = part.get("image_url")
     if isinstance(image, str):

@@ -34,7 +34,14 @@ from .base import (
     text_of,
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
-from .chat_messages import chat_tool_choice, function_tools, image_url, output_cap, split_system
+from .chat_messages import (
+    add_turn,
+    chat_tool_choice,
+    function_tools,
+    image_url,
+    output_cap,
+    split_system,
+)
 from .chat_stream_google import (
     ChatFromGoogle,
     arguments,
@@ -180,10 +187,7 @@ def _contents(messages: list[JSON]) -> list[JSON]:
             )
         if not parts:
             continue
-        if contents and contents[-1]["role"] == turn:
-            contents[-1]["parts"].extend(parts)
-        else:
-            contents.append({"role": turn, "parts": parts})
+        add_turn(contents, turn, "parts", parts)
     if not contents:
         raise BridgeRefused("messages must hold at least one user message")
     return contents

@@ -29,6 +29,7 @@ from .base import (
 )
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
+    add_turn,
     chat_tool_choice,
     check_plain,
     function_tools,
@@ -65,10 +66,7 @@ class ChatToMessages:
                 raise BridgeRefused(
                     f"messages[{i}]: system messages after the conversation started are not supported through chatToMessages"
                 )
-            if messages and messages[-1]["role"] == role:
-                messages[-1]["content"].extend(blocks)
-            else:
-                messages.append({"role": role, "content": blocks})
+            add_turn(messages, role, "content", blocks)
         if not messages:
             raise BridgeRefused("messages must hold at least one user message")
         out: JSON = {"model": ctx.upstream_model, "messages": messages}

@@ -29,7 +29,7 @@ from .base import (
     reasoning_fields,
     text_of,
 )
-from .chat_upstream import ask_for_stream, first_choice
+from .chat_upstream import answer, stream_if_asked
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 from .policy import MESSAGES_TO_CHAT
 
@@ -86,13 +86,11 @@ class MessagesToChat:
         if effort is not None and label is not None:
             effort = label  # adaptive thinking at the caller's output_config.effort
         out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
-        if body.get("stream"):
-            ask_for_stream(out)
+        stream_if_asked(body, out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choice = first_choice(body)
-        message = choice.get("message") or {}
+        message, finish = answer(body)
         content: list[JSON] = []
         if message.get("content"):
             content.append({"type": "text", "text": str(message["content"])})
@@ -112,7 +110,6 @@ class MessagesToChat:
                     "input": args if isinstance(args, dict) else {},
                 }
             )
-        reason = str(choice.get("finish_reason") or "stop")
         usage = openai_chat_usage(body.get("usage"))
         return {
             "id": ctx.ids("msg_"),
@@ -120,7 +117,7 @@ class MessagesToChat:
             "role": "assistant",
             "model": ctx.inbound_model,
             "content": content,
-            "stop_reason": STOP_REASONS.get(reason, "end_turn"),
+            "stop_reason": STOP_REASONS.get(finish, "end_turn"),
             "stop_sequence": None,
             "usage": message_usage(usage),
         }

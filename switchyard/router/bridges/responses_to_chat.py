@@ -24,7 +24,7 @@ from .base import (
     reasoning_fields,
     text_of,
 )
-from .chat_upstream import ask_for_stream, first_choice
+from .chat_upstream import answer, stream_if_asked
 from .policy import RESPONSES_TO_CHAT
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 from .responses_tools import (
@@ -81,14 +81,11 @@ class ResponsesToChat:
             out["max_tokens"] = body["max_output_tokens"]
         effort = reasoning.read_effort(Dialect.OPENAI_RESPONSES, body)
         out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
-        if body.get("stream"):
-            ask_for_stream(out)
+        stream_if_asked(body, out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choice = first_choice(body)
-        message = choice.get("message") or {}
-        finish = str(choice.get("finish_reason") or "stop")
+        message, finish = answer(body)
         output: list[JSON] = []
         if message.get("content") or message.get("refusal"):
             part: JSON = (
