@@ -20,7 +20,7 @@ from switchyard.catalog import Dialect, SwitchyardError
 
 from .media import google_media
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import input_size, new_id
+from .wire_base import common_fields, input_size, new_id
 
 PATH = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool": "STOP"}
@@ -230,10 +230,7 @@ class GoogleWire:
         thinking = gen.get("thinkingConfig") or {}
         cap = gen.get("maxOutputTokens")
         return Ask(
-            media=frozenset(media.kinds),
-            media_text=media.text,
-            model=str(body.get("model", "")),
-            stream=bool(body.get("stream")),
+            **common_fields(body, media),
             tools=tools,
             forced_tool=names[0] if mode == "ANY" and len(names) == 1 else None,
             tool_required=mode == "ANY" and len(names) != 1,
