@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import JSON, BridgeRefused, as_dict, as_list, text_of
+from .base import JSON, BridgeRefused
+from .reading import as_dict, as_list, text_of
 
 
 def split_system(messages: list[Any]) -> tuple[list[str], list[JSON]]:

@@ -23,16 +23,7 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import google_usage, reasoning
 from switchyard.wire.google import function_calling, gemini_schema
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_dict,
-    as_list,
-    reasoning_fields,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
     add_turn,
@@ -51,6 +42,7 @@ from .chat_stream_google import (
     signature_of,
 )
 from .policy import CHAT_TO_GOOGLE
+from .reading import as_dict, as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_GOOGLE
 _DATA_URL = re.compile(r"^data:([A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+);base64,(.*)$", re.S)

@@ -18,15 +18,7 @@ import orjson
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import anthropic_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_list,
-    reasoning_fields,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
     add_turn,
@@ -39,6 +31,7 @@ from .chat_messages import (
 )
 from .chat_stream_messages import FINISH_REASONS, ChatFromMessages
 from .policy import CHAT_TO_MESSAGES
+from .reading import as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_MESSAGES
 DEFAULT_MAX_TOKENS = 4096

@@ -14,15 +14,7 @@ from typing import Any
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import openai_responses_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_list,
-    reasoning_fields,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
     chat_tool_choice,
@@ -34,6 +26,7 @@ from .chat_messages import (
 )
 from .chat_stream_responses import ChatFromResponses, finish_reason_of
 from .policy import CHAT_TO_RESPONSES
+from .reading import as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_RESPONSES
 

@@ -19,19 +19,11 @@ import orjson
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import openai_chat_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_dict,
-    as_list,
-    reasoning_fields,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_upstream import answer, stream_if_asked
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 from .policy import MESSAGES_TO_CHAT
+from .reading import as_dict, as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
 IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})

@@ -15,17 +15,10 @@ from typing import Any
 from switchyard.catalog import BridgeDirection, Dialect
 from switchyard.wire import openai_chat_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    as_dict,
-    as_list,
-    reasoning_fields,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused
 from .chat_upstream import answer, stream_if_asked
 from .policy import RESPONSES_TO_CHAT
+from .reading import as_dict, as_list, reasoning_fields, text_of
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 from .responses_tools import (
     caller_call,
