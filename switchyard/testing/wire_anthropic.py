@@ -10,7 +10,7 @@ from switchyard.catalog import Dialect
 
 from .media import anthropic_media
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id, schema_of
+from .wire_base import cap_of, common_fields, frame, has_part, input_size, new_id, schema_of
 
 STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 
@@ -29,16 +29,6 @@ ERRORS: dict[str, tuple[str, str]] = {
 }
 
 THINKING = "Considering the request."
-
-
-def _has_image(messages: Any) -> bool:
-    for m in messages if isinstance(messages, list) else []:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(p, dict) and p.get("type") == "image" for p in content
-        ):
-            return True
-    return False
 
 
 def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -62,16 +52,13 @@ class AnthropicWire:
         thinking = body.get("thinking") or {}
         effort = (body.get("output_config") or {}).get("effort")
         return Ask(
-            media=frozenset(media.kinds),
-            media_text=media.text,
-            model=str(body.get("model", "")),
-            stream=bool(body.get("stream")),
+            **common_fields(body, media),
             tools=tools,
             forced_tool=choice.get("name") if choice.get("type") == "tool" else None,
             tool_required=choice.get("type") == "any",
             tool_none=choice.get("type") == "none",
             schema=_schema(body),
-            has_image=_has_image(body.get("messages")),
+            has_image=has_part(body.get("messages"), "image"),
             cap=cap_of(body, "max_tokens"),
             reasoning=thinking.get("type") in ("enabled", "adaptive") or effort is not None,
             input_chars=input_size(body.get("system"), body.get("messages"), body.get("tools")),

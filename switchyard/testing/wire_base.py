@@ -10,6 +10,7 @@ import orjson
 
 from switchyard.catalog import Dialect
 
+from .media import Media
 from .simulate import Ask, Reply
 
 
@@ -41,6 +42,27 @@ def now() -> int:
 def frame(data: Any, event: str | None = None) -> bytes:
     head = b"event: " + event.encode() + b"\n" if event else b""
     return head + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def common_fields(body: dict[str, Any], media: Media) -> dict[str, Any]:
+    """The Ask fields every dialect reads alike: the model, whether to stream, the media sent."""
+    return {
+        "model": str(body.get("model", "")),
+        "stream": bool(body.get("stream")),
+        "media": frozenset(media.kinds),
+        "media_text": media.text,
+    }
+
+
+def has_part(messages: Any, kind: str) -> bool:
+    """Whether a message (or Responses item) holds a content part of type ``kind``."""
+    for m in messages if isinstance(messages, list) else []:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(p, dict) and p.get("type") == kind for p in content
+        ):
+            return True
+    return False
 
 
 def input_size(*parts: Any) -> int:

@@ -8,7 +8,7 @@ from switchyard.catalog import Dialect
 
 from .media import chat_media
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
+from .wire_base import cap_of, common_fields, frame, has_part, input_size, new_id, now, schema_of
 
 FINISH = {"stop": "stop", "length": "length", "tool": "tool_calls"}
 
@@ -32,14 +32,10 @@ ERRORS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
-def _has_image(messages: Any) -> bool:
-    for m in messages if isinstance(messages, list) else []:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(p, dict) and p.get("type") == "image_url" for p in content
-        ):
-            return True
-    return False
+def error_body(kind: str, message: str) -> dict[str, Any]:
+    """OpenAI's error body (Chat Completions and Responses alike)."""
+    etype, code, default = ERRORS.get(kind, ERRORS["server"])
+    return {"error": {"message": message or default, "type": etype, "param": None, "code": code}}
 
 
 def _gemini_budget(body: dict[str, Any]) -> Any:
@@ -66,16 +62,13 @@ class ChatWire:
         forced = choice["function"]["name"] if isinstance(choice, dict) else None
         schema = schema_of(body.get("response_format"), "json_schema")
         return Ask(
-            media=frozenset(media.kinds),
-            media_text=media.text,
-            model=str(body.get("model", "")),
-            stream=bool(body.get("stream")),
+            **common_fields(body, media),
             tools=tools,
             forced_tool=forced,
             tool_required=choice == "required",
             tool_none=choice == "none",
             schema=schema,
-            has_image=_has_image(body.get("messages")),
+            has_image=has_part(body.get("messages"), "image_url"),
             cap=cap_of(body, "max_completion_tokens", "max_tokens"),
             reasoning=body.get("reasoning_effort") not in (None, "none")
             or isinstance(body.get("reasoning"), dict)  # OpenRouter's reasoning.effort
@@ -165,10 +158,7 @@ class ChatWire:
         return frames
 
     def error(self, kind: str, message: str) -> dict[str, Any]:
-        etype, code, default = ERRORS.get(kind, ERRORS["server"])
-        return {
-            "error": {"message": message or default, "type": etype, "param": None, "code": code}
-        }
+        return error_body(kind, message)
 
     def stream_error(self, kind: str, message: str) -> bytes:
         return frame(self.error(kind, message))

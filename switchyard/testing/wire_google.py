@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 
 from switchyard.catalog import Dialect, SwitchyardError
+from switchyard.wire.names import GEMINI_SCHEMA_FIELDS
 
 from .media import google_media
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import input_size, new_id
+from .wire_base import common_fields, input_size, new_id
 
 PATH = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool": "STOP"}
@@ -36,14 +37,6 @@ GENERATION = frozenset(
     }
 )  # fmt: skip
 THINKING = frozenset({"includeThoughts", "thinkingBudget", "thinkingLevel"})
-SCHEMA = frozenset(
-    {
-        "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
-        "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
-        "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum",
-        "maximum",
-    }
-)  # fmt: skip
 PART_DATA = frozenset({"text", "inlineData", "fileData", "functionCall", "functionResponse",
                        "executableCode", "codeExecutionResult"})  # fmt: skip
 PART_META = frozenset({"thought", "thoughtSignature", "videoMetadata", "mediaResolution"})
@@ -98,7 +91,7 @@ def _unknown(names: Any, known: frozenset[str] | set[str], where: str) -> None:
 def _check_schema(schema: Any, where: str, depth: int = 0) -> None:
     if not isinstance(schema, dict) or depth > 32:
         raise GoogleRequestError(f"Invalid value at '{where}': not a Schema object")
-    _unknown(schema, SCHEMA, where)
+    _unknown(schema, GEMINI_SCHEMA_FIELDS, where)
     kind = schema.get("type")
     if kind is not None and (not isinstance(kind, str) or kind.upper() not in
                              {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"}):  # fmt: skip
@@ -230,10 +223,7 @@ class GoogleWire:
         thinking = gen.get("thinkingConfig") or {}
         cap = gen.get("maxOutputTokens")
         return Ask(
-            media=frozenset(media.kinds),
-            media_text=media.text,
-            model=str(body.get("model", "")),
-            stream=bool(body.get("stream")),
+            **common_fields(body, media),
             tools=tools,
             forced_tool=names[0] if mode == "ANY" and len(names) == 1 else None,
             tool_required=mode == "ANY" and len(names) != 1,

@@ -8,19 +8,8 @@ from switchyard.catalog import Dialect
 
 from .media import responses_media
 from .simulate import Ask, Reply, Tool, chunks
-from .wire_base import cap_of, frame, input_size, new_id, now, schema_of
-from .wire_chat import ERRORS
-
-
-def _has_image(items: Any) -> bool:
-    for item in items if isinstance(items, list) else []:
-        content = item.get("content") if isinstance(item, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(p, dict) and p.get("type") == "input_image" for p in content
-        ):
-            return True
-    return False
-
+from .wire_base import cap_of, common_fields, frame, has_part, input_size, new_id, now, schema_of
+from .wire_chat import ERRORS, error_body
 
 # tools the caller runs itself (namespace: Codex's groups of function tools); others are hosted
 CLIENT_TOOL_TYPES = frozenset({None, "function", "custom", "namespace"})
@@ -48,17 +37,14 @@ class ResponsesWire:
             if isinstance(t, dict) and t.get("type") not in CLIENT_TOOL_TYPES
         )
         return Ask(
-            media=frozenset(media.kinds),
-            media_text=media.text,
+            **common_fields(body, media),
             hosted=hosted,
-            model=str(body.get("model", "")),
-            stream=bool(body.get("stream")),
             tools=tools,
             forced_tool=forced,
             tool_required=choice == "required",
             tool_none=choice == "none",
             schema=schema,
-            has_image=_has_image(body.get("input")),
+            has_image=has_part(body.get("input"), "input_image"),
             cap=cap_of(body, "max_output_tokens"),
             reasoning=effort not in (None, "none"),
             input_chars=input_size(body.get("input"), body.get("instructions"), body.get("tools")),
@@ -214,10 +200,7 @@ class ResponsesWire:
         return frames
 
     def error(self, kind: str, message: str) -> dict[str, Any]:
-        etype, code, default = ERRORS.get(kind, ERRORS["server"])
-        return {
-            "error": {"message": message or default, "type": etype, "param": None, "code": code}
-        }
+        return error_body(kind, message)
 
     def stream_error(self, kind: str, message: str) -> bytes:
         etype, code, default = ERRORS.get(kind, ERRORS["server"])

@@ -11,16 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .names import GEMINI_SCHEMA_FIELDS
+
 JSON = dict[str, Any]
 
-SCHEMA_KEYS = frozenset(
-    {
-        "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
-        "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
-        "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum",
-        "maximum",
-    }
-)  # fmt: skip
 TYPES = frozenset({"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"})
 
 # Gemini finishReason -> Chat finish_reason (a function call ends with STOP on Gemini)
@@ -55,7 +49,7 @@ def gemini_schema(schema: Any, depth: int = 0) -> JSON:
     if "const" in schema and "enum" not in schema:
         out["enum"] = [schema["const"]]
     for key, value in schema.items():
-        if key not in SCHEMA_KEYS or key in out or key == "type":
+        if key not in GEMINI_SCHEMA_FIELDS or key in out or key == "type":
             continue
         if key == "properties" and isinstance(value, dict):
             out[key] = {k: gemini_schema(v, depth + 1) for k, v in value.items()}

@@ -46,6 +46,16 @@ FORWARDED_HEADERS: dict[Dialect, tuple[str, ...]] = {
     Dialect.GOOGLE: (),
 }
 USER_AGENT = "switchyard/0.1"
+# The fields of Gemini's Schema object (function parameters, responseSchema): the API refuses
+# any other, so the router leaves others out and the fake upstream refuses them as the API does.
+GEMINI_SCHEMA_FIELDS = frozenset(
+    {
+        "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
+        "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
+        "pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum",
+        "maximum",
+    }
+)  # fmt: skip
 
 # What the router tells a caller about an answer (router-layer probes read these back).
 UPSTREAM_HEADER = "x-switchyard-upstream"  # provider/model that served the request

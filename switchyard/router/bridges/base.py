@@ -89,33 +89,3 @@ class Bridge(Protocol):
     def response(self, body: JSON, ctx: BridgeContext) -> JSON: ...
 
     def stream(self, ctx: BridgeContext) -> StreamTranslator: ...
-
-
-def text_of(content: Any, what: str) -> str:
-    """Plain text from a string or a list of text parts; anything else is refused."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        out = []
-        for part in content:
-            if isinstance(part, dict) and part.get("type") in {"text", "input_text", "output_text"}:
-                out.append(str(part.get("text", "")))
-            else:
-                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                raise BridgeRefused(f"{what}: content part {kind!r} is not supported here")
-        return "".join(out)
-    raise BridgeRefused(f"{what}: content must be a string or a list of parts")
-
-
-def as_dict(value: Any, what: str) -> JSON:
-    if not isinstance(value, dict):
-        raise BridgeRefused(f"{what} must be an object")
-    return value
-
-
-def as_list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise BridgeRefused(f"{what} must be an array")
-    return value

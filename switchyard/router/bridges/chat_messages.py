@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import JSON, BridgeRefused, as_dict, as_list, text_of
+from .base import JSON, BridgeRefused
+from .reading import as_dict, as_list, text_of
 
 
 def split_system(messages: list[Any]) -> tuple[list[str], list[JSON]]:
@@ -18,6 +19,15 @@ def split_system(messages: list[Any]) -> tuple[list[str], list[JSON]]:
         else:
             rest.append(message)
     return system, rest
+
+
+def add_turn(turns: list[JSON], role: str, key: str, items: list[JSON]) -> None:
+    """Append a turn, merged into the last one when it has the same role (Messages and Gemini
+    want roles to alternate); ``key`` names the turn's list of blocks or parts."""
+    if turns and turns[-1]["role"] == role:
+        turns[-1][key].extend(items)
+    else:
+        turns.append({"role": role, key: items})
 
 
 def image_url(part: JSON, i: int) -> tuple[str, str | None]:

@@ -23,17 +23,16 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import google_usage, reasoning
 from switchyard.wire.google import function_calling, gemini_schema
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_dict,
-    as_list,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
-from .chat_messages import chat_tool_choice, function_tools, image_url, output_cap, split_system
+from .chat_messages import (
+    add_turn,
+    chat_tool_choice,
+    function_tools,
+    image_url,
+    output_cap,
+    split_system,
+)
 from .chat_stream_google import (
     ChatFromGoogle,
     arguments,
@@ -43,6 +42,7 @@ from .chat_stream_google import (
     signature_of,
 )
 from .policy import CHAT_TO_GOOGLE
+from .reading import as_dict, as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_GOOGLE
 _DATA_URL = re.compile(r"^data:([A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+);base64,(.*)$", re.S)
@@ -79,9 +79,7 @@ class ChatToGoogle:
         if config:
             out["generationConfig"] = config
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            fragment = reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.GOOGLE)
-            out = reasoning.merge(out, fragment)
+        out = reasoning.merge(out, reasoning_fields(effort, ctx, Dialect.GOOGLE))
         if body.get("stream"):
             out["stream"] = True
         return out
@@ -181,10 +179,7 @@ def _contents(messages: list[JSON]) -> list[JSON]:
             )
         if not parts:
             continue
-        if contents and contents[-1]["role"] == turn:
-            contents[-1]["parts"].extend(parts)
-        else:
-            contents.append({"role": turn, "parts": parts})
+        add_turn(contents, turn, "parts", parts)
     if not contents:
         raise BridgeRefused("messages must hold at least one user message")
     return contents

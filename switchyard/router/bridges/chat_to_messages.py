@@ -18,16 +18,10 @@ import orjson
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import anthropic_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_list,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
+    add_turn,
     chat_tool_choice,
     check_plain,
     function_tools,
@@ -37,6 +31,7 @@ from .chat_messages import (
 )
 from .chat_stream_messages import FINISH_REASONS, ChatFromMessages
 from .policy import CHAT_TO_MESSAGES
+from .reading import as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_MESSAGES
 DEFAULT_MAX_TOKENS = 4096
@@ -64,10 +59,7 @@ class ChatToMessages:
                 raise BridgeRefused(
                     f"messages[{i}]: system messages after the conversation started are not supported through chatToMessages"
                 )
-            if messages and messages[-1]["role"] == role:
-                messages[-1]["content"].extend(blocks)
-            else:
-                messages.append({"role": role, "content": blocks})
+            add_turn(messages, role, "content", blocks)
         if not messages:
             raise BridgeRefused("messages must hold at least one user message")
         out: JSON = {"model": ctx.upstream_model, "messages": messages}
@@ -99,10 +91,9 @@ class ChatToMessages:
         if isinstance(body.get("user"), str):
             out["metadata"] = {"user_id": body["user"]}
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            fragment = reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.ANTHROPIC)
-            _fit_thinking(fragment, out)
-            out.update(fragment)
+        fragment = reasoning_fields(effort, ctx, Dialect.ANTHROPIC)
+        _fit_thinking(fragment, out)
+        out.update(fragment)
         if body.get("stream"):
             out["stream"] = True
         return out

@@ -14,14 +14,7 @@ from typing import Any
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import openai_responses_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_list,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
     chat_tool_choice,
@@ -33,6 +26,7 @@ from .chat_messages import (
 )
 from .chat_stream_responses import ChatFromResponses, finish_reason_of
 from .policy import CHAT_TO_RESPONSES
+from .reading import as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.CHAT_TO_RESPONSES
 
@@ -83,10 +77,7 @@ class ChatToResponses:
             if body.get(key) is not None:
                 out[key] = body[key]
         effort = reasoning.read_effort(Dialect.OPENAI_CHAT, body)
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_RESPONSES)
-            )
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_RESPONSES))
         if body.get("stream"):
             out["stream"] = True
         return out

@@ -11,6 +11,7 @@ top_k, other context edits, structured output.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -18,17 +19,11 @@ import orjson
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import openai_chat_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_dict,
-    as_list,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
+from .chat_upstream import answer, stream_if_asked
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 from .policy import MESSAGES_TO_CHAT
+from .reading import as_dict, as_list, reasoning_fields, text_of
 
 DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
 IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
@@ -82,20 +77,12 @@ class MessagesToChat:
         effort = reasoning.read_effort(Dialect.ANTHROPIC, body)
         if effort is not None and label is not None:
             effort = label  # adaptive thinking at the caller's output_config.effort
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
-            )
-        if body.get("stream"):
-            out["stream"] = True
-            out["stream_options"] = {"include_usage": True}
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
+        stream_if_asked(body, out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choices = body.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
-        message = choices[0].get("message") or {}
+        message, finish = answer(body)
         content: list[JSON] = []
         if message.get("content"):
             content.append({"type": "text", "text": str(message["content"])})
@@ -115,7 +102,6 @@ class MessagesToChat:
                     "input": args if isinstance(args, dict) else {},
                 }
             )
-        reason = str(choices[0].get("finish_reason") or "stop")
         usage = openai_chat_usage(body.get("usage"))
         return {
             "id": ctx.ids("msg_"),
@@ -123,7 +109,7 @@ class MessagesToChat:
             "role": "assistant",
             "model": ctx.inbound_model,
             "content": content,
-            "stop_reason": STOP_REASONS.get(reason, "end_turn"),
+            "stop_reason": STOP_REASONS.get(finish, "end_turn"),
             "stop_sequence": None,
             "usage": message_usage(usage),
         }
@@ -191,9 +177,7 @@ def _user(content: Any, i: int) -> list[JSON]:
         return [{"role": "user", "content": content}]
     tools: list[JSON] = []
     parts: list[JSON] = []
-    for raw in as_list(content, f"messages[{i}].content"):
-        block = as_dict(raw, f"messages[{i}].content[]")
-        kind = block.get("type")
+    for kind, block in _blocks(content, i):
         if kind == "text":
             parts.append({"type": "text", "text": str(block.get("text", ""))})
         elif kind == "image":
@@ -205,12 +189,8 @@ def _user(content: Any, i: int) -> list[JSON]:
             tools.append(
                 {"role": "tool", "tool_call_id": str(block.get("tool_use_id")), "content": text}
             )
-        elif kind in IGNORED_BLOCKS:
-            continue
         else:
-            raise BridgeRefused(
-                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
-            )
+            raise _unsupported(kind, i)
     out = tools
     if parts:
         only_text = all(p["type"] == "text" for p in parts)
@@ -224,9 +204,7 @@ def _assistant(content: Any, i: int) -> JSON:
         return {"role": "assistant", "content": content}
     texts: list[str] = []
     calls: list[JSON] = []
-    for raw in as_list(content, f"messages[{i}].content"):
-        block = as_dict(raw, f"messages[{i}].content[]")
-        kind = block.get("type")
+    for kind, block in _blocks(content, i):
         if kind == "text":
             texts.append(str(block.get("text", "")))
         elif kind == "tool_use":
@@ -238,16 +216,26 @@ def _assistant(content: Any, i: int) -> JSON:
                     "function": {"name": str(block.get("name")), "arguments": args},
                 }
             )
-        elif kind in IGNORED_BLOCKS:
-            continue
         else:
-            raise BridgeRefused(
-                f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
-            )
+            raise _unsupported(kind, i)
     message: JSON = {"role": "assistant", "content": "".join(texts) if texts else None}
     if calls:
         message["tool_calls"] = calls
     return message
+
+
+def _blocks(content: Any, i: int) -> Iterator[tuple[Any, JSON]]:
+    """(type, block) for each content block of messages[i], thinking blocks left out."""
+    for raw in as_list(content, f"messages[{i}].content"):
+        block = as_dict(raw, f"messages[{i}].content[]")
+        if block.get("type") not in IGNORED_BLOCKS:
+            yield block.get("type"), block
+
+
+def _unsupported(kind: Any, i: int) -> BridgeRefused:
+    return BridgeRefused(
+        f"messages[{i}]: content block {kind!r} is not supported through messagesToChat"
+    )
 
 
 def _image_url(block: JSON, i: int) -> str:

@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.catalog import BridgeDirection, Dialect
 from switchyard.wire import openai_chat_usage, reasoning
 
-from .base import (
-    JSON,
-    BridgeContext,
-    BridgeRefused,
-    BridgeUpstreamFailed,
-    as_dict,
-    as_list,
-    text_of,
-)
+from .base import JSON, BridgeContext, BridgeRefused
+from .chat_upstream import answer, stream_if_asked
 from .policy import RESPONSES_TO_CHAT
+from .reading import as_dict, as_list, reasoning_fields, text_of
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 from .responses_tools import (
     caller_call,
@@ -79,22 +73,12 @@ class ResponsesToChat:
         if body.get("max_output_tokens") is not None:
             out["max_tokens"] = body["max_output_tokens"]
         effort = reasoning.read_effort(Dialect.OPENAI_RESPONSES, body)
-        if effort is not None:
-            out.update(
-                reasoning.translate_effort(effort, ctx.reasoning_control, Dialect.OPENAI_CHAT)
-            )
-        if body.get("stream"):
-            out["stream"] = True
-            out["stream_options"] = {"include_usage": True}
+        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
+        stream_if_asked(body, out)
         return out
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
-        choices = body.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            raise BridgeUpstreamFailed(ErrorClass.BAD_RESPONSE, "upstream reply has no choices")
-        choice = choices[0]
-        message = choice.get("message") or {}
-        finish = str(choice.get("finish_reason") or "stop")
+        message, finish = answer(body)
         output: list[JSON] = []
         if message.get("content") or message.get("refusal"):
             part: JSON = (

@@ -11,7 +11,8 @@ from typing import Any
 
 import orjson
 
-from .base import JSON, BridgeContext, BridgeRefused, ToolOrigin, as_dict, as_list
+from .base import JSON, BridgeContext, BridgeRefused, ToolOrigin
+from .reading import as_dict, as_list
 
 DIRECTION = "responsesToChat"
 CUSTOM_INPUT = "input"  # the one argument of a custom tool seen as a Chat function

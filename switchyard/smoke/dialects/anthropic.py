@@ -9,18 +9,9 @@ from typing import Any
 from switchyard.catalog import Dialect, ReasoningControl
 from switchyard.wire import AnthropicUsageMerger, SSEEvent, anthropic_usage
 
-from .base import (
-    Body,
-    MalformedStreamError,
-    Reply,
-    StreamFailedError,
-    ToolCall,
-    ToolSpec,
-    expect_dict,
-    parse_arguments,
-    typed_event,
-)
+from .base import Body, Reply, ToolCall, ToolSpec
 from .bodies import RequestBodies, b64
+from .replies import MalformedStreamError, expect_dict, parse_arguments, typed_event
 
 THINKING_BUDGET = 1024  # the smallest budget Anthropic accepts
 
@@ -100,8 +91,6 @@ class _StreamState:
 
     def feed(self, data: dict[str, Any]) -> None:
         kind = data["type"]
-        if kind == "error":
-            raise StreamFailedError("error event in stream")
         if kind == "ping":
             return
         if self.seen and self.seen[-1] == "message_stop":

@@ -6,11 +6,11 @@ into a `Reply`; the tasks never look at wire formats themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchyard.catalog import Dialect, ReasoningControl, SwitchyardError
+from switchyard.catalog import Dialect, ReasoningControl
 from switchyard.wire import SSEEvent, Usage
 
 Body = dict[str, Any]
@@ -52,14 +52,6 @@ class Reply:
             self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
 
 
-class MalformedStreamError(SwitchyardError, ValueError):
-    """The event stream broke its dialect's grammar; the message is a short safe note."""
-
-
-class StreamFailedError(SwitchyardError, ValueError):
-    """The stream carried an error event after it started."""
-
-
 class DialectAdapter(Protocol):
     dialect: Dialect
     cap_field: str  # the dialect's own output-cap field
@@ -99,64 +91,3 @@ class DialectAdapter(Protocol):
     def reply(self, body: Any) -> Reply: ...
 
     def stream_reply(self, events: Sequence[SSEEvent]) -> Reply: ...
-
-
-def as_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def parse_arguments(raw: Any) -> Any:
-    """Tool arguments arrive as a JSON string (OpenAI) or an object (Anthropic)."""
-    import json
-
-    if isinstance(raw, dict):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return None
-    return None
-
-
-def expect_dict(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ValueError(f"{what} is not a JSON object")
-    return body
-
-
-def object_event(event: SSEEvent) -> dict[str, Any]:
-    """An event of an untyped stream (Chat, Gemini): a JSON object that is not an error."""
-    try:
-        data = event.json()
-    except ValueError:
-        raise MalformedStreamError("event data is not JSON") from None
-    if not isinstance(data, dict):
-        raise MalformedStreamError("event data is not an object")
-    if "error" in data:
-        raise StreamFailedError("error event in stream")
-    return data
-
-
-def typed_event(event: SSEEvent) -> dict[str, Any]:
-    """An event of a typed stream (Responses, Messages): JSON with a ``type`` that agrees with
-    the SSE event name; anything else breaks the grammar."""
-    try:
-        data = event.json()
-    except ValueError:
-        raise MalformedStreamError("event data is not JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise MalformedStreamError("event without a type")
-    if event.event is not None and event.event != data["type"]:
-        raise MalformedStreamError("event name and data type disagree")
-    return data
-
-
-def read_usage(
-    reply: Reply, usage: Any, reader: Callable[[Any], Usage | None], details_key: str
-) -> None:
-    """Token counts in wire.usage meaning, plus the reasoning tokens the dialect reports."""
-    reply.set_usage(reader(usage))
-    details = usage.get(details_key) if isinstance(usage, dict) else None
-    if isinstance(details, dict):
-        reply.reasoning_tokens = as_int(details.get("reasoning_tokens"))

@@ -17,16 +17,9 @@ from switchyard.wire.google import function_calling, gemini_schema
 from switchyard.wire.reasoning import merge, translate_effort
 from switchyard.wire.usage import google_reasoning_tokens
 
-from .base import (
-    Body,
-    MalformedStreamError,
-    Reply,
-    ToolCall,
-    ToolSpec,
-    expect_dict,
-    object_event,
-)
+from .base import Body, Reply, ToolCall, ToolSpec
 from .bodies import RequestBodies, b64
+from .replies import MalformedStreamError, expect_dict, object_event
 
 THINKING_BUDGET = 1024  # a small explicit budget; 0 (off) and -1 (dynamic) are written alike
 

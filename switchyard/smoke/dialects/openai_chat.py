@@ -9,18 +9,9 @@ from typing import Any
 from switchyard.catalog import Dialect, ReasoningControl
 from switchyard.wire import SSEEvent, openai_chat_usage
 
-from .base import (
-    Body,
-    MalformedStreamError,
-    Reply,
-    ToolCall,
-    ToolSpec,
-    expect_dict,
-    object_event,
-    parse_arguments,
-    read_usage,
-)
+from .base import Body, Reply, ToolCall, ToolSpec
 from .bodies import RequestBodies, b64, data_url
+from .replies import MalformedStreamError, expect_dict, object_event, parse_arguments, read_usage
 
 
 def _usage(reply: Reply, usage: Any) -> None:

@@ -9,19 +9,9 @@ from typing import Any, ClassVar
 from switchyard.catalog import Dialect, ReasoningControl
 from switchyard.wire import SSEEvent, openai_responses_usage
 
-from .base import (
-    Body,
-    MalformedStreamError,
-    Reply,
-    StreamFailedError,
-    ToolCall,
-    ToolSpec,
-    expect_dict,
-    parse_arguments,
-    read_usage,
-    typed_event,
-)
+from .base import Body, Reply, ToolCall, ToolSpec
 from .bodies import RequestBodies, data_url
+from .replies import MalformedStreamError, expect_dict, parse_arguments, read_usage, typed_event
 
 OWN_CALLS = frozenset({"function_call", "custom_tool_call"})  # the caller's tools, not hosted
 _TERMINAL = {"response.completed", "response.incomplete"}
@@ -113,10 +103,8 @@ class OpenAIResponses(RequestBodies):
         kinds: list[str] = []
         final: dict[str, Any] | None = None
         for event in events:
-            data = typed_event(event)
+            data = typed_event(event, _FAILED)
             kind = data["type"]
-            if kind in _FAILED:
-                raise StreamFailedError("failure event in stream")
             if final is not None:
                 raise MalformedStreamError("events after the terminal event")
             kinds.append(kind)
