@@ -94,7 +94,7 @@ def cloud_mock() -> Iterator[Mock]:
                         "region": "us-east5",
                         "serviceAccounts": {EMAIL: PUBLIC},
                     },
-                }
+                },
             }
         )
         yield mock
