@@ -70,6 +70,7 @@ from .smokerun import (
 )
 from .vocabulary import (
     ACCESS_FAILURES,
+    BRIDGE_ONLY,
     BRIDGES,
     CLOUD_SCHEMES,
     ROUTER_PROOF,
@@ -99,6 +100,7 @@ __all__ = [
     "ACCESS_FAILURES",
     "API_VERSION",
     "BRIDGES",
+    "BRIDGE_ONLY",
     "BYTES_PER_TOKEN",
     "CLOUD_SCHEMES",
     "CONFIG_API_VERSION",

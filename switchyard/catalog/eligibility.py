@@ -5,7 +5,9 @@ natively when the caller speaks the provider's dialect, or through an enabled br
 restricted (smoke) group an enabled bridge is usable for whatever the target proved natively,
 which is how bridge evidence is gathered; elsewhere only what router smokes proved through it.
 Likewise ``ROUTER_PROOF`` capabilities (image input, large payloads, reasoning) are routed in open
-groups only once a router-layer smoke proved them for the target too.
+groups only once a router-layer smoke proved them for the target too. ``BRIDGE_ONLY`` needs
+(explicitly asked parallel tool calls) count only on a bridged route: natively the caller's own
+field reaches the target unchanged, and the target honours it as it would without the router.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .router_config import RouterGroup, RouterModel, RouterProvider, RouterTarget
-from .vocabulary import ROUTER_PROOF, BridgeDirection, Capability, Dialect, bridge_for
+from .vocabulary import (
+    BRIDGE_ONLY,
+    ROUTER_PROOF,
+    BridgeDirection,
+    Capability,
+    Dialect,
+    bridge_for,
+)
 
 DEFAULT_CONTEXT_WINDOW = 131072  # tokens, for a model whose contextWindow is not set
 BYTES_PER_TOKEN = 4  # the estimate: request bytes / 4 (tool schemas and JSON framing included)
@@ -101,7 +110,10 @@ def check(
         if unproven:
             return _no(f"hosted tool not proven: {', '.join(unproven)}")
 
-    missing = frozenset(needs.all_capabilities() - proven)
+    needed = needs.all_capabilities()
+    if bridge is None:
+        needed -= BRIDGE_ONLY  # native: the caller's own field reaches the target as sent
+    missing = frozenset(needed - proven)
     if missing:
         names = ", ".join(sorted(c.value for c in missing))
         return _no(f"not proven on {route}: {names}", missing)

@@ -345,6 +345,11 @@ class Verified(WireModel):
     streaming: Proof | None = Field(default=None, description="Well-formed streaming.")
     tools: Proof | None = Field(default=None, description="Function tools chosen automatically.")
     tool_choice: Proof | None = Field(default=None, description="A forced tool_choice.")
+    parallel_tool_calls: Proof | None = Field(
+        default=None,
+        description="Two or more tool calls in one turn (parallel-tools); needed only by "
+        "requests that ask for parallel calls explicitly and reach the model through a bridge.",
+    )
     structured_outputs: Proof | None = Field(default=None, description="JSON-schema output.")
     image_input: Proof | None = Field(default=None, description="Image input understood.")
     audio_input: Proof | None = Field(default=None, description="Audio input accepted.")

@@ -65,12 +65,16 @@ class Capability(StrEnum):
     Every input modality is a need: a request carrying an image, audio, a file (document) or
     video part goes only to targets with evidence for it. No probe task proves videoInput yet,
     so video requests find no target until one exists.
+
+    parallelToolCalls (two or more tool calls in one turn) is needed only by requests that ask
+    for parallel calls explicitly and reach the target through a bridge.
     """
 
     TEXT = "text"
     STREAMING = "streaming"
     TOOLS = "tools"
     TOOL_CHOICE = "toolChoice"
+    PARALLEL_TOOL_CALLS = "parallelToolCalls"
     STRUCTURED_OUTPUTS = "structuredOutputs"
     IMAGE_INPUT = "imageInput"
     AUDIO_INPUT = "audioInput"
@@ -86,6 +90,7 @@ class ProbeTask(StrEnum):
     MAX_TOKENS_CAP = "max-tokens-cap"
     AUTO_TOOLS = "auto-tools"
     FORCED_TOOLS = "forced-tools"
+    PARALLEL_TOOLS = "parallel-tools"
     STRUCTURED_OUTPUTS = "structured-outputs"
     STREAMING = "streaming"
     IMAGE_INPUT = "image-input"
@@ -205,6 +210,7 @@ TASK_PROVES: dict[ProbeTask, Capability] = {
     ProbeTask.TEXT: Capability.TEXT,
     ProbeTask.AUTO_TOOLS: Capability.TOOLS,
     ProbeTask.FORCED_TOOLS: Capability.TOOL_CHOICE,
+    ProbeTask.PARALLEL_TOOLS: Capability.PARALLEL_TOOL_CALLS,
     ProbeTask.STRUCTURED_OUTPUTS: Capability.STRUCTURED_OUTPUTS,
     ProbeTask.STREAMING: Capability.STREAMING,
     ProbeTask.IMAGE_INPUT: Capability.IMAGE_INPUT,
@@ -224,3 +230,10 @@ TASK_PROVES: dict[ProbeTask, Capability] = {
 ROUTER_PROOF: frozenset[Capability] = frozenset(
     {Capability.IMAGE_INPUT, Capability.LARGE_PAYLOAD, Capability.REASONING}
 )
+
+# What a request needs only when a bridge carries it. A caller that asks for parallel tool calls
+# explicitly (Chat/Responses ``parallel_tool_calls: true``, Messages
+# ``tool_choice.disable_parallel_tool_use: false``) needs ``parallelToolCalls`` proven through the
+# bridge; natively the request reaches the target in the caller's own dialect, with the caller's
+# own field, so the target answers it exactly as it would without the router.
+BRIDGE_ONLY: frozenset[Capability] = frozenset({Capability.PARALLEL_TOOL_CALLS})

@@ -50,6 +50,18 @@ def tool_called(reply: Reply, name: str, required_arg: str | None) -> str | None
     return None
 
 
+def parallel_calls(reply: Reply, at_least: int = 2) -> str | None:
+    """Parallel tool calls: one assistant turn carrying `at_least` calls, every one with a
+    JSON object for arguments."""
+    if not reply.tool_calls:
+        return "no tool call"
+    if len(reply.tool_calls) < at_least:
+        return f"{len(reply.tool_calls)} tool call in the turn, not {at_least} or more"
+    if not all(isinstance(c.arguments, dict) for c in reply.tool_calls):
+        return "tool arguments are not a JSON object"
+    return None
+
+
 def matches_schema(text: str, schema: dict[str, Any]) -> str | None:
     """Just enough JSON-schema checking for the probe's flat object schema."""
     try:

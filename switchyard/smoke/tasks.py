@@ -38,6 +38,10 @@ STRUCTURED_PROMPT = (
 )
 FORCED_PROMPT = "Reply with OK."
 TOOL_PROMPT = "What is the weather in Paris right now? Use the get_weather tool."
+PARALLEL_PROMPT = (
+    "I need the current weather in Paris and the current local time in Tokyo. Call get_weather "
+    "and get_time together, both in this one turn, before you answer."
+)
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -198,6 +202,17 @@ async def forced_tools(ctx: TaskContext) -> list[EvidenceRow]:
     return [ctx.judge(ProbeTask.FORCED_TOOLS, ex, problem, "named function tool_choice")]
 
 
+async def parallel_tools(ctx: TaskContext) -> list[EvidenceRow]:
+    """Two function tools and a prompt needing both at once, parallel calls asked for in the
+    dialect's own field (none on Gemini); passes on one turn with two or more calls."""
+    body = ctx.client.adapter.parallel_tools(
+        ctx.model, PARALLEL_PROMPT, [WEATHER, CLOCK], ctx.options.budget
+    )
+    ex = await ctx.client.send(body)
+    problem = checks.parallel_calls(ex.reply) if ex.reply else None
+    return [ctx.judge(ProbeTask.PARALLEL_TOOLS, ex, problem, "two function tools, one turn")]
+
+
 async def structured_outputs(ctx: TaskContext) -> list[EvidenceRow]:
     prompt = STRUCTURED_PROMPT.format(expected=ctx.options.expected_text)
     body = ctx.client.adapter.structured(
@@ -340,6 +355,7 @@ TASKS: dict[ProbeTask, TaskFn] = {
     ProbeTask.MAX_TOKENS_CAP: max_tokens_cap,
     ProbeTask.AUTO_TOOLS: auto_tools,
     ProbeTask.FORCED_TOOLS: forced_tools,
+    ProbeTask.PARALLEL_TOOLS: parallel_tools,
     ProbeTask.STRUCTURED_OUTPUTS: structured_outputs,
     ProbeTask.STREAMING: streaming,
     ProbeTask.IMAGE_INPUT: image_input,

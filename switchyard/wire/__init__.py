@@ -1,6 +1,6 @@
 """What is true of each dialect on the wire, once: paths, headers and auth, the failure
 classifier, error bodies and stream error events, usage meaning, SSE, stream readers, reasoning
-controls and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
+controls, explicit parallel tool-call asks and body preparation. Pure (no I/O); the router, the bridges and the probes share it.
 See docs/wire.md for the tables."""
 
 from .body import output_cap, prepare_body, upstream_request, without_storage
@@ -31,6 +31,7 @@ from .names import (
     VERSION_HEADERS,
     google_path,
 )
+from .parallel import ask_parallel_tools, asks_parallel_tools
 from .refusal import RequestRefused
 from .replies import reply_ok
 from .request_shapes import REQUEST_SHAPES, request_type_problem
@@ -73,6 +74,8 @@ __all__ = [
     "StreamReader",
     "Usage",
     "anthropic_usage",
+    "ask_parallel_tools",
+    "asks_parallel_tools",
     "auth_headers",
     "caller_headers",
     "classify",

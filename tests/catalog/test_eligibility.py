@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.catalog import (
+    BRIDGE_ONLY,
     ROUTER_PROOF,
     AccessFailure,
     BridgeDirection,
@@ -56,7 +57,9 @@ def needs(inbound=Dialect.OPENAI_CHAT, *caps, capped=False, hosted=()):
     )
 
 
-@pytest.mark.parametrize("cap", [c for c in Capability if c is not Capability.TEXT])
+@pytest.mark.parametrize(
+    "cap", [c for c in Capability if c is not Capability.TEXT and c not in BRIDGE_ONLY]
+)
 def test_each_need_met_and_unmet(cap: Capability) -> None:
     proven = setup(verified=ALL)
     result = check(needs(Dialect.OPENAI_CHAT, cap), *proven)
@@ -154,6 +157,43 @@ def test_bridge_evidence_never_exceeds_native_evidence() -> None:
         bridges=[(BridgeDirection.RESPONSES_TO_CHAT, [Capability.TEXT, Capability.TOOLS])],
     )
     assert not check(needs(Dialect.OPENAI_RESPONSES, Capability.TOOLS), *target)
+
+
+PARALLEL = Capability.PARALLEL_TOOL_CALLS
+R2C = BridgeDirection.RESPONSES_TO_CHAT
+WITHOUT_PARALLEL = [c for c in ALL if c is not PARALLEL]
+
+
+def test_parallel_tool_calls_are_no_need_natively() -> None:
+    """A native caller's parallel_tool_calls reaches the target as sent: the target answers its
+    own field, so unproven parallel calls never keep a native target out."""
+    for restricted in (False, True):
+        native = setup(verified=WITHOUT_PARALLEL, restricted=restricted)
+        result = check(needs(Dialect.OPENAI_CHAT, Capability.TOOLS, PARALLEL), *native)
+        assert result.eligible and result.route == "native:openai-chat"
+
+
+def test_parallel_tool_calls_through_a_restricted_bridge_need_native_proof() -> None:
+    ask = needs(Dialect.OPENAI_RESPONSES, Capability.TOOLS, PARALLEL)
+    unproven = setup(verified=WITHOUT_PARALLEL, restricted=True, bridges=[(R2C, [])])
+    result = check(ask, *unproven)
+    assert not result.eligible and result.missing == frozenset({PARALLEL})
+    assert result.reason == "not proven on bridge:responsesToChat: parallelToolCalls"
+    proven = setup(verified=ALL, restricted=True, bridges=[(R2C, [])])
+    assert check(ask, *proven).bridge is R2C
+
+
+def test_parallel_tool_calls_through_an_open_bridge_need_bridge_proof() -> None:
+    ask = needs(Dialect.OPENAI_RESPONSES, Capability.TOOLS, PARALLEL)
+    bridge_lacks = setup(verified=ALL, bridges=[(R2C, WITHOUT_PARALLEL)])
+    result = check(ask, *bridge_lacks)
+    assert not result.eligible and result.missing == frozenset({PARALLEL})
+    native_lacks = setup(verified=WITHOUT_PARALLEL, bridges=[(R2C, ALL)])
+    assert check(ask, *native_lacks).missing == frozenset({PARALLEL})
+    proven = setup(verified=ALL, bridges=[(R2C, ALL)])
+    assert check(ask, *proven).eligible
+    # without the ask the same bridged tool request needs no parallel-tools evidence
+    assert check(needs(Dialect.OPENAI_RESPONSES, Capability.TOOLS), *bridge_lacks).eligible
 
 
 def test_hosted_tools_need_the_native_skin_and_the_exact_tool() -> None:

@@ -29,6 +29,7 @@ def status_of(*runs, dialect=Dialect.OPENAI_CHAT):
         ("text", Capability.TEXT),
         ("auto-tools", Capability.TOOLS),
         ("forced-tools", Capability.TOOL_CHOICE),
+        ("parallel-tools", Capability.PARALLEL_TOOL_CALLS),
         ("structured-outputs", Capability.STRUCTURED_OUTPUTS),
         ("streaming", Capability.STREAMING),
         ("image-input", Capability.IMAGE_INPUT),
@@ -51,6 +52,7 @@ def test_pass_proves_exactly_its_capability(task: str, capability: Capability) -
         "text",
         "auto-tools",
         "forced-tools",
+        "parallel-tools",
         "structured-outputs",
         "streaming",
         "image-input",
@@ -196,6 +198,29 @@ def test_bridge_evidence_is_kept_per_direction_and_upstream() -> None:
     assert status.verified.capabilities() == []  # router rows never prove native capabilities
     assert [b.direction for b in status.bridges] == [BridgeDirection.RESPONSES_TO_CHAT]
     assert status.bridges[0].verified.capabilities() == [Capability.TEXT]
+
+
+def test_parallel_tools_through_a_bridge_prove_it_for_that_bridge_only() -> None:
+    """The bridge shape of parallel tool calls is proven by a router-layer row through that
+    bridge; a failed one (the bridge or target made one call) proves nothing there."""
+    through = {"layer": "router", "selectedUpstream": "p/m"}
+    routed = smoke_run(
+        "b1",
+        [
+            row("parallel-tools", dialect="openai-responses", bridgeDirection="responsesToChat",
+                **through),
+            row("parallel-tools", "fail", dialect="anthropic", bridgeDirection="messagesToChat",
+                **through),
+        ],
+        group="smoke",
+    )  # fmt: skip
+    status = status_of(smoke_run("d1", [row("parallel-tools")]), routed)
+    assert status.verified.capabilities() == [Capability.PARALLEL_TOOL_CALLS]
+    bridges = {b.direction: b.verified.capabilities() for b in status.bridges}
+    assert bridges == {
+        BridgeDirection.RESPONSES_TO_CHAT: [Capability.PARALLEL_TOOL_CALLS],
+        BridgeDirection.MESSAGES_TO_CHAT: [],
+    }
 
 
 def test_native_router_rows_of_this_target_are_its_router_proof() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from switchyard.wire import asks_parallel_tools
+
 from .agents import AGENTS
 from .sink import Sink
 from .stack import CALLER, CELLS, MARKER, SKINS, UPSTREAM_PATH, Cell, ClientStack
@@ -24,6 +26,9 @@ DROPPED = {
 }
 # tools the client marks defer_loading: a Chat target must not see them before a tool search
 DEFERRED = {"claude-opus-4-6": "DeferredToolPlaceholder"}
+# whether the client asks for parallel tool calls explicitly (wire.asks_parallel_tools): Codex
+# does on every tool request, so through a bridge it needs parallelToolCalls evidence
+PARALLEL_ASK = {"codex": True, "claude-code": False, "opencode": False}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=lambda c: c.group)
@@ -85,6 +90,11 @@ def test_tool_round_trip(cell: Cell, stack: ClientStack, sink: Sink, tmp_path: P
     upstream = stack.mock.requests(cell.tools_served)
     assert {r["path"] for r in upstream} == {UPSTREAM_PATH[cell.skin]}
     assert any(MARKER in str(r["body"]) for r in upstream), "no tool result reached upstream"
+    # every bridge carries the ask (or its absence) to the target's own field
+    asked = {
+        asks_parallel_tools(SKINS[cell.skin], r["body"]) for r in upstream if r["body"].get("tools")
+    }
+    assert asked == {PARALLEL_ASK[cell.agent]}, cell
     rows = [r for r in stack.router.wait_usage_rows(2) if r["group"] == group]
     assert len(rows) >= 2, rows  # the tool call, then the answer
     assert {(r["status"], r["bridge_direction"]) for r in rows} == {(200, cell.bridge)}

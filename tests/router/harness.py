@@ -39,9 +39,11 @@ from switchyard.catalog import (
 )
 from switchyard.render import RenderOptions, render
 
+# parallel-tools too: a restricted group bridges what the target proved natively, and real
+# clients (Codex) ask for parallel calls explicitly, which a bridge then needs proven
 ALL_TASKS = (
-    "text", "max-tokens-cap", "auto-tools", "forced-tools", "structured-outputs", "streaming",
-    "image-input", "reasoning-effort", "usage", "large-payload",
+    "text", "max-tokens-cap", "auto-tools", "forced-tools", "parallel-tools",
+    "structured-outputs", "streaming", "image-input", "reasoning-effort", "usage", "large-payload",
 )  # fmt: skip
 PROVIDER_KEY = "sk-planted-provider-key-7f3a9c"
 

@@ -113,7 +113,8 @@ def _render(base: str, runs: list[SmokeRun]) -> RouterConfig:
 
 def test_probe_evidence_router_and_bridge_proof(tmp_path: Path) -> None:
     with run_mock() as mock:
-        mock.scenario({"defaults": {"apiKey": PROVIDER_KEY}})
+        # a capable Gemini model: parallel calls are several functionCall parts of one turn
+        mock.scenario({"defaults": {"apiKey": PROVIDER_KEY, "parallelToolCalls": True}})
         base = mock.url + "/v1beta"
         direct = asyncio.run(
             _probe(

@@ -83,6 +83,7 @@ def cloud_mock() -> Iterator[Mock]:
     with run_mock() as mock:
         mock.scenario(
             {
+                "defaults": {"parallelToolCalls": True},  # a capable model: every task passes
                 "cloud": {
                     "aws": {
                         "region": "us-east-1",
@@ -93,7 +94,7 @@ def cloud_mock() -> Iterator[Mock]:
                         "region": "us-east5",
                         "serviceAccounts": {EMAIL: PUBLIC},
                     },
-                }
+                },
             }
         )
         yield mock

@@ -30,7 +30,7 @@ from .conftest import probe_cli
 
 PROVIDER_KEY = "sk-router-layer-provider-9d2e"
 CALLER = "caller-token-SECRET-61aa"
-TASKS = "text,auto-tools,streaming,usage"
+TASKS = "text,auto-tools,parallel-tools,streaming,usage"
 
 
 def _provider(base: str) -> Provider:
@@ -166,6 +166,7 @@ def test_bridge_evidence_opens_the_bridge_for_an_ordinary_group(
     assert model is not None
     bridges = {b.direction: [c.value for c in b.verified] for b in model.bridges}
     assert "text" in bridges[BridgeDirection.RESPONSES_TO_CHAT]
+    assert "parallelToolCalls" in bridges[BridgeDirection.RESPONSES_TO_CHAT]
     router.config.write_text(config.to_json())
     router.wait_revision(config.revision)
     raw = responses.responses.with_raw_response.create(
@@ -173,3 +174,10 @@ def test_bridge_evidence_opens_the_bridge_for_an_ordinary_group(
     )
     assert raw.parse().output_text.strip() == "OK"
     assert raw.headers["x-switchyard-bridge"] == "responsesToChat"
+    # the parallel-tools rows through the bridge let an explicit ask through it too
+    tools: Any = [{"type": "function", "name": n, "parameters": {"type": "object"}}
+                  for n in ("get_weather", "get_time")]  # fmt: skip
+    both = responses.responses.create(
+        model="ordinary", input="both", tools=tools, parallel_tool_calls=True
+    )
+    assert [i.name for i in both.output if i.type == "function_call"] == ["get_weather", "get_time"]

@@ -8,6 +8,7 @@ from switchyard.testing.scenario import Behaviour
 from switchyard.testing.simulate import answer
 from switchyard.testing.wire_anthropic import AnthropicWire
 from switchyard.testing.wire_chat import ChatWire
+from switchyard.testing.wire_google import GoogleWire
 from switchyard.testing.wire_responses import ResponsesWire
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -66,3 +67,33 @@ def test_responses_and_anthropic_items() -> None:
     assert len(answer(ask, PARALLEL).calls) == 1
     frames = b"".join(awire.stream(ask, answer(ask, PARALLEL), single))
     assert frames.count(b'"type":"tool_use"') == 1
+
+
+def test_responses_parallel_off_by_request() -> None:
+    tools = [{"type": "function", "name": n, "parameters": SCHEMA} for n in ("a", "b")]
+    body = {"model": "m", "input": "x", "tools": tools, "parallel_tool_calls": False}
+    wire = ResponsesWire()
+    ask = wire.parse(body)
+    out = wire.complete(ask, answer(ask, PARALLEL), body)
+    assert [i["name"] for i in out["output"] if i["type"] == "function_call"] == ["a"]
+    assert out["parallel_tool_calls"] is False  # echoed, as the Responses API does
+
+
+def test_gemini_parallel_calls_are_function_call_parts_of_one_candidate() -> None:
+    """Gemini has no switch: a parallel model calls both tools in one content, whole parts in
+    the stream; a model without parallel calls makes one."""
+    decls = [{"name": n, "parameters": SCHEMA} for n in ("a", "b")]
+    body = {"contents": [{"role": "user", "parts": [{"text": "x"}]}],
+            "tools": [{"functionDeclarations": decls}]}  # fmt: skip
+    wire = GoogleWire()
+    ask = wire.parse(body)
+    out = wire.complete(ask, answer(ask, PARALLEL), body)
+    parts = out["candidates"][0]["content"]["parts"]
+    assert [p["functionCall"]["name"] for p in parts] == ["a", "b"]
+    assert all(p["functionCall"]["args"] == {"city": "OK"} for p in parts)
+    chunks = wire.chunks(ask, answer(ask, PARALLEL))
+    streamed = [
+        p["functionCall"]["name"] for c in chunks for p in c["candidates"][0]["content"]["parts"]
+    ]
+    assert streamed == ["a", "b"]
+    assert len(answer(ask, Behaviour()).calls) == 1

@@ -37,4 +37,4 @@ class MessagesAdapter(DialectAdapter):
             caps.add(Capability.REASONING)
         # max_tokens is mandatory on Messages, so every request is explicitly capped.
         capped = body.get("max_tokens") is not None
-        return needs_of(self.dialect, caps, capped, hosted)
+        return needs_of(self.dialect, caps, capped, hosted, body)

@@ -12,6 +12,7 @@ from switchyard.wire import (
     UPSTREAM_PATH,
     StreamReader,
     Usage,
+    asks_parallel_tools,
     prepare_body,
     reply_usage,
     stream_reader,
@@ -92,8 +93,13 @@ def part_needs(items: Any, kinds: Mapping[str, Capability]) -> set[Capability]:
 
 
 def needs_of(
-    inbound: Dialect, caps: set[Capability], capped: bool, hosted: set[str]
+    inbound: Dialect, caps: set[Capability], capped: bool, hosted: set[str], body: JSON
 ) -> RequestNeeds:
+    """The request's needs; a request offering function tools that asks for parallel calls
+    explicitly (``wire.asks_parallel_tools``) needs ``parallelToolCalls`` too, which
+    eligibility counts only through a bridge (``catalog.BRIDGE_ONLY``)."""
+    if Capability.TOOLS in caps and asks_parallel_tools(inbound, body):
+        caps = caps | {Capability.PARALLEL_TOOL_CALLS}
     return RequestNeeds(
         inbound=inbound,
         capabilities=frozenset(caps),

@@ -68,7 +68,7 @@ class GoogleAdapter(DialectAdapter):
         if read_effort(Dialect.GOOGLE, body) is not None:
             caps.add(Capability.REASONING)
         capped = gen.get("maxOutputTokens") is not None
-        return needs_of(self.dialect, caps, capped, hosted)
+        return needs_of(self.dialect, caps, capped, hosted, body)
 
 
 def _media_needs(contents: Any) -> set[Capability]:

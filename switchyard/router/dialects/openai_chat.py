@@ -38,4 +38,4 @@ class ChatAdapter(DialectAdapter):
         if body.get("web_search_options") is not None:
             hosted.add("web_search")
         capped = body.get("max_tokens") is not None or body.get("max_completion_tokens") is not None
-        return needs_of(self.dialect, caps, capped, hosted)
+        return needs_of(self.dialect, caps, capped, hosted, body)

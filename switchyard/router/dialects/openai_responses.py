@@ -41,7 +41,7 @@ class ResponsesAdapter(DialectAdapter):
         if isinstance(reasoning, dict) and reasoning.get("effort") is not None:
             caps.add(Capability.REASONING)
         capped = body.get("max_output_tokens") is not None
-        return needs_of(self.dialect, caps, capped, hosted)
+        return needs_of(self.dialect, caps, capped, hosted, body)
 
 
 def _tool_types(tools: Any) -> list[str]:

@@ -72,6 +72,10 @@ class DialectAdapter(Protocol):
         self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int, forced: str | None
     ) -> Body: ...
 
+    def parallel_tools(
+        self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int
+    ) -> Body: ...
+
     def structured(
         self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int
     ) -> Body: ...

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from switchyard.catalog import Dialect, ReasoningControl
-from switchyard.wire import UPSTREAM_PATH, prepare_body
+from switchyard.wire import UPSTREAM_PATH, ask_parallel_tools, prepare_body
 from switchyard.wire.reasoning import translate_effort
 
 from .base import Body, ToolSpec
@@ -86,6 +86,11 @@ class RequestBodies:
         body["tools"] = [self.tool(t) for t in tools]
         body["tool_choice"] = self.choice(forced)
         return body
+
+    def parallel_tools(self, model: str, prompt: str, tools: Sequence[ToolSpec], cap: int) -> Body:
+        """The tools request, tool_choice auto, asking for parallel calls explicitly where the
+        dialect has a field for it (the very rule the router reads: wire.parallel)."""
+        return ask_parallel_tools(self.dialect, self.tools(model, prompt, tools, cap, forced=None))
 
     def structured(
         self, model: str, prompt: str, name: str, schema: dict[str, Any], cap: int

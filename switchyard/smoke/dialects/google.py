@@ -132,8 +132,10 @@ def _candidate(reply: Reply, candidate: Any) -> None:
             reply.text += part["text"]
         call = part.get("functionCall")
         if isinstance(call, dict) and isinstance(call.get("name"), str):
-            args = call.get("args")
-            reply.tool_calls.append(ToolCall(call["name"], args if isinstance(args, dict) else {}))
+            args = call.get("args", {})  # absent for a call without arguments
+            reply.tool_calls.append(
+                ToolCall(call["name"], args if isinstance(args, dict) else None)
+            )
 
 
 def _usage(reply: Reply, usage: Any) -> None:
