@@ -66,6 +66,22 @@ class SSEParser:
                 data = self._data
         return events
 
+    def whole_data(self, chunk: bytes) -> list[bytes] | None:
+        """The data of `chunk`'s events, as bytes, when nothing is buffered and the chunk holds
+        only whole unnamed one-line `data: ` events in LF framing (how a Chat stream's chunks
+        come); None for any other chunk, which `feed` then takes (nothing was consumed)."""
+        if self._buf or self._data or self._event is not None or self._id is not None:
+            return None
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+            return None
+        blocks = chunk[:-2].split(b"\n\n")
+        if chunk.count(b"\n") != 2 * len(blocks):  # a line break inside an event
+            return None
+        for block in blocks:
+            if not block.startswith(b"data: "):
+                return None
+        return [block[6:] for block in blocks]
+
     def flush(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line still counts."""
         events = self.feed(b"\n") if self._buf else []

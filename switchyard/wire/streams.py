@@ -35,7 +35,7 @@ class StreamReader(Protocol):
     def observe(self, event: SSEEvent) -> None: ...
 
 
-def _object(data: str) -> dict[str, Any] | None:
+def _object(data: str | bytes) -> dict[str, Any] | None:
     try:
         value = orjson.loads(data)
     except ValueError:
@@ -62,10 +62,23 @@ class ChatStreamReader(_LatestUsageReader):
         if event.data == "[DONE]":
             self.finished = True
             return
-        chunk = _object(event.data)
+        self._chunk(_object(event.data), event.event == "error")
+
+    def observe_data(self, data: bytes) -> None:
+        """An unnamed event given as its data's raw bytes (SSEParser.whole_data): the same
+        verdicts as `observe`, without decoding the bytes or building an event first."""
+        if data == b"[DONE]":
+            self.finished = True
+            return
+        chunk = _object(data)
+        if chunk is None:  # as `observe` would: bytes that are not UTF-8 decoded with U+FFFD
+            chunk = _object(data.decode("utf-8", errors="replace"))
+        self._chunk(chunk, False)
+
+    def _chunk(self, chunk: dict[str, Any] | None, named_error: bool) -> None:
         if chunk is None:
             self.malformed = True
-        elif chunk.get("error") is not None or event.event == "error":
+        elif chunk.get("error") is not None or named_error:
             self.failed = True
         elif chunk.get("usage") is not None:
             self.usage = openai_chat_usage(chunk["usage"])
