@@ -7,10 +7,12 @@ or to translate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+_UNPARSED: Any = object()
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, once per event
@@ -18,10 +20,15 @@ class SSEEvent:
     data: str
     event: str | None = None
     id: str | None = None
+    # the data's JSON once `json` parsed it: the reader observing a relayed event and the
+    # bridge translating it share one parse (neither changes it)
+    parsed: Any = field(default=_UNPARSED, compare=False, repr=False)
 
     def json(self) -> Any:
-        """The data as JSON; raises ValueError on a malformed payload."""
-        return orjson.loads(self.data)
+        """The data as JSON (parsed once); raises ValueError on a malformed payload."""
+        if self.parsed is _UNPARSED:
+            self.parsed = orjson.loads(self.data)
+        return self.parsed
 
     @property
     def done(self) -> bool:

@@ -35,6 +35,15 @@ class StreamReader(Protocol):
     def observe(self, event: SSEEvent) -> None: ...
 
 
+def _parsed(event: SSEEvent) -> dict[str, Any] | None:
+    """The event's data as a JSON object (one parse, shared with a bridge), else None."""
+    try:
+        value = event.json()
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _object(data: str | bytes) -> dict[str, Any] | None:
     try:
         value = orjson.loads(data)
@@ -62,7 +71,7 @@ class ChatStreamReader(_LatestUsageReader):
         if event.data == "[DONE]":
             self.finished = True
             return
-        self._chunk(_object(event.data), event.event == "error")
+        self._chunk(_parsed(event), event.event == "error")
 
     def observe_data(self, data: bytes) -> None:
         """An unnamed event given as its data's raw bytes (SSEParser.whole_data): the same
@@ -96,7 +105,7 @@ class ResponsesStreamReader(_LatestUsageReader):
         self.next_sequence = 0  # an error event we add continues the upstream's numbering
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         kind = data.get("type") if data is not None else None
         if data is None or not isinstance(kind, str):
             self.malformed = True
@@ -128,7 +137,7 @@ class MessagesStreamReader:
         return self._usage.usage
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         if data is None or not isinstance(data.get("type"), str):
             self.malformed = True
             return
@@ -156,7 +165,7 @@ class GoogleStreamReader(_LatestUsageReader):
     __slots__ = ()
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         if data is None:
             self.malformed = True
             return
