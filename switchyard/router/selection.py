@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .config import TargetView
 
 
 class Health:
-    def __init__(self, eject_after: int, eject_seconds: float) -> None:
+    def __init__(
+        self, eject_after: int, eject_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._eject_after = eject_after
         self._eject_seconds = eject_seconds
+        self._clock = clock  # injectable: tests step time instead of sleeping through it
         self._failures: dict[str, int] = {}
         self._ejected_until: dict[str, float] = {}
         self._cooling_until: dict[str, float] = {}
+
+    def now(self) -> float:
+        return self._clock()
 
     def ejected(self, key: str, now: float | None = None) -> bool:
         until = self._ejected_until.get(key)
         if until is None:
             return False
-        if (now or time.monotonic()) >= until:
+        if (self._clock() if now is None else now) >= until:
             del self._ejected_until[key]
             self._failures[key] = 0
             return False
@@ -35,11 +41,11 @@ class Health:
     def cooling(self, key: str, now: float | None = None) -> float:
         """Seconds left of a Retry-After cooldown (0 when none)."""
         until = self._cooling_until.get(key, 0.0)
-        return max(0.0, until - (now or time.monotonic()))
+        return max(0.0, until - (self._clock() if now is None else now))
 
     def cool(self, key: str, seconds: float) -> None:
         if seconds > 0:
-            self._cooling_until[key] = time.monotonic() + seconds
+            self._cooling_until[key] = self._clock() + seconds
 
     def succeeded(self, key: str) -> None:
         self._failures[key] = 0
@@ -52,7 +58,7 @@ class Health:
             return False
         if not any(p != key and not self.ejected(p) for p in peers):
             return False  # the last usable target of its group stays in
-        self._ejected_until[key] = time.monotonic() + self._eject_seconds
+        self._ejected_until[key] = self._clock() + self._eject_seconds
         return True
 
 
@@ -87,6 +93,6 @@ def weighted_order(
 
 def usable(candidates: Sequence[TargetView], health: Health) -> list[TargetView]:
     """Candidates not ejected; all of them if ejection would leave none."""
-    now = time.monotonic()
+    now = health.now()
     alive = [c for c in candidates if not health.ejected(c.key, now)]
     return alive or list(candidates)

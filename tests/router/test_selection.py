@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,9 @@ def _router(tmp: Path, mock: Mock, eject_after: int) -> Any:
     env = {
         "SWITCHYARD_ROUTER_READ_TIMEOUT": "0.5",
         "SWITCHYARD_ROUTER_EJECT_AFTER_FAILURES": str(eject_after),
-        "SWITCHYARD_ROUTER_EJECT_SECONDS": "4",
+        # longer than any test: the return after cooling is shown with a stepped clock
+        # (tests/router/test_health.py), never by sleeping through the period
+        "SWITCHYARD_ROUTER_EJECT_SECONDS": "3600",
     }
     return run_router(tmp, _config(mock, GROUPS), provider_keys(*NAMES), **env)
 
@@ -51,7 +52,7 @@ def router(tmp_path_factory: pytest.TempPathFactory, mock_process: Mock) -> Iter
 
 @pytest.fixture
 def ejecting(tmp_path: Path, mock_process: Mock) -> Iterator[Router]:
-    """Two consecutive failures eject a target for four seconds (room for a loaded CI machine)."""
+    """Two consecutive failures eject a target (for an hour: no test outlives it)."""
     with _router(tmp_path, mock_process, 2) as r:
         yield r
 
@@ -131,22 +132,17 @@ def test_client_errors_do_not_fall_back(router: Router, mock: Mock) -> None:
     assert mock.count("model-d") == 1 and mock.count("model-c") == 0
 
 
-def test_ejection_never_all_and_recovery(ejecting: Router, mock: Mock) -> None:
+def test_ejection_keeps_a_failing_target_out(ejecting: Router, mock: Mock) -> None:
     router = ejecting
     mock.scenario({"models": {"model-c": {"failure": {"kind": "server"}}}})
     for _ in range(12):
         assert _post(router, "pair").status_code == 200  # c fails, d serves
     assert 'switchyard_ejections_total{group="pair",model="m",provider="c"}' in router.metrics()
-    hits = mock.count("model-c")
-    assert hits >= 2
+    assert mock.count("model-c") >= 2
+    mock.scenario({})  # healed (counts start again), but the ejection period is not over
     for _ in range(10):
         assert _post(router, "pair").headers["x-switchyard-upstream"] == "d/m"
-    assert mock.count("model-c") == hits  # ejected: not tried while cooling
-
-    mock.scenario({})  # c heals; after the cooling period it serves again
-    time.sleep(4.2)
-    served = Counter(_post(router, "pair").headers["x-switchyard-upstream"] for _ in range(30))
-    assert served["c/m"] > 0, served
+    assert mock.count("model-c") == 0  # ejected: not tried
 
 
 def test_last_target_is_never_ejected(ejecting: Router, mock: Mock) -> None:
