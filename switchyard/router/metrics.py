@@ -159,21 +159,23 @@ class Pending(Collector):
 class Tally:
     """Increments of one counter child, handed over at the next collect."""
 
-    __slots__ = ("_child", "_pending", "amount")
+    __slots__ = ("_child", "_pending", "_waiting", "amount")
 
     def __init__(self, child: Counter, pending: Pending) -> None:
         self._child, self._pending = child, pending
         self.amount: float = 0
+        self._waiting = False  # queued once until handed over, whatever the amounts
 
     def inc(self, amount: float = 1) -> None:
         if amount < 0:  # as prometheus refuses it, at once
             raise ValueError("Counters can only be incremented by non-negative amounts.")
-        if not self.amount:
+        if not self._waiting:
+            self._waiting = True
             self._pending.queued.append(self)
         self.amount += amount
 
     def hand_over(self) -> None:
-        amount, self.amount = self.amount, 0
+        amount, self.amount, self._waiting = self.amount, 0, False
         if amount:
             self._child.inc(amount)
 
