@@ -63,20 +63,22 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
     elapsed = time.perf_counter() - ex.started
     cost = None
     t = ex.target
+    inbound = ex.inbound.value  # (an enum's value is a Python-level property: read once)
+    target_skin = t.provider.dialect.value if t is not None else None
+    bridge = ex.bridge.value if ex.bridge else None
     if t is not None and ex.attempts:
         series = metrics.series(ex.group, t.provider.name, t.model.name)
         ok = ex.error_class is None and ex.status < 400
         series.duration().observe(elapsed)
-        bridge = ex.bridge.value if ex.bridge else "none"
         outcome = "ok" if ok else "error"
-        series.skins(ex.inbound.value, t.provider.dialect.value, bridge, outcome).inc()
+        series.skins(inbound, target_skin or "", bridge or "none", outcome).inc()
         if ex.ttfb is not None:
             series.ttfb().observe(ex.ttfb)
         if ok:
-            series.requests(ex.inbound.value, "ok").inc()
+            series.requests(inbound, "ok").inc()
         elif ex.error_class is not None and ex.ttfb is not None:
             # Failed after bytes reached the caller: the attempt's only record is here.
-            series.requests(ex.inbound.value, "error").inc()
+            series.requests(inbound, "error").inc()
             series.errors(ex.error_class.value).inc()
         if ex.usage is not None:
             series.tokens("input").inc(ex.usage.input_tokens)
@@ -101,9 +103,9 @@ def finish(metrics: RouterMetrics, sink: UsageSink, ex: Exchange) -> None:
             provider=t.provider.name if t else None,
             model=t.model.name if t else None,
             key_id=t.provider.key_id if t else None,
-            inbound_skin=ex.inbound.value,
-            target_skin=t.provider.dialect.value if t else None,
-            bridge_direction=ex.bridge.value if ex.bridge else None,
+            inbound_skin=inbound,
+            target_skin=target_skin,
+            bridge_direction=bridge,
             status=ex.status,
             error_class=ex.error_class.value if ex.error_class else None,
             latency_ms=round(elapsed * 1000),

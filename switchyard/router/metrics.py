@@ -6,7 +6,11 @@ The operator's promotion gates read these names; keep them stable.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 TARGET = ("group", "provider", "model")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
@@ -16,6 +20,8 @@ class RouterMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self.pending = Pending()
+        r.register(self.pending)  # first: every collect hands the request path's counts over
         self.requests = Counter(
             "switchyard_requests", "Upstream attempts by final result.",
             [*TARGET, "inbound", "outcome"], registry=r,
@@ -128,8 +134,84 @@ class RouterMetrics:
         return data
 
 
+class Pending(Collector):
+    """The request path's counts, added up in plain numbers between scrapes.
+
+    A prometheus child's inc() or observe() takes a lock and a few calls (observe walks the
+    buckets in Python), ten of them per request. Tallies add to ints and floats instead, and
+    this collector, registered first in the registry, hands them to their children whenever
+    the registry is collected (a scrape, a worker's snapshot): what /metrics shows is the same.
+    """
+
+    def __init__(self) -> None:
+        self.queued: list[Tally | Buckets] = []
+
+    def collect(self) -> list[Metric]:
+        queued, self.queued = self.queued, []
+        for tally in queued:
+            tally.hand_over()
+        return []
+
+    def describe(self) -> list[Metric]:
+        return []
+
+
+class Tally:
+    """Increments of one counter child, handed over at the next collect."""
+
+    __slots__ = ("_child", "_pending", "_waiting", "amount")
+
+    def __init__(self, child: Counter, pending: Pending) -> None:
+        self._child, self._pending = child, pending
+        self.amount: float = 0
+        self._waiting = False  # queued once until handed over, whatever the amounts
+
+    def inc(self, amount: float = 1) -> None:
+        if amount < 0:  # as prometheus refuses it, at once
+            raise ValueError("Counters can only be incremented by non-negative amounts.")
+        if not self._waiting:
+            self._waiting = True
+            self._pending.queued.append(self)
+        self.amount += amount
+
+    def hand_over(self) -> None:
+        amount, self.amount, self._waiting = self.amount, 0, False
+        if amount:
+            self._child.inc(amount)
+
+
+class Buckets:
+    """Observations of one histogram child, counted per bucket and handed over at the next
+    collect into the child's buckets and sum (exactly what observe() adds them to)."""
+
+    __slots__ = ("_bounds", "_child", "_counts", "_pending", "_sum", "_waiting")
+
+    def __init__(self, child: Histogram, pending: Pending) -> None:
+        self._child, self._pending = child, pending
+        self._bounds: list[float] = child._upper_bounds
+        self._counts = [0] * len(self._bounds)
+        self._sum = 0.0
+        self._waiting = False
+
+    def observe(self, amount: float) -> None:
+        if not self._waiting:
+            self._waiting = True
+            self._pending.queued.append(self)
+        self._counts[bisect_left(self._bounds, amount)] += 1  # observe's `amount <= bound`
+        self._sum += amount
+
+    def hand_over(self) -> None:
+        counts, total = self._counts, self._sum
+        self._counts, self._sum, self._waiting = [0] * len(counts), 0.0, False
+        child = self._child
+        child._sum.inc(total)
+        for i, n in enumerate(counts):
+            if n:
+                child._buckets[i].inc(n)
+
+
 class TargetSeries:
-    """Children of one (group, provider, model), each looked up once: labels() costs a few
+    """Tallies of one (group, provider, model), each looked up once: labels() costs a few
     microseconds per call. Created on first use, exactly like labels(), so /metrics shows the
     same series as before (no zero-valued children appear early)."""
 
@@ -137,55 +219,57 @@ class TargetSeries:
 
     def __init__(self, metrics: RouterMetrics, lab: tuple[str, str, str]) -> None:
         self._m, self._lab = metrics, lab
-        self._children: dict[tuple[object, ...], Counter | Histogram] = {}
+        self._children: dict[tuple[object, ...], Tally | Buckets] = {}
 
-    def _counter(self, family: Counter, *extra: str) -> Counter:
+    def _counter(self, family: Counter, *extra: str) -> Tally:
         key = (family, *extra)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = family.labels(*self._lab, *extra)
-        assert isinstance(child, Counter)
-        return child
+        tally = self._children.get(key)
+        if tally is None:
+            child = family.labels(*self._lab, *extra)
+            tally = self._children[key] = Tally(child, self._m.pending)
+        assert isinstance(tally, Tally)
+        return tally
 
-    def _histogram(self, family: Histogram) -> Histogram:
-        child = self._children.get((family,))
-        if child is None:
-            child = self._children[(family,)] = family.labels(*self._lab)
-        assert isinstance(child, Histogram)
-        return child
+    def _histogram(self, family: Histogram) -> Buckets:
+        buckets = self._children.get((family,))
+        if buckets is None:
+            child = family.labels(*self._lab)
+            buckets = self._children[(family,)] = Buckets(child, self._m.pending)
+        assert isinstance(buckets, Buckets)
+        return buckets
 
-    def requests(self, inbound: str, outcome: str) -> Counter:
+    def requests(self, inbound: str, outcome: str) -> Tally:
         return self._counter(self._m.requests, inbound, outcome)
 
-    def errors(self, error_class: str) -> Counter:
+    def errors(self, error_class: str) -> Tally:
         return self._counter(self._m.errors, error_class)
 
-    def skins(self, inbound: str, target_skin: str, bridge: str, outcome: str) -> Counter:
+    def skins(self, inbound: str, target_skin: str, bridge: str, outcome: str) -> Tally:
         return self._counter(self._m.skins, inbound, target_skin, bridge, outcome)
 
-    def tokens(self, direction: str) -> Counter:
+    def tokens(self, direction: str) -> Tally:
         return self._counter(self._m.tokens, direction)
 
-    def cost(self) -> Counter:
+    def cost(self) -> Tally:
         return self._counter(self._m.cost)
 
-    def usage_missing(self) -> Counter:
+    def usage_missing(self) -> Tally:
         return self._counter(self._m.usage_missing)
 
-    def fallbacks(self) -> Counter:
+    def fallbacks(self) -> Tally:
         return self._counter(self._m.fallbacks)
 
-    def cost_missing(self) -> Counter:
+    def cost_missing(self) -> Tally:
         return self._counter(self._m.cost_missing)
 
-    def cap_exceeded(self) -> Counter:
+    def cap_exceeded(self) -> Tally:
         return self._counter(self._m.cap_exceeded)
 
-    def ejections(self) -> Counter:
+    def ejections(self) -> Tally:
         return self._counter(self._m.ejections)
 
-    def duration(self) -> Histogram:
+    def duration(self) -> Buckets:
         return self._histogram(self._m.duration)
 
-    def ttfb(self) -> Histogram:
+    def ttfb(self) -> Buckets:
         return self._histogram(self._m.ttfb)

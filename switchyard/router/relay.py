@@ -18,7 +18,9 @@ from aiohttp import web
 
 from switchyard.catalog import Dialect, ErrorClass
 from switchyard.wire import (
+    ChatStreamReader,
     SSEEvent,
+    SSEParser,
     StreamReader,
     complete_prefix,
     frame,
@@ -100,12 +102,34 @@ class _Relay:
         self.parser = stream_parser(leg.bedrock)
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         self.pending = b""  # bytes of an event that has not ended yet (native relay)
+        # a native Chat stream: chunks of whole one-line events are observed from their bytes
+        reader = self.reader
+        self.chat = (
+            reader if self.translator is None and isinstance(reader, ChatStreamReader) else None
+        )
+        self.sse = self.parser if isinstance(self.parser, SSEParser) else None
 
     def feed(self, chunk: bytes) -> bytes:
+        if self.chat is not None and self.sse is not None and not self.pending:
+            datas = self.sse.whole_data(chunk)
+            if datas is not None:
+                return self._whole(self.chat, datas, chunk)
         return self._pass(self.parser.feed(chunk), chunk)
 
     def flush(self) -> bytes:
         return self._pass(self.parser.flush(), b"")
+
+    @staticmethod
+    def _whole(chat: ChatStreamReader, datas: list[bytes], chunk: bytes) -> bytes:
+        """`_pass` for a chunk of whole one-line events: all of it, or the events before the
+        first malformed one (framed as `_pass` frames them)."""
+        for i, data in enumerate(datas):
+            chat.observe_data(data)
+            if chat.malformed:
+                return b"".join(
+                    frame(SSEEvent(d.decode("utf-8", errors="replace"))) for d in datas[:i]
+                )
+        return chunk
 
     def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
         reader, translator = self.reader, self.translator

@@ -36,7 +36,7 @@ from .refusal import RequestRefused
 from .replies import reply_ok
 from .request_shapes import REQUEST_SHAPES, request_type_problem
 from .sse import DONE, SSEEvent, SSEParser, complete_prefix, encode, frame
-from .streams import StreamReader, stream_reader
+from .streams import ChatStreamReader, StreamReader, stream_reader
 from .usage import (
     AnthropicUsageMerger,
     Usage,
@@ -68,6 +68,7 @@ __all__ = [
     "USER_AGENT",
     "VERSION_HEADERS",
     "AnthropicUsageMerger",
+    "ChatStreamReader",
     "RequestRefused",
     "SSEEvent",
     "SSEParser",

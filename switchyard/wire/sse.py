@@ -7,10 +7,12 @@ or to translate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+_UNPARSED: Any = object()
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, once per event
@@ -18,10 +20,15 @@ class SSEEvent:
     data: str
     event: str | None = None
     id: str | None = None
+    # the data's JSON once `json` parsed it: the reader observing a relayed event and the
+    # bridge translating it share one parse (neither changes it)
+    parsed: Any = field(default=_UNPARSED, compare=False, repr=False)
 
     def json(self) -> Any:
-        """The data as JSON; raises ValueError on a malformed payload."""
-        return orjson.loads(self.data)
+        """The data as JSON (parsed once); raises ValueError on a malformed payload."""
+        if self.parsed is _UNPARSED:
+            self.parsed = orjson.loads(self.data)
+        return self.parsed
 
     @property
     def done(self) -> bool:
@@ -65,6 +72,22 @@ class SSEParser:
                 events.append(event)
                 data = self._data
         return events
+
+    def whole_data(self, chunk: bytes) -> list[bytes] | None:
+        """The data of `chunk`'s events, as bytes, when nothing is buffered and the chunk holds
+        only whole unnamed one-line `data: ` events in LF framing (how a Chat stream's chunks
+        come); None for any other chunk, which `feed` then takes (nothing was consumed)."""
+        if self._buf or self._data or self._event is not None or self._id is not None:
+            return None
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+            return None
+        blocks = chunk[:-2].split(b"\n\n")
+        if chunk.count(b"\n") != 2 * len(blocks):  # a line break inside an event
+            return None
+        for block in blocks:
+            if not block.startswith(b"data: "):
+                return None
+        return [block[6:] for block in blocks]
 
     def flush(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line still counts."""

@@ -35,7 +35,16 @@ class StreamReader(Protocol):
     def observe(self, event: SSEEvent) -> None: ...
 
 
-def _object(data: str) -> dict[str, Any] | None:
+def _parsed(event: SSEEvent) -> dict[str, Any] | None:
+    """The event's data as a JSON object (one parse, shared with a bridge), else None."""
+    try:
+        value = event.json()
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _object(data: str | bytes) -> dict[str, Any] | None:
     try:
         value = orjson.loads(data)
     except ValueError:
@@ -62,10 +71,23 @@ class ChatStreamReader(_LatestUsageReader):
         if event.data == "[DONE]":
             self.finished = True
             return
-        chunk = _object(event.data)
+        self._chunk(_parsed(event), event.event == "error")
+
+    def observe_data(self, data: bytes) -> None:
+        """An unnamed event given as its data's raw bytes (SSEParser.whole_data): the same
+        verdicts as `observe`, without decoding the bytes or building an event first."""
+        if data == b"[DONE]":
+            self.finished = True
+            return
+        chunk = _object(data)
+        if chunk is None:  # as `observe` would: bytes that are not UTF-8 decoded with U+FFFD
+            chunk = _object(data.decode("utf-8", errors="replace"))
+        self._chunk(chunk, False)
+
+    def _chunk(self, chunk: dict[str, Any] | None, named_error: bool) -> None:
         if chunk is None:
             self.malformed = True
-        elif chunk.get("error") is not None or event.event == "error":
+        elif chunk.get("error") is not None or named_error:
             self.failed = True
         elif chunk.get("usage") is not None:
             self.usage = openai_chat_usage(chunk["usage"])
@@ -83,7 +105,7 @@ class ResponsesStreamReader(_LatestUsageReader):
         self.next_sequence = 0  # an error event we add continues the upstream's numbering
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         kind = data.get("type") if data is not None else None
         if data is None or not isinstance(kind, str):
             self.malformed = True
@@ -115,7 +137,7 @@ class MessagesStreamReader:
         return self._usage.usage
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         if data is None or not isinstance(data.get("type"), str):
             self.malformed = True
             return
@@ -143,7 +165,7 @@ class GoogleStreamReader(_LatestUsageReader):
     __slots__ = ()
 
     def observe(self, event: SSEEvent) -> None:
-        data = _object(event.data)
+        data = _parsed(event)
         if data is None:
             self.malformed = True
             return
