@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,21 +115,26 @@ async def _sync_batch(
         return None
     providers = {p.name: p for p in view.all(Provider)}
     wanted = {t.provider for g in groups for t in g.spec.targets} - set(providers)
-    providers |= await view.resolve(ctx.kube, Provider, wanted)  # not in the view yet?
-    version = _catalog_version(view, overrides)
+    fetched = await view.resolve(ctx.kube, Provider, wanted)  # not in the view yet?
+    providers |= fetched
+    version = _catalog_version(view, overrides, fetched.values())
     return await _sync(ctx, ns, list(providers.values()), groups, view.all(SmokeRun), version)
 
 
-def _catalog_version(view: CatalogView, overrides: dict[str, ModelGroup]) -> Any:
-    """What a render of the view with these overrides depends on: every object's version, and
-    each override that differs from the group the view holds."""
+def _catalog_version(
+    view: CatalogView, overrides: dict[str, ModelGroup], fetched: Iterable[Provider]
+) -> Any:
+    """What a render of the view with these overrides depends on: every object's version, each
+    override that differs from the group the view holds, and the Providers read from the API
+    because the view did not hold them yet."""
     held = {g.name: g for g in view.all(ModelGroup)}
     changed = tuple(
         (name, group.model_dump_json())
         for name, group in sorted(overrides.items())
         if group != held.get(name)
     )
-    return view.fingerprint(), changed
+    extra = tuple(sorted(p.model_dump_json() for p in fetched))
+    return view.fingerprint(), changed, extra
 
 
 async def _sync(
