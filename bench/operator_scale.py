@@ -25,6 +25,8 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -240,6 +242,15 @@ class Operator:
                 await asyncio.sleep(0.2)
         raise RuntimeError("operator metrics port never answered")
 
+    def profile(self, out: Path) -> subprocess.Popen[bytes]:
+        """py-spy sampling this operator into `out` (collapsed stacks) until SIGINT."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        return subprocess.Popen(
+            [spy, "record", "--pid", str(self.proc.pid), "--format", "raw", "--rate", "50",
+             "--nonblocking", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
     def stop(self) -> None:
         if self.proc.poll() is not None:
             return
@@ -265,6 +276,18 @@ async def apply_catalog(api: Api, ns: str, n: int, m: int, targets: int) -> None
     await api.create_all((group(ns, j, n, targets) for j in range(m)), "modelgroups", ns)
 
 
+async def wait_rendered(api: Api, op: Operator, want: set[str], deadline: float) -> set[str]:
+    """The groups of the router ConfigMap once it holds all of `want` (or at the deadline)."""
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        op.peak_rss_kib = max(op.peak_rss_kib, op.rss_kib()[1])
+        seen = await api.router_groups(NAMESPACE)
+        if want <= seen:
+            break
+        await asyncio.sleep(0.5)  # the ConfigMap is ~0.9 MB at full size
+    return seen
+
+
 def _diff(after: Counter[Any], before: Counter[Any]) -> Counter[Any]:
     return Counter({k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)})
 
@@ -279,18 +302,13 @@ async def measure(cluster: LocalCluster, args: argparse.Namespace, workdir: Path
             await op.wait_ready(local)
             cpu0, rec0 = op.cpu_seconds(), await op.reconciles(local)
             req0 = await api.request_counts()
+            spy = op.profile(args.profile) if args.profile else None
             t0 = time.monotonic()
             await apply_catalog(api, ns, n, m, args.targets)
             t_applied = time.monotonic()
             want = {f"g-{j:03d}" for j in range(m)}
-            seen: set[str] = set()
             deadline = t_applied + args.timeout
-            while time.monotonic() < deadline:
-                op.peak_rss_kib = max(op.peak_rss_kib, op.rss_kib()[1])
-                seen = await api.router_groups(ns)
-                if want <= seen:
-                    break
-                await asyncio.sleep(0.5)  # the ConfigMap is ~0.9 MB at full size
+            seen = await wait_rendered(api, op, want, deadline)
             t_done = time.monotonic()
             # the window ends once every object has been reconciled at least once
             while time.monotonic() < deadline:
@@ -300,6 +318,9 @@ async def measure(cluster: LocalCluster, args: argparse.Namespace, workdir: Path
                 op.peak_rss_kib = max(op.peak_rss_kib, op.rss_kib()[1])
                 await asyncio.sleep(0.2)
             t_settled = time.monotonic()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(60)
             cpu1, rec1 = op.cpu_seconds(), await op.reconciles(local)
             req1 = await api.request_counts()
             rss_now, hwm = op.rss_kib()
@@ -382,6 +403,11 @@ def main() -> int:
         help="run the operator of this source tree (A/B, e.g. `git archive main switchyard`)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the operator from the first apply until all reconciled (collapsed stacks)",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the control plane running")
     args = parser.parse_args()
     if args.quick:

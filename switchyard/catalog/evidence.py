@@ -20,7 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from .provider import BridgeEvidence, HostedToolProof, ModelStatus, Proof, Verified
+from .provider import (
+    BridgeEvidence,
+    HostedToolProof,
+    ModelStatus,
+    Proof,
+    Verified,
+    field_name,
+)
 from .smokerun import EvidenceRow, SmokeRun
 from .vocabulary import (
     ACCESS_FAILURES,
@@ -52,12 +59,8 @@ def _verified_from(rows: dict[ProbeTask, tuple[EvidenceRow, str]]) -> Verified:
             continue
         row, run_name = entry
         proof = Proof(smoke_run=run_name, at=row.at, detail=row.detail)
-        setattr(verified, _field(capability.value), proof)
+        setattr(verified, field_name(capability.value), proof)
     return verified
-
-
-def _field(camel: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
 
 
 def recommend(

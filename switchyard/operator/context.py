@@ -6,12 +6,18 @@ import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from .coalesce import Coalescer
 from .gates import PodSnapshots
 from .kube import Kube
 from .metrics import OperatorMetrics
 from .routerpoll import RouterPoller
 from .settings import OperatorSettings
+
+# Router syncs of one namespace begin at least this far apart: the group reconciles (and their
+# level timers) in between share the next one.
+SYNC_SPACING_SECONDS = 1.0
 
 # (namespace, group, provider/model) -> (window start it belongs to, the baseline scrape)
 Baselines = dict[tuple[str, str, str], tuple[datetime | None, PodSnapshots]]
@@ -28,6 +34,12 @@ class Context:
     # keeps it across restarts, else one per process (router configs then change on restart)
     confirm_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # each namespace's router syncs, merged (handlers.router.sync_namespace)
+    syncs: Coalescer = field(default_factory=lambda: Coalescer(spacing=SYNC_SPACING_SECONDS))
+    # Secret reads: the reconciles asking for one Secret while it is read share the next read
+    secret_reads: Coalescer = field(default_factory=Coalescer)
+    # each namespace's last render and the catalog version it was rendered from
+    renders: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def lock(self, key: str) -> asyncio.Lock:
         """One lock per key (a namespace's router, one object), so reconciles never interleave."""

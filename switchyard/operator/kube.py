@@ -22,6 +22,9 @@ from switchyard.catalog import Resource, SwitchyardError
 GROUP = Resource.GROUP
 VERSION = Resource.VERSION
 MERGE_PATCH = "application/merge-patch+json"
+# GET an object's metadata alone (PartialObjectMetadata): the router ConfigMap's annotations
+# without its config, which is close to 1 MB for a thousand Providers
+METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
 class KubeError(SwitchyardError, RuntimeError):
@@ -132,14 +135,14 @@ class Kube:
 
     # --- Switchyard objects ------------------------------------------------------------------
 
-    async def list_custom(self, namespace: str, plural: str) -> list[dict[str, Any]]:
-        body = await self._call(
-            f"list {plural}",
-            self.custom.list_namespaced_custom_object(
-                GROUP, VERSION, namespace, plural, _preload_content=False
+    async def get_custom(self, namespace: str, plural: str, name: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = await self._maybe(
+            f"get {plural} {name}",
+            self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, plural, name, _preload_content=False
             ),
         )
-        return list(body.get("items") or [])
+        return result
 
     async def create_custom(self, namespace: str, plural: str, body: dict[str, Any]) -> None:
         await self._call(
@@ -169,20 +172,22 @@ class Kube:
     # --- Secrets (values leave only for the inline executor; keys are names) ------------------
 
     async def secret(self, namespace: str, name: str) -> dict[str, str] | None:
-        data, _ = await self.secret_with_version(namespace, name)
-        return data
+        """The Secret's decoded data (None: there is none)."""
+        body = await self._read("secret", self.core.read_namespaced_secret, namespace, name)
+        if body is None:
+            return None
+        return {k: base64.b64decode(v).decode() for k, v in (body.get("data") or {}).items()}
 
-    async def secret_with_version(
+    async def secret_keys(
         self, namespace: str, name: str
-    ) -> tuple[dict[str, str] | None, str | None]:
-        """The Secret's decoded data and its resourceVersion (a rotation changes it)."""
+    ) -> tuple[frozenset[str] | None, str | None]:
+        """The Secret's key names (None: no such Secret) and its resourceVersion (a rotation
+        changes it); no value is decoded or kept."""
         body = await self._read("secret", self.core.read_namespaced_secret, namespace, name)
         if body is None:
             return None, None
-        data = body.get("data") or {}
         version = (body.get("metadata") or {}).get("resourceVersion")
-        decoded = {k: base64.b64decode(v).decode() for k, v in data.items()}
-        return decoded, str(version) if version else None
+        return frozenset(body.get("data") or {}), str(version) if version else None
 
     # --- Jobs and pods --------------------------------------------------------------------
 
@@ -208,6 +213,23 @@ class Kube:
 
     async def get_config_map(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self._read("configmap", self.core.read_namespaced_config_map, namespace, name)
+
+    async def config_map_metadata(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The ConfigMap's metadata alone ({"metadata": ...}), or None when there is none."""
+        result: dict[str, Any] | None = await self._maybe(
+            f"get configmap {name} metadata",
+            self.api.call_api(
+                "/api/v1/namespaces/{namespace}/configmaps/{name}",
+                "GET",
+                {"namespace": namespace, "name": name},
+                [],
+                {"Accept": METADATA_ONLY},
+                auth_settings=["BearerToken"],
+                response_types_map={},
+                _preload_content=False,
+            ),
+        )
+        return result
 
     async def put_config_map(self, body: dict[str, Any]) -> None:
         """Create, or replace whole (data and annotations are ours alone)."""

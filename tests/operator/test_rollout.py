@@ -169,6 +169,10 @@ class FakeKube:
     async def get_config_map(self, ns: str, name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.config_maps.get(name))
 
+    async def config_map_metadata(self, ns: str, name: str) -> dict[str, Any] | None:
+        found = self.config_maps.get(name)
+        return {"metadata": copy.deepcopy(found["metadata"])} if found else None
+
     async def put_config_map(self, body: dict[str, Any]) -> None:
         self.config_maps[body["metadata"]["name"]] = copy.deepcopy(body)
 
@@ -322,3 +326,29 @@ def test_a_failed_rollout_restores_the_revision_the_pods_served_last(
     ns.clock = T0 + timedelta(seconds=60)  # the third never becomes ready
     assert ns.sync(third) is Action.ROLLBACK
     assert ns.revision() == serving and ns.live()["data"][CONFIG_KEY] == serving_json
+
+
+def test_a_render_is_reused_only_while_the_catalog_version_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    renders: list[int] = []
+    real = handler._render
+
+    def counted(*args: Any) -> Any:
+        renders.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(handler, "_render", counted)
+
+    def sync(groups: list[Any], version: Any) -> str:
+        asyncio.run(handler._sync(ns.ctx, "t", [provider("p")], groups, [], version))
+        return ns.revision()
+
+    first = sync([group("g")], "v1")
+    assert sync([group("g")], "v1") == first and len(renders) == 1
+    # a new version renders anew (here a changed group): never the stale config
+    changed = sync([group("g", fallback={"maxAttempts": 3})], "v2")
+    assert changed != first and len(renders) == 2
+    # no version: always rendered
+    assert sync([group("g", fallback={"maxAttempts": 3})], None) == changed and len(renders) == 3

@@ -1,4 +1,4 @@
-"""Shared by the handlers: the context from kopf's memo, catalog listing, time."""
+"""Shared by the handlers: the context from kopf's memo, the catalog view, status writes, time."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from typing import Any, TypeVar
 import kopf
 from pydantic import ValidationError
 
-from switchyard.catalog import ModelGroup, Provider, Resource, SmokeRun
+from switchyard.catalog import Resource
 from switchyard.catalog.manifests import describe
 
+from ..bodies import parse, plain
 from ..conditions import condition, merge
 from ..context import Context
+from ..view import CatalogView
 
 R = TypeVar("R", bound=Resource)
 Handler = Callable[..., Awaitable[None]]
-Reconcile = Callable[[Context, kopf.Body, kopf.Patch, R], Awaitable[None]]
+Reconcile = Callable[[Context, CatalogView, kopf.Body, kopf.Patch, R], Awaitable[None]]
 Refused = Callable[[kopf.Body, kopf.Patch, list[str]], None]
 
 
@@ -39,12 +41,13 @@ def counted(kind: str, handler: Handler) -> Handler:
 
 
 def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handler:
-    """The kopf handler of a kind: under the object's lock, parse the body and `reconcile` it.
-    A body the model refuses is never reconciled: `refused` writes its status from the
-    problems, and it is counted as invalid. Raising reconciles are counted too."""
+    """The kopf handler of a kind: under the object's lock, parse the body and `reconcile` it
+    with its namespace's catalog view (kopf's indices, from the handler's kwargs). A body the
+    model refuses is never reconciled: `refused` writes its status from the problems, and it is
+    counted as invalid. Raising reconciles are counted too."""
     kind = cls.KIND
 
-    async def handler(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    async def handler(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
         ctx = context(memo)
         ns = body.metadata.namespace or ""
         async with ctx.lock(f"{kind.lower()}/{ns}/{body.metadata.name}"):
@@ -54,7 +57,7 @@ def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handl
                 refused(body, patch, describe(kind, plain(body), err))
                 ctx.metrics.reconciles.labels(kind, "invalid").inc()
                 return
-            await reconcile(ctx, body, patch, obj)
+            await reconcile(ctx, CatalogView.of(ns, kwargs), body, patch, obj)
 
     return counted(kind, handler)
 
@@ -79,49 +82,10 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def plain(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A kopf Body (or API dict) as a plain dict of the fields the catalog models read."""
-
-    def part(name: str) -> Any:
-        value = body.get(name) or {}
-        # anything else goes through as is: the model then names the field, nothing raises here
-        return dict(value) if isinstance(value, Mapping) else value
-
-    return {
-        "apiVersion": body.get("apiVersion"),
-        "kind": body.get("kind"),
-        "metadata": part("metadata"),
-        "spec": part("spec"),
-        "status": part("status"),
-    }
-
-
-def parse(cls: type[R], body: Mapping[str, Any]) -> R:
-    return cls.model_validate(plain(body))
-
-
-def deleting(body: Mapping[str, Any]) -> bool:
-    return bool((body.get("metadata") or {}).get("deletionTimestamp"))
-
-
-def parse_all(cls: type[R], items: list[dict[str, Any]]) -> list[R]:
-    """Valid, live objects only: an invalid neighbour never blocks this one's reconcile."""
-    out = []
-    for item in items:
-        if deleting(item):
-            continue
-        try:
-            out.append(parse(cls, item))
-        except ValidationError:
-            continue
-    return out
-
-
-async def catalog(
-    ctx: Context, namespace: str
-) -> tuple[list[Provider], list[ModelGroup], list[SmokeRun]]:
-    kube = ctx.kube
-    providers = parse_all(Provider, await kube.list_custom(namespace, Provider.PLURAL))
-    groups = parse_all(ModelGroup, await kube.list_custom(namespace, ModelGroup.PLURAL))
-    runs = parse_all(SmokeRun, await kube.list_custom(namespace, SmokeRun.PLURAL))
-    return providers, groups, runs
+def write_status(patch: kopf.Patch, body: kopf.Body, status: Mapping[str, Any]) -> None:
+    """Patch only the status fields that change: a reconcile that finds everything as it was
+    sends no PATCH (a level timer over a thousand objects would send a thousand)."""
+    current = body.get("status") or {}
+    for key, value in status.items():
+        if current.get(key) != value:
+            patch.status[key] = value

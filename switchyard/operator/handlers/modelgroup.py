@@ -29,7 +29,8 @@ from ..kube import ConflictError
 from ..operatortoken import SELECTOR, namespace_token, ready_router_url
 from ..promotion import Decision, Inputs, decide, group_conditions
 from ..rollout import Action
-from .common import body_generation, catalog, context, invalid_spec, now, reconciler
+from ..view import CatalogView
+from .common import body_generation, context, invalid_spec, now, reconciler, write_status
 from .router import sync_namespace
 
 
@@ -63,11 +64,15 @@ def _measurement(
     return Measurement.from_counters(counters)
 
 
-async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, group: ModelGroup) -> None:
+async def _reconcile(
+    ctx: Context, view: CatalogView, body: kopf.Body, patch: kopf.Patch, group: ModelGroup
+) -> None:
     ns = body.metadata.namespace or ""
     generation = body_generation(body)
-    providers, _groups, runs = await catalog(ctx, ns)
-    resolved = {p.name: p for p in apply_evidence(providers, runs)}
+    # only this group's Providers and their evidence: the rest of the namespace is the render's
+    names = {t.provider for t in group.spec.targets}
+    providers = list((await view.resolve(ctx.kube, Provider, names)).values())
+    resolved = {p.name: p for p in apply_evidence(providers, view.runs_for(names))}
     snap = await _scrape(ctx, group)
     t = now()
     retry = group.metadata.annotations.get(RETRY_ANNOTATION)
@@ -99,7 +104,7 @@ async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, group: Mo
     updated = group.model_copy(
         update={"status": group.status.model_copy(update={"targets": targets})}
     )
-    report = await sync_namespace(ctx, ns, override=updated)
+    report = await sync_namespace(ctx, view, override=updated)
     failure = report.failure_for(group.name) if report else None
     failed_revision = (
         report.failed_revision
@@ -109,7 +114,7 @@ async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, group: Mo
     found = confirm.trigger(group.status.targets, targets, failed_revision)
     confirmation = confirm.pending(group.status.confirmation, found, t)
     if report is not None and report.action in (Action.STEADY, Action.HOLD):
-        existing = {r.name for r in runs}
+        existing = view.names(SmokeRun)
         for manifest in routerproof.plan(group, resolved, existing):
             await _create_run(ctx, body, manifest)
     if confirm.due(confirmation, report.action if report else None):
@@ -125,7 +130,7 @@ async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, group: Mo
         confirmation=confirmation,
         conditions=merge(group.status.conditions, updates, t),
     )
-    patch.status.update(status.wire())
+    write_status(patch, body, status.wire())
     ctx.metrics.reconciles.labels("ModelGroup", "ok").inc()
     ctx.metrics.record_group(ns, group.name, targets)
 
@@ -181,12 +186,12 @@ def _eligibility(provider: Provider | None, model: str) -> str | None:
     return f"native:{provider.spec.dialect.value}" if provider.spec.model(model) else None
 
 
-async def deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     """Re-render without this group (the router stops serving it); with no group left, remove
     the router objects. The garbage collector would too, through the owner references."""
     ctx = context(memo)
     ns = body.metadata.namespace or ""
-    await sync_namespace(ctx, ns)
+    await sync_namespace(ctx, CatalogView.of(ns, kwargs))
     ctx.metrics.forget_group(ns, body.metadata.name or "")
     for key in [k for k in ctx.baselines if k[0] == ns and k[1] == body.metadata.name]:
         del ctx.baselines[key]

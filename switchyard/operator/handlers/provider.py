@@ -10,22 +10,36 @@ from switchyard.catalog import Provider, ProviderStatus, SmokeRun
 from .. import providers as service
 from ..context import Context
 from ..kube import ConflictError
-from .common import body_generation, now, parse_all, reconciler
+from ..view import CatalogView
+from .common import body_generation, now, reconciler, write_status
 
 
 def _refused(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
     status = service.invalid_status(_status(body), problems, body_generation(body), now())
-    patch.status.update(status.wire())
+    write_status(patch, body, status.wire())
 
 
-async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, provider: Provider) -> None:
+async def _secret(ctx: Context, namespace: str, name: str, key: str) -> service.SecretState:
+    """What the key Secret holds now (names only), from a read that began after this call:
+    the reconciles asking for the same Secret meanwhile share it (a burst of Providers on one
+    key Secret costs a few GETs, not one each)."""
+
+    async def read(_key: str, _items: object) -> tuple[frozenset[str] | None, str | None]:
+        return await ctx.kube.secret_keys(namespace, name)
+
+    keys, version = await ctx.secret_reads.submit(f"{namespace}/{name}", {}, read)
+    return service.secret_state(dict.fromkeys(keys) if keys is not None else None, key, version)
+
+
+async def _reconcile(
+    ctx: Context, view: CatalogView, body: kopf.Body, patch: kopf.Patch, provider: Provider
+) -> None:
     ns = body.metadata.namespace or ""
-    runs = parse_all(SmokeRun, await ctx.kube.list_custom(ns, SmokeRun.PLURAL))
+    runs = view.runs_for([provider.name])
     secret = None
     ref = provider.spec.auth.secret_ref
     if ref is not None:
-        data, version = await ctx.kube.secret_with_version(ns, ref.name)
-        secret = service.secret_state(data, ref.key, version)
+        secret = await _secret(ctx, ns, ref.name, ref.key)
     plan = service.reconcile(provider, runs, secret, now(), ctx.settings.smoke_executor)
     for manifest in plan.smoke_runs:
         kopf.adopt(manifest, owner=body)
@@ -36,7 +50,7 @@ async def _reconcile(ctx: Context, body: kopf.Body, patch: kopf.Patch, provider:
         ctx.metrics.smoke_runs_created.inc()
         why = manifest["metadata"]["annotations"][service.REASON_ANNOTATION]
         kopf.info(body, reason="SmokeRunCreated", message=f"{manifest['metadata']['name']} ({why})")
-    patch.status.update(plan.status.wire())
+    write_status(patch, body, plan.status.wire())
     ctx.metrics.reconciles.labels("Provider", "ok").inc()
     ctx.metrics.record_evidence(ns, provider.name, plan.status.models)
 

@@ -1,22 +1,25 @@
 """The namespace's router: render, roll out, watch readiness, restore the last good revision.
 
-Called from the ModelGroup handlers (each group's reconcile syncs its namespace, under one lock
-per namespace). The state of a rollout lives in ConfigMap annotations, so an operator restart
-picks it up where it was.
+Called from the ModelGroup handlers: each group's reconcile syncs its namespace, and the
+reconciles that ask while a sync runs share the next one (context.syncs), rendered with all
+their groups' new status. The catalog comes from the watch-fed view, and a render is reused
+while the catalog it was made from has not changed. The state of a rollout lives in ConfigMap
+annotations, so an operator restart picks it up where it was.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import kopf
 
-from switchyard.catalog import CatalogError, ModelGroup, RouterConfig
+from switchyard.catalog import CatalogError, ModelGroup, Provider, RouterConfig, SmokeRun
 from switchyard.render import RenderOptions, render
 
 from .. import rollout, routerres
@@ -34,7 +37,8 @@ from ..routerres import (
     REVISION_ANNOTATION,
     TEMPLATE_KEY,
 )
-from .common import catalog, now
+from ..view import CatalogView
+from .common import now
 
 log = logging.getLogger(__name__)
 
@@ -90,25 +94,64 @@ def _owned(obj: dict[str, Any], owners: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def sync_namespace(
-    ctx: Context, namespace: str, override: ModelGroup | None = None
+    ctx: Context, view: CatalogView, override: ModelGroup | None = None
 ) -> RouterReport | None:
-    """Bring the namespace's router objects to the catalog; None when no ModelGroup is left."""
-    async with ctx.lock(f"router/{namespace}"):
-        providers, groups, runs = await catalog(ctx, namespace)
-        if override is not None:
-            groups = [override if g.name == override.name else g for g in groups]
-        if not groups:
-            await ctx.kube.delete_router(namespace, (NAME, LAST_GOOD))
-            return None
-        return await _sync(ctx, namespace, providers, groups, runs)
+    """Bring the namespace's router objects to the catalog; None when no ModelGroup is left.
+    `override` is the caller's group with the status it is about to write; the result comes
+    from a sync that began after this call and rendered it."""
+    items = {override.name: override} if override is not None else {}
+    report: RouterReport | None = await ctx.syncs.submit(
+        view.namespace, items, functools.partial(_sync_batch, ctx, view)
+    )
+    return report
+
+
+async def _sync_batch(
+    ctx: Context, view: CatalogView, ns: str, overrides: dict[str, ModelGroup]
+) -> RouterReport | None:
+    groups = [overrides.get(g.name, g) for g in view.all(ModelGroup)]
+    if not groups:
+        await ctx.kube.delete_router(ns, (NAME, LAST_GOOD))
+        return None
+    providers = {p.name: p for p in view.all(Provider)}
+    wanted = {t.provider for g in groups for t in g.spec.targets} - set(providers)
+    fetched = await view.resolve(ctx.kube, Provider, wanted)  # not in the view yet?
+    providers |= fetched
+    version = _catalog_version(view, overrides, fetched.values())
+    return await _sync(ctx, ns, list(providers.values()), groups, view.all(SmokeRun), version)
+
+
+def _catalog_version(
+    view: CatalogView, overrides: dict[str, ModelGroup], fetched: Iterable[Provider]
+) -> Any:
+    """What a render of the view with these overrides depends on: every object's version, each
+    override that differs from the group the view holds, and the Providers read from the API
+    because the view did not hold them yet."""
+    held = {g.name: g for g in view.all(ModelGroup)}
+    changed = tuple(
+        (name, group.model_dump_json())
+        for name, group in sorted(overrides.items())
+        if group != held.get(name)
+    )
+    extra = tuple(sorted(p.model_dump_json() for p in fetched))
+    return view.fingerprint(), changed, extra
 
 
 async def _sync(
-    ctx: Context, ns: str, providers: Sequence[Any], groups: list[ModelGroup], runs: Sequence[Any]
+    ctx: Context,
+    ns: str,
+    providers: Sequence[Provider],
+    groups: list[ModelGroup],
+    runs: Sequence[SmokeRun],
+    version: Any = None,
 ) -> RouterReport:
+    """`version`: what the catalog given depends on (see _catalog_version); the last render
+    of the namespace is reused while it is the same. None: render anew."""
     s = ctx.settings
-    live = await ctx.kube.get_config_map(ns, NAME)
-    good = await ctx.kube.get_config_map(ns, LAST_GOOD)
+    # annotations only: the configs (about 1 MB each at a thousand Providers) are read when a
+    # promotion or a rollback needs them
+    live = await ctx.kube.config_map_metadata(ns, NAME)
+    good = await ctx.kube.config_map_metadata(ns, LAST_GOOD)
     live_ann = _annotations(live)
     state = LiveState(
         revision=live_ann.get(REVISION_ANNOTATION),
@@ -125,7 +168,13 @@ async def _sync(
         replicas=ctx.settings.router_replicas,
         workers=ctx.settings.router_workers,
     )
-    config, render_failures = _render(options, providers, groups, runs)
+    last = ctx.renders.get(ns)
+    if version is not None and last is not None and last[0] == (version, options):
+        config, render_failures = last[1]
+    else:
+        config, render_failures = _render(options, providers, groups, runs)
+        ctx.renders[ns] = ((version, options), (config, render_failures))
+    render_failures = dict(render_failures)  # the report below adds to its own copy
     if config is None:
         serving = state.last_good_revision or state.revision
         return RouterReport(serving, None, render_failures)
@@ -154,7 +203,7 @@ async def _sync(
     log.info("router %s: %s (%s)", ns, step.action.value, step.message)
     if step.action is Action.APPLY:
         if step.promote_live:
-            await _promote(ctx, ns, live, owners)
+            await _promote(ctx, ns, owners)
         cm = routerres.config_map(config, ns, t.isoformat())
         if state.failed_revision:  # remember what failed, so it is not retried in a loop
             cm["metadata"]["annotations"].update(
@@ -172,9 +221,9 @@ async def _sync(
                 _owned(routerres.deployment(ns, template, s.router_replicas), owners)
             )
     elif step.action is Action.PROMOTE:
-        await _promote(ctx, ns, live, owners)
+        await _promote(ctx, ns, owners)
     elif step.action is Action.ROLLBACK:
-        await _rollback(ctx, ns, config, live, good, owners, step.message, groups)
+        await _rollback(ctx, ns, config, owners, step.message, groups)
     elif await ctx.kube.get_deployment(ns, NAME) is None:
         template = routerres.pod_template(secrets, rsettings)
         await ctx.kube.put_deployment(
@@ -186,10 +235,8 @@ async def _sync(
     return report
 
 
-async def _promote(
-    ctx: Context, ns: str, live: Mapping[str, Any] | None, owners: list[dict[str, Any]]
-) -> None:
-    live = live or {}
+async def _promote(ctx: Context, ns: str, owners: list[dict[str, Any]]) -> None:
+    live = await ctx.kube.get_config_map(ns, NAME) or {}
     revision = _annotations(live).get(REVISION_ANNOTATION, "")
     deployment = await ctx.kube.get_deployment(ns, NAME) or {}
     template = (deployment.get("spec") or {}).get("template") or {}
@@ -209,12 +256,11 @@ async def _rollback(
     ctx: Context,
     ns: str,
     config: RouterConfig,
-    live: Mapping[str, Any] | None,
-    good: Mapping[str, Any] | None,
     owners: list[dict[str, Any]],
     message: str,
     groups: list[ModelGroup],
 ) -> None:
+    good = await ctx.kube.get_config_map(ns, LAST_GOOD)
     good_json = ((good or {}).get("data") or {}).get(CONFIG_KEY)
     affected = routerres.affected_groups(config.to_json(), good_json)
     failed = {
@@ -267,8 +313,9 @@ async def _rollback(
 
 
 async def _report(ctx: Context, ns: str, desired: str, action: Action) -> RouterReport:
-    live_ann = _annotations(await ctx.kube.get_config_map(ns, NAME))
-    good_rev = _annotations(await ctx.kube.get_config_map(ns, LAST_GOOD)).get(REVISION_ANNOTATION)
+    live_ann = _annotations(await ctx.kube.config_map_metadata(ns, NAME))
+    good_meta = await ctx.kube.config_map_metadata(ns, LAST_GOOD)
+    good_rev = _annotations(good_meta).get(REVISION_ANNOTATION)
     failed = live_ann.get(FAILED_ANNOTATION)
     groups = [g for g in (live_ann.get(FAILED_GROUPS_ANNOTATION) or "").split(",") if g]
     reason = live_ann.get(FAILED_REASON_ANNOTATION, "")
