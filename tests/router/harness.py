@@ -55,7 +55,9 @@ def free_port() -> int:
         return port
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    """Until `url` answers: a process that exits fails at once, a slow start (a loaded machine
+    took over 20 s to import and bind) only waits longer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
