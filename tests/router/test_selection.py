@@ -14,7 +14,7 @@ import pytest
 from .harness import G, Mock, Router, T, build, evidence, provider, provider_keys, run_router
 
 MSG = [{"role": "user", "content": "hi"}]
-NAMES = ("a", "b", "c", "d")
+NAMES = ("a", "b", "c", "d", "e")
 
 
 def _config(mock: Mock, groups: list[G]):  # type: ignore[no-untyped-def]
@@ -29,6 +29,8 @@ GROUPS = [
     G("alone", [T("c")], max_attempts=3),
     G("pair", [T("c", weight=50), T("d", weight=50)], max_attempts=2),
     G("prefer-d", [T("d", weight=10000), T("c", weight=1)]),
+    # its own target: the Retry-After cooldown it earns must not reach other tests' targets
+    G("alone-e", [T("e")]),
 ]
 
 
@@ -115,14 +117,14 @@ def test_429_falls_back_and_respects_retry_after(router: Router, mock: Mock) -> 
 
 
 def test_last_target_429_reaches_caller_with_retry_after(router: Router, mock: Mock) -> None:
-    mock.scenario({"models": {"model-c": {"failure": {"kind": "rate_limit", "retryAfter": 7}}}})
+    mock.scenario({"models": {"model-e": {"failure": {"kind": "rate_limit", "retryAfter": 7}}}})
     oai = openai.OpenAI(base_url=router.v1, api_key="x", max_retries=0)
     with pytest.raises(openai.RateLimitError) as err:
-        oai.chat.completions.create(model="alone", messages=MSG)  # type: ignore[arg-type]
+        oai.chat.completions.create(model="alone-e", messages=MSG)  # type: ignore[arg-type]
     assert err.value.response.headers["retry-after"] == "7"
-    again = _post(router, "alone")
+    again = _post(router, "alone-e")
     assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
-    assert mock.count("model-c") == 1
+    assert mock.count("model-e") == 1
 
 
 def test_client_errors_do_not_fall_back(router: Router, mock: Mock) -> None:
