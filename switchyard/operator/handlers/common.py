@@ -62,6 +62,33 @@ def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handl
     return counted(kind, handler)
 
 
+def level_triggered(
+    registry: kopf.OperatorRegistry,
+    cls: type[Resource],
+    handler: Handler,
+    interval: float,
+    timer: str = "level",
+    when: Callable[..., bool] | None = None,
+) -> tuple[str, str, str]:
+    """Register `handler` where every kind is reconciled: on resume, on create and on a timer
+    every `interval` (level-based: a missed event is caught up), with the handler ids
+    `<kind>-resume`, `<kind>-create` and `<kind>-<timer>` (kopf records progress by id).
+    Returns the resource for the kind's other handlers."""
+    resource = (cls.GROUP, cls.VERSION, cls.PLURAL)
+    prefix = cls.KIND.lower()
+    kopf.on.resume(*resource, id=f"{prefix}-resume", registry=registry)(handler)
+    kopf.on.create(*resource, id=f"{prefix}-create", registry=registry)(handler)
+    kopf.timer(
+        *resource,
+        id=f"{prefix}-{timer}",
+        interval=interval,
+        initial_delay=interval,
+        when=when,
+        registry=registry,
+    )(handler)
+    return resource
+
+
 def invalid_spec(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
     """Status of a refused body whose kind has no other: Ready False, InvalidSpec."""
     message = "; ".join(problems)[:1024]

@@ -30,7 +30,15 @@ from ..operatortoken import SELECTOR, namespace_token, ready_router_url
 from ..promotion import Decision, Inputs, decide, group_conditions
 from ..rollout import Action
 from ..view import CatalogView
-from .common import body_generation, context, invalid_spec, now, reconciler, write_status
+from .common import (
+    body_generation,
+    context,
+    invalid_spec,
+    level_triggered,
+    now,
+    reconciler,
+    write_status,
+)
 from .router import sync_namespace
 
 
@@ -198,16 +206,7 @@ async def deleted(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
-    resource = (ModelGroup.GROUP, ModelGroup.VERSION, ModelGroup.PLURAL)
     handler = reconciler(ModelGroup, _reconcile, invalid_spec)
-    kopf.on.resume(*resource, id="modelgroup-resume", registry=registry)(handler)
-    kopf.on.create(*resource, id="modelgroup-create", registry=registry)(handler)
+    resource = level_triggered(registry, ModelGroup, handler, interval)
     kopf.on.update(*resource, id="modelgroup-update", registry=registry)(handler)
     kopf.on.delete(*resource, id="modelgroup-delete", registry=registry)(deleted)
-    kopf.timer(
-        *resource,
-        id="modelgroup-level",
-        interval=interval,
-        initial_delay=interval,
-        registry=registry,
-    )(handler)

@@ -11,7 +11,7 @@ from .. import providers as service
 from ..context import Context
 from ..kube import ConflictError
 from ..view import CatalogView
-from .common import body_generation, now, reconciler, write_status
+from .common import body_generation, level_triggered, now, reconciler, write_status
 
 
 def _refused(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
@@ -63,11 +63,6 @@ def _status(body: kopf.Body) -> ProviderStatus:
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
-    resource = (Provider.GROUP, Provider.VERSION, Provider.PLURAL)
     handler = reconciler(Provider, _reconcile, _refused)
-    kopf.on.resume(*resource, id="provider-resume", registry=registry)(handler)
-    kopf.on.create(*resource, id="provider-create", registry=registry)(handler)
+    resource = level_triggered(registry, Provider, handler, interval)
     kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(handler)
-    kopf.timer(
-        *resource, id="provider-level", interval=interval, initial_delay=interval, registry=registry
-    )(handler)

@@ -27,7 +27,7 @@ from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
 from ..view import CatalogView
-from .common import invalid_spec, now, reconciler, write_status
+from .common import invalid_spec, level_triggered, now, reconciler, write_status
 
 
 def _rows(text: str) -> list[Any]:
@@ -162,16 +162,6 @@ def _polled(body: kopf.Body, **_: Any) -> bool:
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
-    resource = (SmokeRun.GROUP, SmokeRun.VERSION, SmokeRun.PLURAL)
     # the CRD refuses most invalid specs; what gets through is reported, never run
     handler = reconciler(SmokeRun, _reconcile, invalid_spec)
-    kopf.on.resume(*resource, id="smokerun-resume", registry=registry)(handler)
-    kopf.on.create(*resource, id="smokerun-create", registry=registry)(handler)
-    kopf.timer(
-        *resource,
-        id="smokerun-poll",
-        interval=interval,
-        initial_delay=interval,
-        when=_polled,
-        registry=registry,
-    )(handler)
+    level_triggered(registry, SmokeRun, handler, interval, timer="poll", when=_polled)
