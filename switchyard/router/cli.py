@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import logging
+import signal
 import sys
 from functools import partial
 from pathlib import Path
@@ -62,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"switchyard router: invalid settings: {problems}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format=LOG_FORMAT)
+    # `kill -USR1` writes every thread's Python stack to stderr: where a stuck router (or any
+    # of its workers, which inherit this) is, without stopping it
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     if settings.workers > 1:  # fork before any event loop exists
         return supervise(settings.workers, partial(serve_process, settings))
     return serve_process(settings, None)
@@ -111,11 +116,15 @@ async def serve(app: web.Application, settings: Settings) -> None:
     )
     runner = GuardedRunner(
         app, guard, handle_signals=True, access_log=None,
-        keepalive_timeout=settings.keepalive_timeout,
+        keepalive_timeout=settings.keepalive_timeout, shutdown_timeout=settings.drain_timeout,
     )  # fmt: skip
     await runner.setup()
     worker = app.get(WORKER)
-    peer = web.AppRunner(peer_app(app), handle_signals=False, access_log=None) if worker else None
+    peer = (
+        web.AppRunner(peer_app(app), handle_signals=False, access_log=None,
+                      shutdown_timeout=settings.drain_timeout)
+        if worker else None
+    )  # fmt: skip
     try:
         if worker is not None and peer is not None:  # the snapshot socket is up first
             await peer.setup()

@@ -174,7 +174,8 @@ class GuardedRunner(web.AppRunner):
     def __init__(self, app: web.Application, guard: Guard, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._guard = guard
-        self._handler_kwargs = {k: v for k, v in kwargs.items() if k != "handle_signals"}
+        runner_only = ("handle_signals", "shutdown_timeout")
+        self._handler_kwargs = {k: v for k, v in kwargs.items() if k not in runner_only}
 
     async def _make_server(self) -> web.Server:
         base = await super()._make_server()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 
@@ -219,6 +220,11 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
         )
     except ConnectionResetError:
         ex.status = 499  # the caller went away
+        raise
+    except asyncio.CancelledError:
+        # the router is stopping and the drain timeout ran out before the answer was complete:
+        # never booked as served (status 503), and not the upstream's fault (no error class)
+        ex.status = 503
         raise
     finally:
         finish(runtime.metrics, runtime.sink, ex)

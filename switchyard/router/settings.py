@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     header_timeout: float = Field(default=15.0, gt=0, le=3600)
     body_timeout: float = Field(default=60.0, gt=0, le=3600)
     keepalive_timeout: float = Field(default=75.0, gt=0, le=3600)
+    # On SIGTERM requests in flight get this long to finish, then they are cancelled (their
+    # usage rows still written) and the process exits: keep it under the pod's
+    # terminationGracePeriodSeconds (30 s by default), or the kubelet's SIGKILL cuts it short.
+    drain_timeout: float = Field(default=25.0, ge=0, le=3600)
     max_connections: int = Field(default=4096, ge=1, description="Open client connections.")
     # Behind an ingress or a mesh sidecar most connections share a few addresses: keep it high.
     max_connections_per_client: int = Field(

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -192,7 +193,18 @@ def test_a_worker_that_dies_stops_the_router(tmp_path: Path, mock: Mock) -> None
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         assert len(children) == 2
         os.kill(int(children[0]), signal.SIGKILL)
-        assert router.proc.wait(timeout=60) == 1  # the pod restarts, as with one process
+        try:
+            code = router.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # say where it is stuck: every thread's stack
+            for pid in (router.proc.pid, int(children[1])):
+                os.kill(pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 10
+            while router.logs().count("most recent call first") < 2 and time.monotonic() < deadline:
+                threading.Event().wait(0.1)
+            raise AssertionError(
+                f"still running 60 s after a worker died:\n{router.logs()}"
+            ) from None
+        assert code == 1  # the pod restarts, as with one process
         assert "exited (-9); stopping the others" in router.logs()
         assert not Path(f"/proc/{children[1]}").exists()  # stopped and reaped
 
@@ -203,3 +215,52 @@ def test_workers_need_a_fixed_port(tmp_path: Path) -> None:
         check=False, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "workers > 1 need a fixed port" in done.stderr
+
+
+def test_sigterm_cancels_what_outlasts_the_drain_timeout_and_keeps_its_row(
+    tmp_path: Path, mock: Mock
+) -> None:
+    """A request still running when the drain timeout ends is cancelled, booked 503 (never
+    ok, never the upstream's fault), and the router exits 0 long before the upstream answers:
+    inside the pod's grace period, not at the kubelet's SIGKILL."""
+    mock.scenario({"defaults": {"apiKey": PROVIDER_KEY},
+                   "models": {"slow-model": {"latencyMs": 120_000}}})  # fmt: skip
+    env = {**TWO, "SWITCHYARD_ROUTER_DRAIN_TIMEOUT": "1"}
+    with run_router(tmp_path, _config(mock), provider_keys("a"), **env) as router:
+        fast = sum(_spread(router, 2).values())
+        outcome: list[str] = []
+
+        def slow_request() -> None:
+            with httpx.Client(base_url=router.url, timeout=300) as conn:
+                try:
+                    conn.post("/v1/chat/completions", json={**CHAT, "model": "slow"})
+                    outcome.append("answered")
+                except httpx.HTTPError as exc:
+                    outcome.append(type(exc).__name__)
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        while mock.count("slow-model") < 1:  # in flight upstream
+            threading.Event().wait(0.02)
+        router.proc.send_signal(signal.SIGTERM)
+        assert router.proc.wait(timeout=100) == 0  # the upstream would answer after 120 s
+        thread.join()
+        assert outcome and outcome != ["answered"]
+        rows = router.usage_rows()
+        slow = [r for r in rows if r["group"] == "slow"]
+        assert len(rows) == fast + 1 and len(slow) == 1
+        assert slow[0]["status"] == 503 and slow[0]["error_class"] is None
+
+
+def test_sigusr1_writes_every_threads_stack_and_the_router_keeps_serving(
+    tmp_path: Path, mock: Mock
+) -> None:
+    with run_router(tmp_path, _config(mock), provider_keys("a")) as router:
+        router.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while "most recent call first" not in router.logs() and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+        logs = router.logs()
+        assert "Current thread" in logs and "most recent call first" in logs, logs
+        reply = httpx.post(f"{router.url}/v1/chat/completions", json=CHAT)
+        assert reply.status_code == 200 and router.proc.poll() is None
