@@ -19,6 +19,7 @@ import io
 import re
 import wave
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from switchyard.catalog import SwitchyardError
@@ -141,50 +142,59 @@ def _input_audio(part: dict[str, object], where: str, media: Media) -> None:
     media.add(AUDIO, heard(raw, audio.get("format"), f"{where}.input_audio"))
 
 
-def chat_media(messages: object) -> Media:
-    """Chat Completions: ``input_audio`` (base64 wav/mp3) and ``file`` parts (PDF only, as a
-    base64 data URL in file_data or an uploaded file_id)."""
+def _openai_media(
+    items: object,
+    root: str,
+    file_type: str,
+    read_file: Callable[[dict[str, object], str], str | None],
+) -> Media:
+    """OpenAI's two APIs check ``input_audio`` parts alike; each reads its own file part."""
     media = Media()
-    for part, where in _parts(messages, "messages"):
+    for part, where in _parts(items, root):
         kind = part.get("type")
         if kind == "input_audio":
             _input_audio(part, where, media)
-        elif kind == "file":
-            spec = _object(part.get("file"), f"{where}.file")
-            if spec.get("file_data") is not None:
-                mime, raw = data_url(spec["file_data"], f"{where}.file.file_data")
-                if mime != "application/pdf":
-                    raise MediaError(f"Invalid file data: '{where}.file.file_data'. Expected a "
-                                     "base64-encoded data URL with an application/pdf MIME type")  # fmt: skip
-                media.add(FILE, pdf_text(raw))
-            elif isinstance(spec.get("file_id"), str):
-                media.add(FILE)
-            else:
-                raise MediaError(f"Missing required parameter: '{where}.file.file_data' or "
-                                 f"'{where}.file.file_id'.")  # fmt: skip
+        elif kind == file_type:
+            media.add(FILE, read_file(part, where))
     return media
+
+
+def _chat_file(part: dict[str, object], where: str) -> str | None:
+    spec = _object(part.get("file"), f"{where}.file")
+    if spec.get("file_data") is not None:
+        mime, raw = data_url(spec["file_data"], f"{where}.file.file_data")
+        if mime != "application/pdf":
+            raise MediaError(f"Invalid file data: '{where}.file.file_data'. Expected a "
+                             "base64-encoded data URL with an application/pdf MIME type")  # fmt: skip
+        return pdf_text(raw)
+    if isinstance(spec.get("file_id"), str):
+        return None
+    raise MediaError(f"Missing required parameter: '{where}.file.file_data' or "
+                     f"'{where}.file.file_id'.")  # fmt: skip
+
+
+def _responses_file(part: dict[str, object], where: str) -> str | None:
+    if part.get("file_data") is not None:
+        if not isinstance(part.get("filename"), str):
+            raise MediaError(f"Missing required parameter: '{where}.filename'.")
+        mime, raw = data_url(part["file_data"], f"{where}.file_data")
+        return document(mime, raw, f"{where}.file_data")
+    if isinstance(part.get("file_id"), str) or isinstance(part.get("file_url"), str):
+        return None
+    raise MediaError(f"Missing required parameter: one of '{where}.file_data', "
+                     f"'{where}.file_id' or '{where}.file_url'.")  # fmt: skip
+
+
+def chat_media(messages: object) -> Media:
+    """Chat Completions: ``input_audio`` (base64 wav/mp3) and ``file`` parts (PDF only, as a
+    base64 data URL in file_data or an uploaded file_id)."""
+    return _openai_media(messages, "messages", "file", _chat_file)
 
 
 def responses_media(items: object) -> Media:
     """Responses: ``input_file`` (file_data as a data URL with a filename, file_id or
     file_url; PDFs and text files read) and ``input_audio``."""
-    media = Media()
-    for part, where in _parts(items, "input"):
-        kind = part.get("type")
-        if kind == "input_audio":
-            _input_audio(part, where, media)
-        elif kind == "input_file":
-            if part.get("file_data") is not None:
-                if not isinstance(part.get("filename"), str):
-                    raise MediaError(f"Missing required parameter: '{where}.filename'.")
-                mime, raw = data_url(part["file_data"], f"{where}.file_data")
-                media.add(FILE, document(mime, raw, f"{where}.file_data"))
-            elif isinstance(part.get("file_id"), str) or isinstance(part.get("file_url"), str):
-                media.add(FILE)
-            else:
-                raise MediaError(f"Missing required parameter: one of '{where}.file_data', "
-                                 f"'{where}.file_id' or '{where}.file_url'.")  # fmt: skip
-    return media
+    return _openai_media(items, "input", "input_file", _responses_file)
 
 
 def anthropic_media(messages: object) -> Media:

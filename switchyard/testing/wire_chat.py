@@ -38,6 +38,30 @@ def error_body(kind: str, message: str) -> dict[str, Any]:
     return {"error": {"message": message or default, "type": etype, "param": None, "code": code}}
 
 
+def tool_fields(body: dict[str, Any], nested: bool) -> dict[str, Any]:
+    """The Ask fields OpenAI's two APIs read alike: function tools, tool_choice and
+    parallel_tool_calls. ``nested``: Chat holds a tool's name and parameters, and a forced
+    choice's name, under ``function``; Responses holds them on the tool or choice itself."""
+
+    def named(entry: Any) -> dict[str, Any]:
+        inner = entry.get("function") if nested and isinstance(entry, dict) else entry
+        return inner if isinstance(inner, dict) else {}
+
+    tools = tuple(
+        Tool(named(t)["name"], named(t).get("parameters") or {})
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and t.get("type") == "function" and "name" in named(t)
+    )
+    choice = body.get("tool_choice")
+    return {
+        "tools": tools,
+        "forced_tool": named(choice).get("name"),
+        "tool_required": choice == "required",
+        "tool_none": choice == "none",
+        "parallel": body.get("parallel_tool_calls") is not False,
+    }
+
+
 def _gemini_budget(body: dict[str, Any]) -> Any:
     """Gemini's OpenAI-compatible endpoint: ``extra_body.google.thinking_config.thinking_budget``
     (0 turns thinking off, -1 is dynamic)."""
@@ -53,20 +77,10 @@ class ChatWire:
 
     def parse(self, body: dict[str, Any]) -> Ask:
         media = chat_media(body.get("messages"))  # raises MediaError as the service refuses
-        tools = tuple(
-            Tool(t["function"]["name"], t["function"].get("parameters") or {})
-            for t in body.get("tools") or []
-            if isinstance(t, dict) and t.get("type") == "function" and "function" in t
-        )
-        choice = body.get("tool_choice")
-        forced = choice["function"]["name"] if isinstance(choice, dict) else None
         schema = schema_of(body.get("response_format"), "json_schema")
         return Ask(
             **common_fields(body, media),
-            tools=tools,
-            forced_tool=forced,
-            tool_required=choice == "required",
-            tool_none=choice == "none",
+            **tool_fields(body, nested=True),
             schema=schema,
             has_image=has_part(body.get("messages"), "image_url"),
             cap=cap_of(body, "max_completion_tokens", "max_tokens"),
@@ -74,7 +88,6 @@ class ChatWire:
             or isinstance(body.get("reasoning"), dict)  # OpenRouter's reasoning.effort
             or _gemini_budget(body) not in (None, 0),
             input_chars=input_size(body.get("messages"), body.get("tools")),
-            parallel=body.get("parallel_tool_calls") is not False,
         )
 
     @staticmethod

@@ -7,9 +7,9 @@ from typing import Any
 from switchyard.catalog import Dialect
 
 from .media import responses_media
-from .simulate import Ask, Reply, Tool, chunks
+from .simulate import Ask, Reply, chunks
 from .wire_base import cap_of, common_fields, frame, has_part, input_size, new_id, now, schema_of
-from .wire_chat import ERRORS, error_body
+from .wire_chat import ERRORS, error_body, tool_fields
 
 # tools the caller runs itself (namespace: Codex's groups of function tools); others are hosted
 CLIENT_TOOL_TYPES = frozenset({None, "function", "custom", "namespace"})
@@ -21,13 +21,6 @@ class ResponsesWire:
 
     def parse(self, body: dict[str, Any]) -> Ask:
         media = responses_media(body.get("input"))  # raises MediaError as the service refuses
-        tools = tuple(
-            Tool(t["name"], t.get("parameters") or {})
-            for t in body.get("tools") or []
-            if isinstance(t, dict) and t.get("type") == "function" and "name" in t
-        )
-        choice = body.get("tool_choice")
-        forced = choice.get("name") if isinstance(choice, dict) else None
         text = body.get("text")
         schema = schema_of(text.get("format") if isinstance(text, dict) else None)
         effort = (body.get("reasoning") or {}).get("effort")
@@ -38,17 +31,13 @@ class ResponsesWire:
         )
         return Ask(
             **common_fields(body, media),
+            **tool_fields(body, nested=False),
             hosted=hosted,
-            tools=tools,
-            forced_tool=forced,
-            tool_required=choice == "required",
-            tool_none=choice == "none",
             schema=schema,
             has_image=has_part(body.get("input"), "input_image"),
             cap=cap_of(body, "max_output_tokens"),
             reasoning=effort not in (None, "none"),
             input_chars=input_size(body.get("input"), body.get("instructions"), body.get("tools")),
-            parallel=body.get("parallel_tool_calls") is not False,
         )
 
     @staticmethod

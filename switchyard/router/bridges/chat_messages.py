@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .base import JSON, BridgeRefused
+from .base import JSON, BridgeContext, BridgeRefused
+from .policy import Policy
 from .reading import as_dict, as_list, text_of
+
+
+def read_plain(body: JSON, ctx: BridgeContext, policy: Policy) -> tuple[list[str], list[JSON]]:
+    """The opening of a bridge from Chat to a skin with one plain answer per request: the field
+    policy (its drops kept on ``ctx``), the shapes such a skin cannot honour refused, and the
+    leading system text split from the turns."""
+    ctx.dropped[:] = policy.apply(body)
+    check_plain(body, policy.direction.value)
+    return split_system(body.get("messages") or [])
 
 
 def split_system(messages: list[Any]) -> tuple[list[str], list[JSON]]:
@@ -40,6 +51,32 @@ def image_url(part: JSON, i: int) -> tuple[str, str | None]:
         raise BridgeRefused(f"messages[{i}]: image_url.url is required")
     detail = image.get("detail")
     return url, detail if isinstance(detail, str) else None
+
+
+def user_parts(
+    content: Any,
+    i: int,
+    direction: str,
+    text: Callable[[str], JSON],
+    image: Callable[[str, str | None, str], JSON],
+) -> list[JSON]:
+    """A user message's content as the target skin's parts: a string is one text part, text and
+    image_url parts map through ``text`` and ``image`` (url, detail, where), others are refused."""
+    if isinstance(content, str):
+        return [text(content)]
+    parts: list[JSON] = []
+    for part in as_list(content, f"messages[{i}].content"):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text":
+            parts.append(text(str(part.get("text", ""))))
+        elif kind == "image_url":
+            url, detail = image_url(part, i)
+            parts.append(image(url, detail, f"messages[{i}]"))
+        else:
+            raise BridgeRefused(
+                f"messages[{i}]: content part {kind!r} is not supported through {direction}"
+            )
+    return parts
 
 
 def function_tools(tools: Any, direction: str) -> list[JSON]:

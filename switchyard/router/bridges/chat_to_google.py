@@ -15,7 +15,6 @@ The body names ``model`` and ``stream``; ``wire.upstream_request`` moves them in
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import orjson
 
@@ -29,9 +28,9 @@ from .chat_messages import (
     add_turn,
     chat_tool_choice,
     function_tools,
-    image_url,
     output_cap,
     split_system,
+    user_parts,
 )
 from .chat_stream_google import (
     ChatFromGoogle,
@@ -163,7 +162,8 @@ def _contents(messages: list[JSON]) -> list[JSON]:
                 "supported through chatToGoogle"
             )
         if role == "user":
-            turn, parts = "user", _user_parts(message.get("content"), i)
+            content = message.get("content")
+            turn, parts = "user", user_parts(content, i, DIRECTION.value, _text_part, _inline_image)
         elif role == "assistant":
             turn, parts = "model", _model_parts(message, i, names)
         elif role == "tool":
@@ -194,27 +194,15 @@ def _result(text: str) -> JSON:
     return value if isinstance(value, dict) else {"result": value}
 
 
-def _user_parts(content: Any, i: int) -> list[JSON]:
-    if isinstance(content, str):
-        return [{"text": content}]
-    parts: list[JSON] = []
-    for part in as_list(content, f"messages[{i}].content"):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text":
-            parts.append({"text": str(part.get("text", ""))})
-        elif kind == "image_url":
-            url, _ = image_url(part, i)
-            match = _DATA_URL.match(url)
-            if match is None:
-                raise BridgeRefused(
-                    f"messages[{i}]: images must be base64 data URLs through chatToGoogle"
-                )
-            parts.append({"inlineData": {"mimeType": match.group(1), "data": match.group(2)}})
-        else:
-            raise BridgeRefused(
-                f"messages[{i}]: content part {kind!r} is not supported through chatToGoogle"
-            )
-    return parts
+def _text_part(text: str) -> JSON:
+    return {"text": text}
+
+
+def _inline_image(url: str, _detail: str | None, where: str) -> JSON:
+    match = _DATA_URL.match(url)
+    if match is None:
+        raise BridgeRefused(f"{where}: images must be base64 data URLs through chatToGoogle")
+    return {"inlineData": {"mimeType": match.group(1), "data": match.group(2)}}
 
 
 def _model_parts(message: JSON, i: int, names: dict[str, str]) -> list[JSON]:

@@ -23,11 +23,10 @@ from .chat_chunks import chat_message, chat_usage_object, completion
 from .chat_messages import (
     add_turn,
     chat_tool_choice,
-    check_plain,
     function_tools,
-    image_url,
     output_cap,
-    split_system,
+    read_plain,
+    user_parts,
 )
 from .chat_stream_messages import FINISH_REASONS, ChatFromMessages
 from .policy import CHAT_TO_MESSAGES
@@ -49,9 +48,7 @@ class ChatToMessages:
     upstream_path = "/messages"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        ctx.dropped[:] = CHAT_TO_MESSAGES.apply(body)
-        check_plain(body, DIRECTION.value)
-        system, rest = split_system(body.get("messages") or [])
+        system, rest = read_plain(body, ctx, CHAT_TO_MESSAGES)
         messages: list[JSON] = []
         for i, message in enumerate(rest):
             role, blocks = _turn(message, i)
@@ -130,7 +127,7 @@ def _turn(message: JSON, i: int) -> tuple[str, list[JSON]]:
     if role in ("system", "developer"):
         return "system", []
     if role == "user":
-        return "user", _user_blocks(content, i)
+        return "user", user_parts(content, i, DIRECTION.value, _text_block, _image_block)
     if role == "tool":
         result = {
             "type": "tool_result",
@@ -163,32 +160,20 @@ def _turn(message: JSON, i: int) -> tuple[str, list[JSON]]:
     raise BridgeRefused(f"messages[{i}]: role {role!r} is not supported through chatToMessages")
 
 
-def _user_blocks(content: Any, i: int) -> list[JSON]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    blocks: list[JSON] = []
-    for part in as_list(content, f"messages[{i}].content"):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text":
-            blocks.append({"type": "text", "text": str(part.get("text", ""))})
-        elif kind == "image_url":
-            url, _ = image_url(part, i)
-            match = _DATA_URL.match(url)
-            source: JSON = (
-                {"type": "base64", "media_type": match.group(1), "data": match.group(2)}
-                if match
-                else {"type": "url", "url": url}
-            )
-            if not match and not url.startswith(("http://", "https://")):
-                raise BridgeRefused(
-                    f"messages[{i}]: image URL must be http(s) or a base64 data URL"
-                )
-            blocks.append({"type": "image", "source": source})
-        else:
-            raise BridgeRefused(
-                f"messages[{i}]: content part {kind!r} is not supported through chatToMessages"
-            )
-    return blocks
+def _text_block(text: str) -> JSON:
+    return {"type": "text", "text": text}
+
+
+def _image_block(url: str, _detail: str | None, where: str) -> JSON:
+    """A base64 data URL as a base64 source, an http(s) URL as a url source."""
+    match = _DATA_URL.match(url)
+    if match:
+        source = {"type": "base64", "media_type": match.group(1), "data": match.group(2)}
+    elif url.startswith(("http://", "https://")):
+        source = {"type": "url", "url": url}
+    else:
+        raise BridgeRefused(f"{where}: image URL must be http(s) or a base64 data URL")
+    return {"type": "image", "source": source}
 
 
 def _tool_choice(body: JSON) -> JSON | None:

@@ -16,14 +16,7 @@ from switchyard.wire import openai_responses_usage, reasoning
 
 from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
 from .chat_chunks import chat_message, chat_usage_object, completion
-from .chat_messages import (
-    chat_tool_choice,
-    check_plain,
-    function_tools,
-    image_url,
-    output_cap,
-    split_system,
-)
+from .chat_messages import chat_tool_choice, function_tools, output_cap, read_plain, user_parts
 from .chat_stream_responses import ChatFromResponses, finish_reason_of
 from .policy import CHAT_TO_RESPONSES
 from .reading import as_list, reasoning_fields, text_of
@@ -36,9 +29,7 @@ class ChatToResponses:
     upstream_path = "/responses"
 
     def request(self, body: JSON, ctx: BridgeContext) -> JSON:
-        ctx.dropped[:] = CHAT_TO_RESPONSES.apply(body)
-        check_plain(body, DIRECTION.value)
-        system, rest = split_system(body.get("messages") or [])
+        system, rest = read_plain(body, ctx, CHAT_TO_RESPONSES)
         if not rest:
             raise BridgeRefused("messages must hold at least one user message")
         out: JSON = {"model": ctx.upstream_model}
@@ -153,16 +144,12 @@ def _items(message: JSON, i: int) -> list[JSON]:
 def _user_content(content: Any, i: int) -> Any:
     if isinstance(content, str):
         return content
-    parts: list[JSON] = []
-    for part in as_list(content, f"messages[{i}].content"):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text":
-            parts.append({"type": "input_text", "text": str(part.get("text", ""))})
-        elif kind == "image_url":
-            url, detail = image_url(part, i)
-            parts.append({"type": "input_image", "image_url": url, "detail": detail or "auto"})
-        else:
-            raise BridgeRefused(
-                f"messages[{i}]: content part {kind!r} is not supported through chatToResponses"
-            )
-    return parts
+    return user_parts(content, i, DIRECTION.value, _input_text, _input_image)
+
+
+def _input_text(text: str) -> JSON:
+    return {"type": "input_text", "text": text}
+
+
+def _input_image(url: str, detail: str | None, _where: str) -> JSON:
+    return {"type": "input_image", "image_url": url, "detail": detail or "auto"}

@@ -1,18 +1,24 @@
 """What the bridges that serve other skins from a Chat upstream (responsesToChat,
-messagesToChat) share outside the stream: how they ask for a stream, and how they read a reply."""
+messagesToChat) share outside the stream: how a request ends, and how they read a reply."""
 
 from __future__ import annotations
 
-from switchyard.catalog import ErrorClass
+from switchyard.catalog import Dialect, ErrorClass
+from switchyard.wire.reasoning import Effort
 
-from .base import JSON, BridgeUpstreamFailed
+from .base import JSON, BridgeContext, BridgeUpstreamFailed
+from .reading import reasoning_fields
 
 
-def stream_if_asked(body: JSON, out: JSON) -> None:
-    """A streamed caller request streams upstream too, asking for the usage chunk at the end."""
+def finish_request(body: JSON, out: JSON, effort: Effort | None, ctx: BridgeContext) -> JSON:
+    """The end of every request to a Chat upstream: the caller's reasoning ``effort`` in the
+    target's proven control, and a streamed caller streams upstream too, asking for the usage
+    chunk at the end."""
+    out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
     if body.get("stream"):
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
+    return out
 
 
 def answer(body: JSON) -> tuple[JSON, str]:

@@ -20,10 +20,10 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.wire import openai_chat_usage, reasoning
 
 from .base import JSON, BridgeContext, BridgeRefused, BridgeUpstreamFailed
-from .chat_upstream import answer, stream_if_asked
+from .chat_upstream import answer, finish_request
 from .messages_events import STOP_REASONS, MessagesFromChat, message_usage
 from .policy import MESSAGES_TO_CHAT
-from .reading import as_dict, as_list, reasoning_fields, text_of
+from .reading import as_dict, as_list, text_of
 
 DIRECTION = BridgeDirection.MESSAGES_TO_CHAT
 IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
@@ -77,9 +77,7 @@ class MessagesToChat:
         effort = reasoning.read_effort(Dialect.ANTHROPIC, body)
         if effort is not None and label is not None:
             effort = label  # adaptive thinking at the caller's output_config.effort
-        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
-        stream_if_asked(body, out)
-        return out
+        return finish_request(body, out, effort, ctx)
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
         message, finish = answer(body)

@@ -16,9 +16,9 @@ from switchyard.catalog import BridgeDirection, Dialect
 from switchyard.wire import openai_chat_usage, reasoning
 
 from .base import JSON, BridgeContext, BridgeRefused
-from .chat_upstream import answer, stream_if_asked
+from .chat_upstream import answer, finish_request
 from .policy import RESPONSES_TO_CHAT
-from .reading import as_dict, as_list, reasoning_fields, text_of
+from .reading import as_dict, as_list, text_of
 from .responses_events import INCOMPLETE, ResponsesFromChat, response_object
 from .responses_tools import (
     caller_call,
@@ -73,9 +73,7 @@ class ResponsesToChat:
         if body.get("max_output_tokens") is not None:
             out["max_tokens"] = body["max_output_tokens"]
         effort = reasoning.read_effort(Dialect.OPENAI_RESPONSES, body)
-        out.update(reasoning_fields(effort, ctx, Dialect.OPENAI_CHAT))
-        stream_if_asked(body, out)
-        return out
+        return finish_request(body, out, effort, ctx)
 
     def response(self, body: JSON, ctx: BridgeContext) -> JSON:
         message, finish = answer(body)
