@@ -73,11 +73,13 @@ def level_triggered(
     """Register `handler` where every kind is reconciled: on resume, on create and on a timer
     every `interval` (level-based: a missed event is caught up), with the handler ids
     `<kind>-resume`, `<kind>-create` and `<kind>-<timer>` (kopf records progress by id).
-    Returns the resource for the kind's other handlers."""
+    `when` limits all three to the objects it accepts: kopf is blind to the others (no handler
+    run, and none of its bookkeeping PATCHed into their status). Returns the resource for the
+    kind's other handlers."""
     resource = (cls.GROUP, cls.VERSION, cls.PLURAL)
     prefix = cls.KIND.lower()
-    kopf.on.resume(*resource, id=f"{prefix}-resume", registry=registry)(handler)
-    kopf.on.create(*resource, id=f"{prefix}-create", registry=registry)(handler)
+    kopf.on.resume(*resource, id=f"{prefix}-resume", when=when, registry=registry)(handler)
+    kopf.on.create(*resource, id=f"{prefix}-create", when=when, registry=registry)(handler)
     kopf.timer(
         *resource,
         id=f"{prefix}-{timer}",
