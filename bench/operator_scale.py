@@ -333,7 +333,7 @@ async def measure(cluster: LocalCluster, args: argparse.Namespace, workdir: Path
             cpu1, rec1 = op.cpu_seconds(), await op.reconciles(local)
             req1 = await api.request_counts()
             rss_now, hwm = op.rss_kib()
-            # the steady state: what the level timers cost once everything has been handled
+            # the steady state: what the level reconciles (timers, sweep) cost once all is handled
             await asyncio.sleep(args.idle)
             cpu2, rec2 = op.cpu_seconds(), await op.reconciles(local)
             req2 = await api.request_counts()
