@@ -8,6 +8,11 @@ index every `interval` and reconciles each object as its kopf handlers do, from 
 watch delivered last (read under the object's lock, so never older than a handler's), then
 PATCHes the status fields that changed. It stays level-based: what an event missed, the next
 sweep catches up.
+
+Events: the sweep runs outside kopf's per-object context, where `kopf.event` has no queue to
+post to. The Provider reconcile posts only `kopf.info`, which kopf drops before it looks for a
+queue while `posting.level` is WARNING (startup.configure_kopf); a kind whose reconcile posts
+other events needs them posted another way before it is swept.
 """
 
 from __future__ import annotations
