@@ -24,6 +24,7 @@ Run = Callable[[str, dict[str, Any]], Awaitable[Any]]
 class _Batch:
     items: dict[str, Any]
     done: asyncio.Future[Any]
+    joined: int = 0  # callers that have added their items
 
 
 @dataclass
@@ -40,9 +41,15 @@ class Coalescer:
     `spacing`: runs of one key begin at least this many seconds apart (the callers arriving in
     between join the next run), so a steady trickle of callers (level timers) costs one run
     per `spacing`, not one each.
+
+    `quiet`: a run begins only once no caller has joined its batch for this long (but no later
+    than `quiet_max` after it would have begun), so the first run of a burst takes the callers
+    arriving just behind the first one instead of running with that one alone.
     """
 
     spacing: float = 0.0
+    quiet: float = 0.0
+    quiet_max: float = 0.0
     clock: Callable[[], float] = time.monotonic
     runs: int = 0  # runs really made
     _keys: dict[str, _Key] = field(default_factory=dict)
@@ -54,6 +61,7 @@ class Coalescer:
                 state.pending = _Batch({}, asyncio.get_running_loop().create_future())
             batch = state.pending
             batch.items.update(items)
+            batch.joined += 1
             async with state.lock:
                 if batch.done.cancelled():
                     continue  # its run was cancelled: ours is a new one (the lock is let go)
@@ -66,6 +74,12 @@ class Coalescer:
             wait = state.started + self.spacing - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)  # still pending: callers keep joining this batch
+        if self.quiet > 0:
+            limit = self.clock() + self.quiet_max
+            joined = -1
+            while batch.joined != joined and self.clock() < limit:
+                joined = batch.joined
+                await asyncio.sleep(self.quiet)
         if state.pending is batch:
             state.pending = None  # from now on, callers gather into the next batch
         state.started = self.clock()

@@ -11,7 +11,7 @@ never returned: what a reconcile sees is what `parse_all` of a fresh list showed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import kopf
@@ -28,24 +28,33 @@ INDEX = {Provider: "switchyard_providers", ModelGroup: "switchyard_modelgroups"}
 INDEX[SmokeRun] = "switchyard_smokeruns"
 
 
+# the kinds whose level reconciles run from a sweep over the index (handlers.sweep): their
+# entries keep the body the watch delivered, which the sweep reconciles
+SWEPT: set[type[Resource]] = {Provider}
+
+
 @dataclass(frozen=True, eq=True)
 class Entry(Generic[R]):
-    """One object as last seen: its name, resourceVersion and model (None: not usable)."""
+    """One object as last seen: its name, resourceVersion and model (None: not usable), and
+    for a swept kind its body (None: being deleted)."""
 
     name: str
     version: str
     obj: R | None
+    body: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def entry(cls: type[R], body: Mapping[str, Any]) -> Entry[R]:
     meta = body.get("metadata") or {}
     obj: R | None = None
-    if not deleting(body):
+    gone = deleting(body)
+    if not gone:
         try:
             obj = parse(cls, body)
         except ValidationError:
             obj = None
-    return Entry(str(meta.get("name") or ""), str(meta.get("resourceVersion") or ""), obj)
+    kept = body if cls in SWEPT and not gone else None
+    return Entry(str(meta.get("name") or ""), str(meta.get("resourceVersion") or ""), obj, kept)
 
 
 def _keys(cls: type[Resource], namespace: str, item: Entry[Any]) -> list[Any]:
@@ -119,6 +128,14 @@ class CatalogView:
             if obj is not None:
                 out[name] = obj
         return out
+
+    def entry(self, kind: type[R], name: str) -> Entry[R] | None:
+        """The object as the watch delivered it last (None: the view has not seen it)."""
+        return next(iter(self._store(kind, (self.namespace, name))), None)
+
+    def entries(self, kind: type[R]) -> list[Entry[R]]:
+        """Every object of the kind, valid or not."""
+        return list(self._store(kind, self.namespace))
 
     def names(self, kind: type[Resource]) -> set[str]:
         """Every object's name, valid or not (what a create would conflict with)."""

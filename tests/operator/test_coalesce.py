@@ -107,3 +107,31 @@ async def test_spacing_gathers_the_callers_of_its_wait_into_one_run() -> None:
     results = await asyncio.gather(*later)
     assert results == [("ns", 2, ["b", "c", "d"])] * 3
     assert merged.runs == 2
+
+
+async def test_quiet_waits_for_the_callers_just_behind_the_first() -> None:
+    merged, job = Coalescer(quiet=0.05, quiet_max=60), Job()
+    job.release_all = True
+    first = asyncio.create_task(merged.submit("ns", {"a": 1}, job))
+    # callers keep coming within the quiet time of each other: all of them share the first run
+    later = []
+    for n in "bcd":
+        await asyncio.sleep(0.01)
+        later.append(asyncio.create_task(merged.submit("ns", {n: 1}, job)))
+    results = await asyncio.gather(first, *later)
+    assert results == [("ns", 1, ["a", "b", "c", "d"])] * 4
+    assert merged.runs == 1
+
+
+async def test_quiet_gives_up_waiting_at_its_limit() -> None:
+    ticks = [100.0]
+    merged, job = Coalescer(quiet=0.01, quiet_max=1.0, clock=lambda: ticks[0]), Job()
+    job.release_all = True
+    first = asyncio.create_task(merged.submit("ns", {"a": 1}, job))
+    later = []
+    while not job.calls:  # a caller joins within every quiet period; the clock passes the limit
+        await asyncio.sleep(0.005)
+        ticks[0] += 0.1
+        later.append(asyncio.create_task(merged.submit("ns", {f"b{len(later)}": 1}, job)))
+    assert (await first)[1] == 1
+    await asyncio.gather(*later)  # (without the limit, the first run would never begin)

@@ -157,6 +157,8 @@ def test_examples_become_jobs_evidence_stages_router_and_rollback(
         assert {"text", "tools", "toolChoice", "streaming", "usage"} <= set(verified)
         assert cond(provider, "AccessBlocked")["status"] == "False"
         assert "kopf" not in json.dumps(provider["metadata"].get("annotations", {}))
+        # its evidence came from the level sweep (no kopf timer): no finalizer on a Provider
+        assert not provider["metadata"].get("finalizers")
 
         group = wait_for(
             lambda: (

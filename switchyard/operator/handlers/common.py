@@ -40,26 +40,45 @@ def counted(kind: str, handler: Handler) -> Handler:
     return run
 
 
-def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handler:
-    """The kopf handler of a kind: under the object's lock, parse the body and `reconcile` it
-    with its namespace's catalog view (kopf's indices, from the handler's kwargs). A body the
-    model refuses is never reconciled: `refused` writes its status from the problems, and it is
-    counted as invalid. Raising reconciles are counted too."""
+BodyReconcile = Callable[[Context, CatalogView, kopf.Body, kopf.Patch], Awaitable[None]]
+
+
+def lock_key(cls: type[Resource], namespace: str, name: str) -> str:
+    """The key of an object's lock: its reconciles (kopf's handlers, the sweep) never interleave."""
+    return f"{cls.KIND.lower()}/{namespace}/{name}"
+
+
+def body_reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> BodyReconcile:
+    """Parse the body and `reconcile` it with its namespace's catalog view. A body the model
+    refuses is never reconciled: `refused` writes its status from the problems, and it is
+    counted as invalid. The caller holds the object's lock."""
     kind = cls.KIND
+
+    async def run(ctx: Context, view: CatalogView, body: kopf.Body, patch: kopf.Patch) -> None:
+        try:
+            obj = parse(cls, body)
+        except ValidationError as err:
+            refused(body, patch, describe(kind, plain(body), err))
+            ctx.metrics.reconciles.labels(kind, "invalid").inc()
+            return
+        await reconcile(ctx, view, body, patch, obj)
+
+    return run
+
+
+def reconciler(cls: type[R], reconcile: Reconcile[R], refused: Refused) -> Handler:
+    """The kopf handler of a kind: under the object's lock, the body reconciled with its
+    namespace's catalog view (kopf's indices, from the handler's kwargs). Raising reconciles
+    are counted."""
+    run = body_reconciler(cls, reconcile, refused)
 
     async def handler(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kwargs: Any) -> None:
         ctx = context(memo)
         ns = body.metadata.namespace or ""
-        async with ctx.lock(f"{kind.lower()}/{ns}/{body.metadata.name}"):
-            try:
-                obj = parse(cls, body)
-            except ValidationError as err:
-                refused(body, patch, describe(kind, plain(body), err))
-                ctx.metrics.reconciles.labels(kind, "invalid").inc()
-                return
-            await reconcile(ctx, CatalogView.of(ns, kwargs), body, patch, obj)
+        async with ctx.lock(lock_key(cls, ns, body.metadata.name or "")):
+            await run(ctx, CatalogView.of(ns, kwargs), body, patch)
 
-    return counted(kind, handler)
+    return counted(cls.KIND, handler)
 
 
 def level_triggered(
@@ -67,17 +86,22 @@ def level_triggered(
     cls: type[Resource],
     handler: Handler,
     interval: float,
-    timer: str = "level",
+    timer: str | None = "level",
     when: Callable[..., bool] | None = None,
 ) -> tuple[str, str, str]:
     """Register `handler` where every kind is reconciled: on resume, on create and on a timer
     every `interval` (level-based: a missed event is caught up), with the handler ids
     `<kind>-resume`, `<kind>-create` and `<kind>-<timer>` (kopf records progress by id).
-    Returns the resource for the kind's other handlers."""
+    `when` limits all three to the objects it accepts: kopf is blind to the others (no handler
+    run, and none of its bookkeeping PATCHed into their status). `timer` None: no kopf timer
+    (the caller sweeps the kind instead, handlers.sweep). Returns the resource for the kind's
+    other handlers."""
     resource = (cls.GROUP, cls.VERSION, cls.PLURAL)
     prefix = cls.KIND.lower()
-    kopf.on.resume(*resource, id=f"{prefix}-resume", registry=registry)(handler)
-    kopf.on.create(*resource, id=f"{prefix}-create", registry=registry)(handler)
+    kopf.on.resume(*resource, id=f"{prefix}-resume", when=when, registry=registry)(handler)
+    kopf.on.create(*resource, id=f"{prefix}-create", when=when, registry=registry)(handler)
+    if timer is None:
+        return resource
     kopf.timer(
         *resource,
         id=f"{prefix}-{timer}",

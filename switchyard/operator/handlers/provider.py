@@ -11,7 +11,15 @@ from .. import providers as service
 from ..context import Context
 from ..kube import ConflictError
 from ..view import CatalogView
-from .common import body_generation, level_triggered, now, reconciler, write_status
+from . import sweep
+from .common import (
+    body_generation,
+    body_reconciler,
+    level_triggered,
+    now,
+    reconciler,
+    write_status,
+)
 
 
 def _refused(body: kopf.Body, patch: kopf.Patch, problems: list[str]) -> None:
@@ -63,6 +71,9 @@ def _status(body: kopf.Body) -> ProviderStatus:
 
 
 def register(registry: kopf.OperatorRegistry, interval: float) -> None:
+    """On resume, create and spec update; the level reconciles from one sweep over every
+    Provider, not a kopf timer each (no finalizer on Providers, no timer task per object)."""
     handler = reconciler(Provider, _reconcile, _refused)
-    resource = level_triggered(registry, Provider, handler, interval)
+    resource = level_triggered(registry, Provider, handler, interval, timer=None)
+    sweep.register(registry, Provider, body_reconciler(Provider, _reconcile, _refused), interval)
     kopf.on.update(*resource, id="provider-update", field="spec", registry=registry)(handler)

@@ -152,9 +152,10 @@ async def _reconcile(
 
 
 def _polled(body: kopf.Body, **_: Any) -> bool:
-    """The runs the poll timer serves: not completed, not external. Every other SmokeRun has
-    nothing to poll, and a timer for each cost a handler run per SmokeRun every poll interval
-    (1,000 completed runs: 100 do-nothing runs a second)."""
+    """The runs the handlers serve: not completed, not external. Every other SmokeRun has
+    nothing to start or poll (the reconcile returns at once): a timer for each cost a handler
+    run per SmokeRun every poll interval (1,000 completed runs: 100 do-nothing runs a second),
+    and a create handler for each a PATCH of kopf's bookkeeping and one more watch event."""
     if (body.get("spec") or {}).get("executor") == Executor.EXTERNAL.value:
         return False
     conditions = (body.get("status") or {}).get("conditions") or []
