@@ -37,8 +37,10 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: OperatorSetti
     w.server_timeout = settings.watch_server_timeout
     w.client_timeout = settings.watch_client_timeout
     w.connect_timeout = 10
-    # Only warnings and errors of handlers become Kubernetes Events; the explicit events
-    # (SmokeRunCreated, Promoted, RolledBack...) are posted either way.
+    # Only warnings and errors become Kubernetes Events, plus what a handler posts with
+    # kopf.event (a SmokeRun's outcome, Promoted, RolledBack...). kopf.info notes
+    # (SmokeRunCreated, JobCreated, RouterProofStarted) stay in the operator's log: at a
+    # thousand Providers they would be a thousand Events a burst.
     kopf_settings.posting.level = logging.WARNING
     kopf_settings.posting.reporting_component = "switchyard-operator"
     # One operator replica per cluster (Recreate strategy): no peering objects, and no RBAC for

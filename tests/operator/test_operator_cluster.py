@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from switchyard.catalog import RouterConfig
+from switchyard.operator.startup import FINALIZER
 
 from .harness import (
     ROUTER,
@@ -581,21 +582,30 @@ def test_switchyard_operator_command_reconciles_and_serves_metrics(
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         provider = yaml.safe_load(examples("01-hosted-smoke-group.yaml", namespace).split("---")[0])
+        # as an operator before the Provider sweep left it: with kopf's finalizer on it
+        provider["metadata"]["finalizers"] = [FINALIZER]
         kubectl("apply", "-f", "-", input=yaml.safe_dump(provider))
         ready = wait_for(
             lambda: cond(get(kubectl, namespace, "provider", "crusoe"), "Ready"), "Ready", 60
         )
         assert (ready["status"], ready["reason"]) == ("False", "SecretMissing")
+        # nothing needs the finalizer any more: kopf takes it off, so deleting is not blocked
+        wait_for(
+            lambda: not get(kubectl, namespace, "provider", "crusoe")["metadata"].get("finalizers"),
+            "the old finalizer removed",
+        )
         metrics = wait_for(
             lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read(),
             "the operator's metrics",
         ).decode()
         assert 'switchyard_operator_reconciles_total{kind="Provider",result="ok"}' in metrics
         assert "switchyard_operator_auto_smoke_runs_total 1.0" in metrics
+        kubectl("delete", "provider", "crusoe", "-n", namespace, "--timeout=60s")
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()[-2000:]
+    assert f"Provider {namespace}/crusoe: SmokeRunCreated: " in err.decode()  # a log line
 
 
 def test_switchyard_operator_needs_a_namespace_choice() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ R = TypeVar("R", bound=Resource)
 Handler = Callable[..., Awaitable[None]]
 Reconcile = Callable[[Context, CatalogView, kopf.Body, kopf.Patch, R], Awaitable[None]]
 Refused = Callable[[kopf.Body, kopf.Patch, list[str]], None]
+log = logging.getLogger("switchyard.operator")
 
 
 def counted(kind: str, handler: Handler) -> Handler:
@@ -140,3 +142,10 @@ def write_status(patch: kopf.Patch, body: kopf.Body, status: Mapping[str, Any]) 
     for key, value in status.items():
         if current.get(key) != value:
             patch.status[key] = value
+
+
+def note(body: kopf.Body, reason: str, message: str) -> None:
+    """A routine step (a SmokeRun or Job created) for the operator's log, not an Event: Events
+    are kept for outcomes, and a thousand-Provider burst would otherwise post a thousand."""
+    meta = body.metadata
+    log.info("%s %s/%s: %s: %s", body.get("kind"), meta.namespace, meta.name, reason, message)

@@ -35,6 +35,7 @@ from .common import (
     context,
     invalid_spec,
     level_triggered,
+    note,
     now,
     reconciler,
     write_status,
@@ -153,7 +154,7 @@ async def _create_run(ctx: Context, body: kopf.Body, manifest: dict[str, Any]) -
     ctx.metrics.smoke_runs_created.inc()
     spec = manifest["spec"]
     message = f"{manifest['metadata']['name']}: {', '.join(spec['tasks'])} through the router "
-    kopf.info(body, reason="RouterProofStarted", message=message + f"for {spec['target']['pin']}")
+    note(body, "RouterProofStarted", message + f"for {spec['target']['pin']}")
 
 
 async def _confirm(

@@ -16,6 +16,7 @@ from .common import (
     body_generation,
     body_reconciler,
     level_triggered,
+    note,
     now,
     reconciler,
     write_status,
@@ -57,7 +58,7 @@ async def _reconcile(
             continue
         ctx.metrics.smoke_runs_created.inc()
         why = manifest["metadata"]["annotations"][service.REASON_ANNOTATION]
-        kopf.info(body, reason="SmokeRunCreated", message=f"{manifest['metadata']['name']} ({why})")
+        note(body, "SmokeRunCreated", f"{manifest['metadata']['name']} ({why})")
     write_status(patch, body, plan.status.wire())
     ctx.metrics.reconciles.labels("Provider", "ok").inc()
     ctx.metrics.record_evidence(ns, provider.name, plan.status.models)

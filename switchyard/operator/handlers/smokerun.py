@@ -27,7 +27,7 @@ from ..routerres import NAME as ROUTER_NAME
 from ..routerres import PORT as ROUTER_PORT
 from ..smokejobs import JobSettings, Outcome, ProbeTarget
 from ..view import CatalogView
-from .common import invalid_spec, level_triggered, now, reconciler, write_status
+from .common import invalid_spec, level_triggered, note, now, reconciler, write_status
 
 
 def _rows(text: str) -> list[Any]:
@@ -105,7 +105,7 @@ async def _start(ctx: Context, view: CatalogView, body: kopf.Body, run: SmokeRun
     # ConflictError: created by an earlier attempt whose status write was lost.
     with contextlib.suppress(ConflictError):
         await ctx.kube.create_job(ns, job)
-    kopf.info(body, reason="JobCreated", message=job["metadata"]["name"])
+    note(body, "JobCreated", job["metadata"]["name"])
     return smokejobs.started(run, now(), job["metadata"]["name"], generation)
 
 

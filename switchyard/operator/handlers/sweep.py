@@ -10,9 +10,8 @@ PATCHes the status fields that changed. It stays level-based: what an event miss
 sweep catches up.
 
 Events: the sweep runs outside kopf's per-object context, where `kopf.event` has no queue to
-post to. The Provider reconcile posts only `kopf.info`, which kopf drops before it looks for a
-queue while `posting.level` is WARNING (startup.configure_kopf); a kind whose reconcile posts
-other events needs them posted another way before it is swept.
+post to. The Provider reconcile posts none (its SmokeRunCreated is a log line, common.note); a
+kind whose reconcile posts events needs them posted another way before it is swept.
 """
 
 from __future__ import annotations
