@@ -103,33 +103,37 @@ class _Relay:
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         self.pending = b""  # bytes of an event that has not ended yet (native relay)
         # a native Chat stream: chunks of whole one-line events are observed from their bytes
-        reader = self.reader
-        self.chat = (
-            reader if self.translator is None and isinstance(reader, ChatStreamReader) else None
-        )
-        self.sse = self.parser if isinstance(self.parser, SSEParser) else None
+        reader, parser = self.reader, self.parser
+        self.chat: ChatStreamReader | None = None
+        self.sse: SSEParser | None = None
+        native = self.translator is None
+        if native and isinstance(reader, ChatStreamReader) and isinstance(parser, SSEParser):
+            self.chat, self.sse = reader, parser
 
     def feed(self, chunk: bytes) -> bytes:
-        if self.chat is not None and self.sse is not None and not self.pending:
-            datas = self.sse.whole_data(chunk)
-            if datas is not None:
-                return self._whole(self.chat, datas, chunk)
+        chat = self.chat
+        # (nothing pending: every byte so far ended an event, so the parser holds nothing)
+        if chat is not None and self.sse is not None and not self.pending:
+            if chat.same_shape(chunk):  # one event like the last plain one: nothing to see
+                return chunk
+            blocks = self.sse.whole_blocks(chunk)
+            if blocks is not None:
+                return self._whole(chat, blocks, chunk)
         return self._pass(self.parser.feed(chunk), chunk)
 
     def flush(self) -> bytes:
         return self._pass(self.parser.flush(), b"")
 
     @staticmethod
-    def _whole(chat: ChatStreamReader, datas: list[bytes], chunk: bytes) -> bytes:
-        """`_pass` for a chunk of whole one-line events: all of it, or the events before the
-        first malformed one (framed as `_pass` frames them)."""
-        for i, data in enumerate(datas):
-            chat.observe_data(data)
-            if chat.malformed:
-                return b"".join(
-                    frame(SSEEvent(d.decode("utf-8", errors="replace"))) for d in datas[:i]
-                )
-        return chunk
+    def _whole(chat: ChatStreamReader, blocks: list[bytes], chunk: bytes) -> bytes:
+        """`_pass` for a chunk of whole one-line events (`data: ` blocks): all of it, or the
+        events before the first malformed one (framed as `_pass` frames them)."""
+        bad = chat.observe_datas(blocks)
+        if bad < 0:
+            return chunk
+        return b"".join(
+            frame(SSEEvent(d[6:].decode("utf-8", errors="replace"))) for d in blocks[:bad]
+        )
 
     def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
         reader, translator = self.reader, self.translator

@@ -89,6 +89,22 @@ class SSEParser:
                 return None
         return [block[6:] for block in blocks]
 
+    def whole_blocks(self, chunk: bytes) -> list[bytes] | None:
+        """`whole_data` with each event's `data: ` prefix left on (cut by the consumer, which
+        saves a list of slices): the same verdicts, checked by C-level counts only."""
+        if self._buf or self._data or self._event is not None or self._id is not None:
+            return None
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk or not chunk.startswith(b"data: "):
+            return None
+        blocks = chunk[:-2].split(b"\n\n")
+        # every event after a blank line starts with `data: `, and none holds a line break
+        if chunk.count(b"\n\ndata: ") != len(blocks) - 1:
+            return None
+        for block in blocks:
+            if b"\n" in block:
+                return None
+        return blocks
+
     def flush(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line still counts."""
         events = self.feed(b"\n") if self._buf else []
