@@ -31,6 +31,7 @@ from switchyard.wire import (
 from switchyard.wire.eventstream import stream_parser
 
 from .bridges import Bridge, BridgeContext, BridgeUpstreamFailed, StreamTranslator
+from .bridges.chat_reader import FromChatChunks
 from .dialects import DialectAdapter
 from .exchange import Exchange
 from .upstream import UpstreamError, exception_class
@@ -109,8 +110,21 @@ class _Relay:
         native = self.translator is None
         if native and isinstance(reader, ChatStreamReader) and isinstance(parser, SSEParser):
             self.chat, self.sse = reader, parser
+        # a bridged Chat stream: chunks of text shaped like the last one go straight through
+        self.text: FromChatChunks | None = None
+        text, chat = self.translator, isinstance(reader, ChatStreamReader)
+        if isinstance(text, FromChatChunks) and chat and isinstance(parser, SSEParser):
+            self.text, self.sse = text, parser
 
     def feed(self, chunk: bytes) -> bytes:
+        text, sse = self.text, self.sse
+        if text is not None and sse is not None and sse.idle():
+            found = text.same_text(chunk)
+            if found is not None:  # neither the reader nor the reading would find more
+                return text.feed_text(found)
+            blocks = sse.whole_blocks(chunk)
+            if blocks is not None:
+                return self._lines(text, blocks)
         chat = self.chat
         # (nothing pending: every byte so far ended an event, so the parser holds nothing)
         if chat is not None and self.sse is not None and not self.pending:
@@ -134,6 +148,28 @@ class _Relay:
         return b"".join(
             frame(SSEEvent(d[6:].decode("utf-8", errors="replace"))) for d in blocks[:bad]
         )
+
+    def _lines(self, text: FromChatChunks, blocks: list[bytes]) -> bytes:
+        """`_pass` of a bridged chunk of whole one-line events (`data: ` blocks): events of
+        the learned text shape go straight to the translator, the others as `_pass` takes
+        them (and teach the shape)."""
+        reader = self.reader
+        parts = []
+        for block in blocks:
+            try:
+                found = text.same_text(block, framed=False)
+                if found is not None:
+                    parts.append(text.feed_text(found))
+                    continue
+                event = SSEEvent(block[6:].decode("utf-8", errors="replace"))
+                reader.observe(event)
+                if reader.malformed:
+                    break
+                parts.append(text.feed_line(event))
+            except UNTRUSTED:
+                reader.malformed = True
+                break
+        return b"".join(parts)
 
     def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
         reader, translator = self.reader, self.translator

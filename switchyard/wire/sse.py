@@ -73,6 +73,10 @@ class SSEParser:
                 data = self._data
         return events
 
+    def idle(self) -> bool:
+        """Nothing buffered: the next chunk starts a new line of a new event."""
+        return not self._buf and not self._data and self._event is None and self._id is None
+
     def whole_data(self, chunk: bytes) -> list[bytes] | None:
         """The data of `chunk`'s events, as bytes, when nothing is buffered and the chunk holds
         only whole unnamed one-line `data: ` events in LF framing (how a Chat stream's chunks
@@ -135,10 +139,12 @@ class SSEParser:
 
 
 def encode(data: Any, event: str | None = None) -> bytes:
-    """One SSE frame; `data` is JSON-encoded unless it is already a string."""
-    payload = data if isinstance(data, str) else orjson.dumps(data).decode()
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n".encode()
+    """One SSE frame; `data` is JSON-encoded unless it is already a string (built as bytes:
+    orjson's UTF-8 is never decoded to be encoded again)."""
+    payload = data.encode() if isinstance(data, str) else orjson.dumps(data)
+    if event:
+        return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+    return b"data: " + payload + b"\n\n"
 
 
 DONE = b"data: [DONE]\n\n"

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import random
 
-from switchyard.catalog import Dialect, ErrorClass
+import pytest
+
+from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
+from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
 from switchyard.wire import SSEParser
@@ -39,14 +42,30 @@ ODD = [
     _text(b"crlf").replace(b"\n\n", b"\r\n\r\n"),
     _event(b'{"index":0,"delta":{"role":"assistant","content":""}}'),
     _event(b'{"index":0,"delta":{"content":"x","content":"y"}}'),  # two contents: no shape
+    _event(b'{"index":0,"delta":{"content":"5","content":5}}'),
+    _event(b'{"index":0,"delta":{"content":"5","\\u0063ontent":5}}'),
+    _event(b'{"index":1,"delta":{"content":"other choice"}}'),
+    _event(b'{"index":0,"delta":{"content":"x"}}', b',"usage":"bad"}'),
+    _event(b'{"index":0,"delta":{"content":"x"},"finish_reason":"length"}'),
 ]
 END = [_event(b'{"index":0,"delta":{},"finish_reason":"stop"}'), b"data: [DONE]\n\n"]
 
 
-def _relay(raw: bytes, cuts: list[int], fast: bool) -> tuple[bytes, tuple[object, ...]]:
-    r = _Relay(Leg(ADAPTERS[Dialect.OPENAI_CHAT], Dialect.OPENAI_CHAT, None, None, {}))
+def _leg(inbound: Dialect) -> Leg:
+    chat = ADAPTERS[Dialect.OPENAI_CHAT]
+    if inbound is Dialect.OPENAI_CHAT:
+        return Leg(chat, inbound, None, None, {})
+    direction = {Dialect.OPENAI_RESPONSES: BridgeDirection.RESPONSES_TO_CHAT,
+                 Dialect.ANTHROPIC: BridgeDirection.MESSAGES_TO_CHAT}[inbound]  # fmt: skip
+    ctx = BridgeContext("up-m", "g", None, ids=counting_ids(), clock=lambda: 1)
+    return Leg(chat, inbound, get_bridge(direction), ctx, {})
+
+
+def _relay(raw: bytes, cuts: list[int], fast: bool,
+           inbound: Dialect = Dialect.OPENAI_CHAT) -> tuple[bytes, tuple[object, ...]]:  # fmt: skip
+    r = _Relay(_leg(inbound))
     if not fast:
-        r.chat = None
+        r.chat = r.text = None
     out = b""
     start = 0
     for cut in [*cuts, len(raw)]:
@@ -57,12 +76,18 @@ def _relay(raw: bytes, cuts: list[int], fast: bool) -> tuple[bytes, tuple[object
     else:
         out += r.flush()
     if r.reader.malformed:
-        out += r.fail(Dialect.OPENAI_CHAT, ErrorClass.BAD_RESPONSE)
+        out += r.fail(inbound, ErrorClass.BAD_RESPONSE)
+    elif r.translator is not None:
+        out += r.translator.finish()
     reader = r.reader
-    return out, (reader.malformed, reader.failed, reader.finished, reader.usage)
+    usage = r.translator.usage if r.translator is not None else reader.usage
+    return out, (reader.malformed, reader.failed, reader.finished, usage)
 
 
-def test_fast_paths_relay_and_judge_as_the_parser_does() -> None:
+@pytest.mark.parametrize(
+    "inbound", [Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES, Dialect.ANTHROPIC]
+)
+def test_fast_paths_relay_and_judge_as_the_parser_does(inbound: Dialect) -> None:
     rng = random.Random(17)
     for _ in range(3000):
         events = [rng.choice(PLAIN) for _ in range(rng.randint(0, 12))]
@@ -77,7 +102,8 @@ def test_fast_paths_relay_and_judge_as_the_parser_does() -> None:
             cuts = sorted(rng.sample(bounds[:-1], rng.randint(0, len(bounds) - 1)))
         else:
             cuts = sorted(rng.sample(range(1, len(raw)), min(len(raw) - 1, rng.randint(0, 8))))
-        assert _relay(raw, cuts, fast=True) == _relay(raw, cuts, fast=False), (raw, cuts)
+        fast, slow = _relay(raw, cuts, True, inbound), _relay(raw, cuts, False, inbound)
+        assert fast == slow, (raw, cuts)
 
 
 def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
@@ -89,3 +115,14 @@ def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
         assert r.chat.same_shape(odd) is (odd == ODD[2]), odd
     assert not r.chat.same_shape(PLAIN[0] + PLAIN[1])  # two events: the whole-chunk path
     assert SSEParser().whole_blocks(PLAIN[0] + PLAIN[1]) is not None
+
+
+def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chunk() -> None:
+    r = _Relay(_leg(Dialect.OPENAI_RESPONSES))
+    assert r.text is not None
+    r.feed(PLAIN[0])
+    assert r.text.same_text(PLAIN[1]) == "and the dog "
+    assert r.text.same_text(PLAIN[3]) == "\u00e9t\u00e9 "
+    assert r.text.same_text(ODD[2]) == "\ufffd\ufffd"  # as the parser decodes it
+    for odd in ODD[3:]:
+        assert r.text.same_text(odd) is None, odd
