@@ -149,16 +149,15 @@ def _booked(metrics: RouterMetrics, ex: Exchange, t: TargetView, elapsed: float,
 
 
 BUCKETS = ((1, "1"), (4, "2-4"), (16, "5-16"), (64, "17-64"))
+# bucket(n) for every n up to the last bound, looked up rather than searched per request
+_BUCKETED = ("0", *(next(label for top, label in BUCKETS if n <= top) for n in range(1, 65)))
 
 
 def bucket(n: int) -> str:
     """A count as a coarse, safe bucket (usage rows never carry exact conversation shapes)."""
     if n <= 0:
         return "0"
-    for top, label in BUCKETS:
-        if n <= top:
-            return label
-    return "65+"
+    return _BUCKETED[n] if n < len(_BUCKETED) else "65+"
 
 
 @dataclass(frozen=True, slots=True)
