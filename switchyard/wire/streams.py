@@ -69,6 +69,9 @@ class _LatestUsageReader:
 # in place of one keeps a JSON document valid and of the same structure.
 _PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
 _CONTENT = b'"content":"'
+# Shapes a reader takes at most: chunks that differ in more than their text (a per-chunk
+# random field, say) never match one, and then learning would only cost.
+MAX_LEARNS = 8
 
 
 class ChatStreamReader(_LatestUsageReader):
@@ -77,11 +80,12 @@ class ChatStreamReader(_LatestUsageReader):
     that string are judged without a parse (`same_shape`): such a chunk is a JSON object with
     the same fields, so it is neither malformed, nor an error, nor usage."""
 
-    __slots__ = ("_head", "_tail", "_tail2")
+    __slots__ = ("_head", "_learns", "_tail", "_tail2")
 
     def __init__(self) -> None:
         super().__init__()
         self._head = self._tail = self._tail2 = b""
+        self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
     def observe(self, event: SSEEvent) -> None:
         if event.data == "[DONE]":
@@ -135,8 +139,9 @@ class ChatStreamReader(_LatestUsageReader):
             except ValueError:
                 chunk = None
             if type(chunk) is dict and chunk.get("error") is None and chunk.get("usage") is None:
-                self._learn(block)
-                head, tail = self._head, self._tail
+                if self._learns < MAX_LEARNS:
+                    self._learn(block)
+                    head, tail = self._head, self._tail
                 continue
             self.observe_data(data)
             if self.malformed:
@@ -153,6 +158,7 @@ class ChatStreamReader(_LatestUsageReader):
         start = at + len(_CONTENT)
         end = block.find(b'"', start)
         if end >= 0 and _PLAIN.fullmatch(block, start, end) is not None:
+            self._learns += 1
             self._head, self._tail = block[:start], block[end:]
             self._tail2 = self._tail + b"\n\n"
 

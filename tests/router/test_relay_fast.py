@@ -126,3 +126,18 @@ def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chu
     assert r.text.same_text(ODD[2]) == "\ufffd\ufffd"  # as the parser decodes it
     for odd in ODD[3:]:
         assert r.text.same_text(odd) is None, odd
+
+
+@pytest.mark.parametrize("inbound", [Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES])
+def test_chunks_that_never_repeat_a_shape_stop_the_learning(inbound: Dialect) -> None:
+    """(OpenAI's `obfuscation` field: random padding in every chunk.)"""
+    chunks = [_event(b'{"index":0,"delta":{"content":"w%d "}}' % i,
+                     b',"usage":null,"obfuscation":"%s"}' % (b"x" * i)) for i in range(30)]  # fmt: skip
+    raw = b"".join(chunks + END)
+    cuts = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
+    assert _relay(raw, cuts, True, inbound) == _relay(raw, cuts, False, inbound)
+    r = _Relay(_leg(inbound))
+    for chunk in chunks:
+        r.feed(chunk)
+    learner = r.chat if r.chat is not None else r.text
+    assert learner is not None and learner._learns == 8

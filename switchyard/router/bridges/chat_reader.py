@@ -105,6 +105,7 @@ def _str(value: Any) -> str | None:
 # A JSON string's content without escapes, quotes or control characters (see _learn).
 PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
 CONTENT = b'"content":"'
+MAX_LEARNS = 8  # shapes taken per stream at most (as wire.streams.ChatStreamReader)
 
 
 class FromChatChunks:
@@ -127,6 +128,7 @@ class FromChatChunks:
         self.usage: Usage | None = None
         self.response_id: str | None = None
         self._head = self._tail = b""
+        self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
     def same_text(self, chunk: bytes, framed: bool = True) -> str | None:
         """The text of `chunk` when it is one whole `data: ` event (LF framed; a block of
@@ -176,6 +178,7 @@ class FromChatChunks:
             and chunk.get("error") is None
             and chunk.get("usage") is None
         ):
+            self._learns += 1
             self._head, self._tail = b"data: " + raw[:start], raw[end:] + b"\n\n"
 
     def feed(self, event: SSEEvent) -> bytes:
@@ -189,7 +192,7 @@ class FromChatChunks:
         if self._done:
             return b""
         happenings = self._reader.read(event)
-        if len(happenings) == 1 and type(happenings[0]) is Text:
+        if len(happenings) == 1 and type(happenings[0]) is Text and self._learns < MAX_LEARNS:
             self._learn(event, happenings[0].delta)
         return self._feed(happenings)
 
