@@ -66,27 +66,37 @@ def _log(name: str) -> int:
 
 
 def _spawn(name: str, args: list[str], core: int | None, env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+           cwd: Path | None = None, prefix: list[str] | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """`prefix` runs the server under another program (instr_bench: valgrind)."""
     fd = _log(name)
     try:
         return subprocess.Popen(
-            pinned(core, args), stdout=fd, stderr=fd, env=env, cwd=cwd, start_new_session=True
+            pinned(core, [*(prefix or []), *args]),
+            stdout=fd,
+            stderr=fd,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
     finally:
         os.close(fd)
 
 
-def start_bare(upstream: str, core: int | None) -> Server:
+def start_bare(upstream: str, core: int | None, prefix: list[str] | None = None) -> Server:
     port = free_port()
     args = [sys.executable, str(ROOT / "bench" / "bare_proxy.py"), "--port", str(port),
             "--upstream", upstream]  # fmt: skip
-    proc = _spawn("bare", args, core)
-    wait_port(port, proc, 30)
+    proc = _spawn("bare", args, core, prefix=prefix)
+    wait_port(port, proc, 30 if prefix is None else 300)
     return Server("bare", proc, f"http://127.0.0.1:{port}")
 
 
 def start_router(
-    upstream: str, core: int | None, workdir: Path, tree: Path | None = None
+    upstream: str,
+    core: int | None,
+    workdir: Path,
+    tree: Path | None = None,
+    prefix: list[str] | None = None,
 ) -> Server:
     """The router of this tree, or of another checkout (`tree`, for A/B runs side by side)."""
     name = "router" if tree is None else f"router@{tree.name}"
@@ -108,8 +118,8 @@ def start_router(
     args = [sys.executable, "-m", "switchyard.cli", "router", "--config",
             str(workdir / "router.json"), "--host", "127.0.0.1", "--port", str(port),
             "--secrets-dir", str(workdir)]  # fmt: skip
-    proc = _spawn(name, args, core, env=env, cwd=tree or ROOT)
-    wait_port(port, proc, 60)
+    proc = _spawn(name, args, core, env=env, cwd=tree or ROOT, prefix=prefix)
+    wait_port(port, proc, 60 if prefix is None else 300)
     return Server(name, proc, f"http://127.0.0.1:{port}", bridges=True,
                   note="file usage sink")  # fmt: skip
 

@@ -181,7 +181,7 @@ async def handle(request: web.Request, adapter: DialectAdapter) -> web.StreamRes
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _error(dialect, 400, "BadRequest", "request body is not valid JSON")
-    if isinstance(body, dict):
+    if adapter.reads_path and isinstance(body, dict):
         try:  # Gemini callers name the model and the method in the path
             body = adapter.inbound(request.match_info.get("target"), request.query_string, body)
         except RequestRefused as exc:

@@ -31,6 +31,7 @@ from switchyard.wire import (
 from switchyard.wire.eventstream import stream_parser
 
 from .bridges import Bridge, BridgeContext, BridgeUpstreamFailed, StreamTranslator
+from .bridges.chat_reader import FromChatChunks
 from .dialects import DialectAdapter
 from .exchange import Exchange
 from .upstream import UpstreamError, exception_class
@@ -103,33 +104,72 @@ class _Relay:
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         self.pending = b""  # bytes of an event that has not ended yet (native relay)
         # a native Chat stream: chunks of whole one-line events are observed from their bytes
-        reader = self.reader
-        self.chat = (
-            reader if self.translator is None and isinstance(reader, ChatStreamReader) else None
-        )
-        self.sse = self.parser if isinstance(self.parser, SSEParser) else None
+        reader, parser = self.reader, self.parser
+        self.chat: ChatStreamReader | None = None
+        self.sse: SSEParser | None = None
+        native = self.translator is None
+        if native and isinstance(reader, ChatStreamReader) and isinstance(parser, SSEParser):
+            self.chat, self.sse = reader, parser
+        # a bridged Chat stream: chunks of text shaped like the last one go straight through
+        self.text: FromChatChunks | None = None
+        text, chat = self.translator, isinstance(reader, ChatStreamReader)
+        if isinstance(text, FromChatChunks) and chat and isinstance(parser, SSEParser):
+            self.text, self.sse = text, parser
 
     def feed(self, chunk: bytes) -> bytes:
-        if self.chat is not None and self.sse is not None and not self.pending:
-            datas = self.sse.whole_data(chunk)
-            if datas is not None:
-                return self._whole(self.chat, datas, chunk)
+        text, sse = self.text, self.sse
+        if text is not None and sse is not None and sse.idle():
+            found = text.same_text(chunk)
+            if found is not None:  # neither the reader nor the reading would find more
+                return text.feed_text(found)
+            blocks = sse.whole_blocks(chunk)
+            if blocks is not None:
+                return self._lines(text, blocks)
+        chat = self.chat
+        # (nothing pending: every byte so far ended an event, so the parser holds nothing)
+        if chat is not None and self.sse is not None and not self.pending:
+            if chat.same_shape(chunk):  # one event like the last plain one: nothing to see
+                return chunk
+            blocks = self.sse.whole_blocks(chunk)
+            if blocks is not None:
+                return self._whole(chat, blocks, chunk)
         return self._pass(self.parser.feed(chunk), chunk)
 
     def flush(self) -> bytes:
         return self._pass(self.parser.flush(), b"")
 
     @staticmethod
-    def _whole(chat: ChatStreamReader, datas: list[bytes], chunk: bytes) -> bytes:
-        """`_pass` for a chunk of whole one-line events: all of it, or the events before the
-        first malformed one (framed as `_pass` frames them)."""
-        for i, data in enumerate(datas):
-            chat.observe_data(data)
-            if chat.malformed:
-                return b"".join(
-                    frame(SSEEvent(d.decode("utf-8", errors="replace"))) for d in datas[:i]
-                )
-        return chunk
+    def _whole(chat: ChatStreamReader, blocks: list[bytes], chunk: bytes) -> bytes:
+        """`_pass` for a chunk of whole one-line events (`data: ` blocks): all of it, or the
+        events before the first malformed one (framed as `_pass` frames them)."""
+        bad = chat.observe_datas(blocks)
+        if bad < 0:
+            return chunk
+        return b"".join(
+            frame(SSEEvent(d[6:].decode("utf-8", errors="replace"))) for d in blocks[:bad]
+        )
+
+    def _lines(self, text: FromChatChunks, blocks: list[bytes]) -> bytes:
+        """`_pass` of a bridged chunk of whole one-line events (`data: ` blocks): events of
+        the learned text shape go straight to the translator, the others as `_pass` takes
+        them (and teach the shape)."""
+        reader = self.reader
+        parts = []
+        for block in blocks:
+            try:
+                found = text.same_text(block, framed=False)
+                if found is not None:
+                    parts.append(text.feed_text(found))
+                    continue
+                event = SSEEvent(block[6:].decode("utf-8", errors="replace"))
+                reader.observe(event)
+                if reader.malformed:
+                    break
+                parts.append(text.feed_line(event))
+            except UNTRUSTED:
+                reader.malformed = True
+                break
+        return b"".join(parts)
 
     def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
         reader, translator = self.reader, self.translator

@@ -73,6 +73,10 @@ class SSEParser:
                 data = self._data
         return events
 
+    def idle(self) -> bool:
+        """Nothing buffered: the next chunk starts a new line of a new event."""
+        return not self._buf and not self._data and self._event is None and self._id is None
+
     def whole_data(self, chunk: bytes) -> list[bytes] | None:
         """The data of `chunk`'s events, as bytes, when nothing is buffered and the chunk holds
         only whole unnamed one-line `data: ` events in LF framing (how a Chat stream's chunks
@@ -88,6 +92,22 @@ class SSEParser:
             if not block.startswith(b"data: "):
                 return None
         return [block[6:] for block in blocks]
+
+    def whole_blocks(self, chunk: bytes) -> list[bytes] | None:
+        """`whole_data` with each event's `data: ` prefix left on (cut by the consumer, which
+        saves a list of slices): the same verdicts, checked by C-level counts only."""
+        if self._buf or self._data or self._event is not None or self._id is not None:
+            return None
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk or not chunk.startswith(b"data: "):
+            return None
+        blocks = chunk[:-2].split(b"\n\n")
+        # every event after a blank line starts with `data: `, and none holds a line break
+        if chunk.count(b"\n\ndata: ") != len(blocks) - 1:
+            return None
+        for block in blocks:
+            if b"\n" in block:
+                return None
+        return blocks
 
     def flush(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line still counts."""
@@ -119,10 +139,12 @@ class SSEParser:
 
 
 def encode(data: Any, event: str | None = None) -> bytes:
-    """One SSE frame; `data` is JSON-encoded unless it is already a string."""
-    payload = data if isinstance(data, str) else orjson.dumps(data).decode()
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n".encode()
+    """One SSE frame; `data` is JSON-encoded unless it is already a string (built as bytes:
+    orjson's UTF-8 is never decoded to be encoded again)."""
+    payload = data.encode() if isinstance(data, str) else orjson.dumps(data)
+    if event:
+        return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+    return b"data: " + payload + b"\n\n"
 
 
 DONE = b"data: [DONE]\n\n"

@@ -39,3 +39,33 @@ def test_other_chunks_are_left_to_feed_untouched() -> None:
     assert parser.whole_data(CHUNK) is None  # something is buffered: feed must go on
     assert [e.data for e in parser.feed(b"tial\n\n")] == ["partial"]
     assert parser.whole_data(CHUNK) == [CHUNK[6:-2]]
+
+
+def test_whole_blocks_agree_with_whole_data() -> None:
+    chunks = (CHUNK, CHUNK + USAGE + b"data: [DONE]\n\n", b"data: a\ndata: b\n\n",
+              b"event: error\ndata: {}\n\n", b"data: a\r\n\r\n", b"data:a\n\n", b"data: a\n",
+              b"data: a\n\n\n", b": ping\n\n", CHUNK + b": ping\n\n", CHUNK + b"data:x\n\n",
+              CHUNK + b"\n" + CHUNK, b"data: \n\n", b"\n\n")  # fmt: skip
+    for chunk in chunks:
+        datas = SSEParser().whole_data(chunk)
+        blocks = SSEParser().whole_blocks(chunk)
+        assert datas == (None if blocks is None else [b[6:] for b in blocks]), chunk
+
+
+def test_observe_datas_reads_as_observe_data() -> None:
+    events = [CHUNK[6:-2], USAGE[6:-2], b"nope", b'{"error":{"message":"x"}}', b'"\xff"', b"[1]",
+              b'{"choices":[],"usage":null}', b"[DONE]", b'{"a":"\xff"}']  # fmt: skip
+    for n in range(len(events)):
+        for first in range(len(events)):
+            datas = [events[(first + k) % len(events)] for k in range(n + 1)]
+            one = ChatStreamReader()
+            stop = -1
+            for i, data in enumerate(datas):
+                one.observe_data(data)
+                if one.malformed:
+                    stop = i
+                    break
+            many = ChatStreamReader()
+            assert many.observe_datas([b"data: " + d for d in datas]) == stop
+            assert (one.malformed, one.failed, one.finished, one.usage) == (
+                many.malformed, many.failed, many.finished, many.usage), datas  # fmt: skip

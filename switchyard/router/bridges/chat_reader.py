@@ -3,6 +3,7 @@ that serve other skins from a Chat upstream (responsesToChat, messagesToChat).""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,10 +102,21 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# A JSON string's content without escapes, quotes or control characters (see _learn).
+PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
+CONTENT = b'"content":"'
+MAX_LEARNS = 8  # shapes taken per stream at most (as wire.streams.ChatStreamReader)
+
+
 class FromChatChunks:
     """What the translators serving another dialect from a Chat upstream share: Chat chunks
     read into happenings, the finish reason and usage kept, a failure ending the stream.
-    Subclasses write the content (``_content``), the opening (``_start``) and the failure."""
+    Subclasses write the content (``_content``), the opening (``_start``) and the failure.
+
+    Most chunks of a stream carry only text, and differ from each other only in it: the
+    translator learns the bytes around the text of such a chunk (``_learn``), and the relay
+    hands it every chunk that is one whole event with those bytes around another plain string
+    (``same_text``, ``feed_text``) without parsing it."""
 
     def __init__(self, ctx: BridgeContext) -> None:
         self._ctx = ctx
@@ -115,12 +127,78 @@ class FromChatChunks:
         self._usage: Usage | None = None
         self.usage: Usage | None = None
         self.response_id: str | None = None
+        self._head = self._tail = b""
+        self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
+
+    def same_text(self, chunk: bytes, framed: bool = True) -> str | None:
+        """The text of `chunk` when it is one whole `data: ` event (LF framed; a block of
+        SSEParser.whole_blocks when not `framed`) of the learned shape: what reading it would
+        find (one Text, none for an empty string), and all a Chat stream reader would find (a
+        plain chunk: no error, no usage)."""
+        head, tail = self._head, self._tail if framed else self._tail[:-2]
+        end = len(chunk) - len(tail)
+        if (
+            head
+            and chunk.startswith(head)
+            and chunk.endswith(tail)
+            and end >= len(head)
+            and PLAIN.fullmatch(chunk, len(head), end) is not None
+        ):
+            return chunk[len(head) : end].decode("utf-8", errors="replace")
+        return None
+
+    def feed_text(self, text: str) -> bytes:
+        """`feed` of a chunk of the learned shape holding `text` (`same_text`)."""
+        if self._done or not text:
+            return b""
+        return self._start() + self._text(text)
+
+    def _text(self, text: str) -> bytes:
+        return self._content(Text(text))
+
+    def _learn(self, event: SSEEvent, text: str) -> None:
+        """Take the shape of a one-line event whose chunk read as one Text, `text`, and is
+        plain (no error, no usage): the bytes around its one `content` string, when that
+        string is `text` itself, without escapes. Another plain string in its place is another
+        Text and nothing else. (No backslash anywhere and one "content" key: no escaped or
+        duplicate key can stand for the one the text was read from.)"""
+        if event.event is not None:
+            return
+        raw = event.data.encode()
+        if b"\n" in raw or b"\\" in raw or raw.count(b'"content"') != 1:
+            return
+        start = raw.find(CONTENT) + len(CONTENT)
+        end = raw.find(b'"', start)
+        if start < len(CONTENT) or end < 0 or PLAIN.fullmatch(raw, start, end) is None:
+            return
+        chunk = event.json()
+        if (
+            raw[start:end].decode() == text
+            and isinstance(chunk, dict)
+            and chunk.get("error") is None
+            and chunk.get("usage") is None
+        ):
+            self._learns += 1
+            self._head, self._tail = b"data: " + raw[:start], raw[end:] + b"\n\n"
 
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:
             return b""
+        return self._feed(self._reader.read(event))
+
+    def feed_line(self, event: SSEEvent) -> bytes:
+        """`feed` of an event read from one `data: ` line, learning its shape when it holds
+        only text (what `same_text` recognises afterwards)."""
+        if self._done:
+            return b""
+        happenings = self._reader.read(event)
+        if len(happenings) == 1 and type(happenings[0]) is Text and self._learns < MAX_LEARNS:
+            self._learn(event, happenings[0].delta)
+        return self._feed(happenings)
+
+    def _feed(self, happenings: list[Happening]) -> bytes:
         out: list[bytes] = []
-        for happening in self._reader.read(event):
+        for happening in happenings:
             out.append(self._start())
             if isinstance(happening, Finish):
                 self._finish = happening.reason

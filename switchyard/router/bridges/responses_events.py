@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from switchyard.catalog import Dialect, ErrorClass
 from switchyard.wire import Usage, encode, stream_error
 
@@ -19,6 +21,10 @@ from .chat_reader import FromChatChunks, Text, ToolArgs, ToolStart
 from .responses_tools import custom_input
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+TEXT_DELTA = (
+    b"event: response.output_text.delta\ndata: "
+    b'{"type":"response.output_text.delta","sequence_number":'
+)
 
 
 def usage_object(usage: Usage | None) -> JSON | None:
@@ -89,6 +95,8 @@ class ResponsesFromChat(FromChatChunks):
         self._seq = 0
         self._output: list[JSON] = []  # finished items, by output_index
         self._open: JSON | None = None  # the item being streamed (its output_index is len(output))
+        self._texting: JSON | None = None  # the open message after its first delta
+        self._delta_where = b""  # its deltas' fields after sequence_number, up to the delta
 
     def _content(self, happening: Text | ToolStart | ToolArgs) -> bytes:
         if isinstance(happening, Text):
@@ -154,6 +162,13 @@ class ResponsesFromChat(FromChatChunks):
 
     def _text(self, delta: str) -> bytes:
         out = b""
+        if self._open is not None and self._open is self._texting:
+            # the open message's next delta: the event of `_event`, from bytes kept for it
+            self._open["text"] += delta
+            seq = self._seq
+            self._seq = seq + 1
+            return b"".join((TEXT_DELTA, str(seq).encode(), self._delta_where,
+                             orjson.dumps(delta), b',"logprobs":[]}\n\n'))  # fmt: skip
         if self._open is None or self._open["type"] != "message":
             out += self._close()
             self._open = {
@@ -173,9 +188,14 @@ class ResponsesFromChat(FromChatChunks):
                 {**self._where(), "content_index": 0, "part": _text_part("")},
             )
         self._open["text"] += delta
+        self._texting = self._open
+        where = self._where()
+        self._delta_where = b"".join((b',"item_id":', orjson.dumps(where["item_id"]),
+                                      b',"output_index":', str(where["output_index"]).encode(),
+                                      b',"content_index":0,"delta":'))  # fmt: skip
         return out + self._event(
             "response.output_text.delta",
-            {**self._where(), "content_index": 0, "delta": delta, "logprobs": []},
+            {**where, "content_index": 0, "delta": delta, "logprobs": []},
         )
 
     def _open_tool(self, start: ToolStart) -> bytes:

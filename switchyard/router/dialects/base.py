@@ -28,6 +28,7 @@ class DialectAdapter:
 
     dialect: Dialect
     extra_paths: tuple[str, ...] = ()  # further inbound routes (Gemini's /v1beta)
+    reads_path = False  # whether `inbound` reads the path and query (else it is not called)
 
     def inbound(self, target: str | None, query: str, body: JSON) -> JSON:
         """The body as the router handles it, given the path's ``target`` and query string
@@ -75,20 +76,24 @@ NESTED_PARTS = ("content", "output")  # where parts hold further parts (tool res
 def part_needs(items: Any, kinds: Mapping[str, Capability]) -> set[Capability]:
     """The input modalities the parts of `items` need: every object whose ``type`` is in
     `kinds`, found in message content lists and in the content (or output) of tool results
-    nested in them, as far as MAX_PART_DEPTH levels."""
+    nested in them, as far as MAX_PART_DEPTH levels. (Only lists are stacked: a string
+    content, the common case, costs one lookup.)"""
     found: set[Capability] = set()
-    stack: list[tuple[Any, int]] = [(items, 0)]
+    stack: list[tuple[list[Any], int]] = [(items, 0)] if isinstance(items, list) else []
     while stack:
         value, depth = stack.pop()
-        if depth > MAX_PART_DEPTH or not isinstance(value, list):
-            continue
+        deeper = depth + 1
         for item in value:
             if not isinstance(item, dict):
                 continue
             kind = item.get("type")
             if isinstance(kind, str) and kind in kinds:
                 found.add(kinds[kind])
-            stack.extend((item.get(key), depth + 1) for key in NESTED_PARTS)
+            if deeper <= MAX_PART_DEPTH:
+                for key in NESTED_PARTS:
+                    inner = item.get(key)
+                    if isinstance(inner, list):
+                        stack.append((inner, deeper))
     return found
 
 

@@ -30,6 +30,7 @@ FUNCTION_TOOL_KEYS = frozenset({"functionDeclarations"})
 class GoogleAdapter(DialectAdapter):
     dialect = Dialect.GOOGLE
     extra_paths = (GOOGLE_BETA_ROUTE,)
+    reads_path = True
 
     def inbound(self, target: str | None, query: str, body: JSON) -> JSON:
         """The body with ``model`` and ``stream`` from the path; refuses a foreign method."""
