@@ -141,3 +141,26 @@ def test_chunks_that_never_repeat_a_shape_stop_the_learning(inbound: Dialect) ->
         r.feed(chunk)
     learner = r.chat if r.chat is not None else r.text
     assert learner is not None and learner._learns == 8
+
+
+def _tool(args: bytes, start: bool = False) -> bytes:
+    head = b'"id":"call_1","type":"function","function":{"name":"f","arguments":"'
+    fn = head if start else b'"function":{"arguments":"'
+    return _event(b'{"index":0,"delta":{"tool_calls":[{"index":0,' + fn + args + b'"}}]}}')
+
+
+@pytest.mark.parametrize("inbound", [Dialect.OPENAI_RESPONSES, Dialect.ANTHROPIC])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_tool_call_continued_after_text_ends_in_the_callers_error_event(
+    inbound: Dialect, fast: bool
+) -> None:
+    """Text closes the tool call's item (block); more arguments for that call have nowhere to
+    go: a BadResponse ending, never an exception out of the translator. The text before the
+    tool call teaches the fast path its shape, so the text after it is read unparsed."""
+    events = [_text(b"first "), _text(b"again "), _tool(b'{\\"a\\":', start=True)]
+    events += [_text(b"then "), _text(b"more "), _tool(b"1}"), *END]
+    raw = b"".join(events)
+    out, _ = _relay(raw, [], fast, inbound)
+    assert out.count(b"upstream continued a tool call after text") == 1, out
+    assert out.rstrip().endswith(b"}"), out  # the error event is the last one
+    assert b"event: error\n" in out

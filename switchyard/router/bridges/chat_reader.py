@@ -54,6 +54,11 @@ class ChatChunkReader:
         self.model: str | None = None
         self.chunk_id: str | None = None
         self._tools: list[int] = []  # chat tool indexes in order of appearance
+        self._text_after_tool = False  # text came after the current tool call began
+
+    def note_text(self) -> None:
+        """Text read without this reader (a chunk of a learned shape) counts as text too."""
+        self._text_after_tool = bool(self._tools)
 
     def read(self, event: SSEEvent) -> list[Happening]:
         if event.done or not event.data.strip():
@@ -84,15 +89,22 @@ class ChatChunkReader:
         out: list[Happening] = []
         if delta.get("content"):
             out.append(Text(str(delta["content"])))
+            self.note_text()
         for call in delta.get("tool_calls") or []:
             index = int(call.get("index", 0))
             fn = call.get("function") or {}
             if index not in self._tools:
                 self._tools.append(index)
+                self._text_after_tool = False
                 call_id = _str(call.get("id")) or f"call_{index}"
                 out.append(ToolStart(index, call_id, str(fn.get("name") or "")))
             elif index != self._tools[-1]:
                 return [Failed(ErrorClass.BAD_RESPONSE, "upstream interleaved tool-call deltas")]
+            elif self._text_after_tool and fn.get("arguments"):
+                # the call's item or block was closed by the text: nothing to add arguments to
+                return [
+                    Failed(ErrorClass.BAD_RESPONSE, "upstream continued a tool call after text")
+                ]
             if fn.get("arguments"):
                 out.append(ToolArgs(index, str(fn["arguments"])))
         return out
@@ -151,6 +163,7 @@ class FromChatChunks:
         """`feed` of a chunk of the learned shape holding `text` (`same_text`)."""
         if self._done or not text:
             return b""
+        self._reader.note_text()
         return self._start() + self._text(text)
 
     def _text(self, text: str) -> bytes:
