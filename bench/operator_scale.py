@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from e2e.localcluster import LocalCluster, free_port  # noqa: E402
+from switchyard.operator.routerres import config_json_of  # noqa: E402
 
 API = "switchyard.dev/v1alpha1"
 NAMESPACE = "opscale"
@@ -159,7 +160,7 @@ class Api:
         cm = await self.call("GET", f"/api/v1/namespaces/{ns}/configmaps/{ROUTER}")
         if not cm:
             return set()
-        config = json.loads((cm.get("data") or {}).get("config.json") or "{}")
+        config = json.loads(config_json_of(cm) or "{}")  # packed (binaryData) when large
         return {g["name"] for g in config.get("groups") or []}
 
     async def request_counts(self) -> Counter[tuple[str, str]]:

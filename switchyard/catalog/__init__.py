@@ -2,6 +2,7 @@
 the RouterConfig document. Pure: no I/O, nothing of kopf or aiohttp."""
 
 from .base import Condition, ObjectMeta, Resource, SecretKeyRef, SecretRef, WireModel
+from .config_file import MAX_INFLATED_BYTES, PackedConfigError, is_packed, pack, unpack
 from .crds import crd_documents, crd_for
 from .eligibility import (
     BYTES_PER_TOKEN,
@@ -107,6 +108,7 @@ __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_TASKS",
     "KINDS",
+    "MAX_INFLATED_BYTES",
     "RETRY_ANNOTATION",
     "ROUTER_PROOF",
     "TASK_PROVES",
@@ -144,6 +146,7 @@ __all__ = [
     "ModelGroupStatus",
     "ModelStatus",
     "ObjectMeta",
+    "PackedConfigError",
     "Platform",
     "Pricing",
     "ProbeResult",
@@ -188,6 +191,9 @@ __all__ = [
     "derive_model_status",
     "eligible_route",
     "estimate_prompt_tokens",
+    "is_packed",
+    "pack",
     "parse",
     "recommend",
+    "unpack",
 ]

@@ -12,6 +12,8 @@ does.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -19,7 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from switchyard.catalog import ModelGroup, Provider, RouterConfig
+from switchyard.catalog import (
+    ModelGroup,
+    PackedConfigError,
+    Provider,
+    RouterConfig,
+    pack,
+    unpack,
+)
 
 from .providers import MANAGED_BY, MANAGED_BY_LABEL
 
@@ -37,6 +46,12 @@ COMPONENT_LABELS = {"app.kubernetes.io/name": NAME, MANAGED_BY_LABEL: MANAGED_BY
 CONFIG_DIR = "/etc/switchyard/config"
 SECRETS_DIR = "/etc/switchyard/secrets"
 PORT = 8080
+# Kubernetes refuses a ConfigMap whose data and binaryData are over 1 MiB together; the live
+# map holds the config alone, the last-good map the config and the Deployment template
+CONFIGMAP_LIMIT = 1024 * 1024
+CONFIG_LIMIT = CONFIGMAP_LIMIT - 64 * 1024
+
+Payload = dict[str, dict[str, str]]  # {"data": {...}} or {"binaryData": {...}}
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,50 @@ def needed_secrets(
     return sorted(names)
 
 
-def config_map(config: RouterConfig, namespace: str, applied_at: str) -> dict[str, Any]:
+def config_payload(config_json: str, compress_above: int) -> Payload:
+    """The ConfigMap fields that hold a rendered config: readable JSON in `data` up to
+    `compress_above` bytes, gzip in `binaryData` above (the kubelet mounts either as the same
+    file, and the router reads both)."""
+    if len(config_json.encode("utf-8")) <= compress_above:
+        return {"data": {CONFIG_KEY: config_json}}
+    return {"binaryData": {CONFIG_KEY: base64.b64encode(pack(config_json)).decode("ascii")}}
+
+
+def stored_bytes(payload: Payload) -> int:
+    """A payload's size as the API server counts it against the limit (binaryData decoded)."""
+    total = sum(len(k) + len(v.encode("utf-8")) for k, v in payload.get("data", {}).items())
+    for k, v in payload.get("binaryData", {}).items():
+        total += len(k) + len(v) * 3 // 4
+    return total
+
+
+def payload_of(config_map: Mapping[str, Any] | None) -> Payload:
+    """The config fields of a stored ConfigMap, as they are ({} when it holds no config)."""
+    for field in ("data", "binaryData"):
+        value = ((config_map or {}).get(field) or {}).get(CONFIG_KEY)
+        if value:
+            return {field: {CONFIG_KEY: value}}
+    return {}
+
+
+def config_json_of(config_map: Mapping[str, Any] | None) -> str | None:
+    """The config JSON a stored ConfigMap holds, unpacked; None when it holds none or it
+    cannot be read (a map someone edited by hand)."""
+    payload = payload_of(config_map)
+    if "data" in payload:
+        return payload["data"][CONFIG_KEY]
+    if "binaryData" not in payload:
+        return None
+    try:
+        return unpack(base64.b64decode(payload["binaryData"][CONFIG_KEY])).decode("utf-8")
+    except (PackedConfigError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def config_map(
+    config: RouterConfig, namespace: str, applied_at: str, payload: Payload | None = None
+) -> dict[str, Any]:
+    """`payload`: the config as stored (config_payload); plain JSON when not given."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -87,13 +145,14 @@ def config_map(config: RouterConfig, namespace: str, applied_at: str) -> dict[st
                 APPLIED_AT_ANNOTATION: applied_at,
             },
         },
-        "data": {CONFIG_KEY: config.to_json()},
+        **(payload or {"data": {CONFIG_KEY: config.to_json()}}),
     }
 
 
 def last_good_map(
-    namespace: str, revision: str, config_json: str, template: dict[str, Any]
+    namespace: str, revision: str, payload: Payload, template: dict[str, Any]
 ) -> dict[str, Any]:
+    """`payload`: the live map's config fields, copied as they are (payload_of)."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -103,10 +162,8 @@ def last_good_map(
             "labels": dict(COMPONENT_LABELS),
             "annotations": {REVISION_ANNOTATION: revision},
         },
-        "data": {
-            CONFIG_KEY: config_json,
-            TEMPLATE_KEY: _canonical(template),
-        },
+        **payload,
+        "data": {**payload.get("data", {}), TEMPLATE_KEY: _canonical(template)},
     }
 
 

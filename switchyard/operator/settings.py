@@ -50,6 +50,13 @@ class OperatorSettings(BaseSettings):
         "requests (HMAC; routers hold only the token's SHA-256). Unset: a random key per "
         "operator process, so router configs change on every restart.",
     )
+    config_compress_above: int = Field(
+        default=512 * 1024,
+        ge=0,
+        description="Store the rendered router config gzipped (ConfigMap binaryData) when its "
+        "JSON is larger than this many bytes (0: always). Smaller configs stay readable JSON; "
+        "a ConfigMap holds at most 1 MiB either way.",
+    )
     rollout_deadline_seconds: int = Field(
         default=180, ge=5, description="Time for router pods to report a new revision ready."
     )

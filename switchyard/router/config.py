@@ -21,6 +21,7 @@ from switchyard.catalog import (
     CLOUD_SCHEMES,
     DefaultAccess,
     Eligibility,
+    PackedConfigError,
     RequestNeeds,
     RouterConfig,
     RouterGroup,
@@ -29,6 +30,8 @@ from switchyard.catalog import (
     RouterTarget,
     SwitchyardError,
     check,
+    is_packed,
+    unpack,
 )
 from switchyard.catalog.manifests import CatalogError
 from switchyard.catalog.platform import ENVIRONMENT_SCHEMES
@@ -151,6 +154,11 @@ def _parse(path: Path) -> RouterConfig:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if is_packed(raw):  # the operator gzips a large config (catalog/config_file.py)
+        try:
+            raw = unpack(raw)
+        except PackedConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -5,6 +5,7 @@ and the real probe against the real fake upstream."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import socket
@@ -383,10 +384,14 @@ class RouterKubelet:
         cm = get(self.kubectl, self.ns, "configmap", ROUTER)
         if not cm:
             return
-        text = cm["data"]["config.json"]
-        if not self.config.exists() or self.config.read_text() != text:
+        # as the kubelet projects a key: data as UTF-8 text, binaryData (a packed config) decoded
+        text = (cm.get("data") or {}).get("config.json")
+        raw = (
+            text.encode() if text is not None else base64.b64decode(cm["binaryData"]["config.json"])
+        )
+        if not self.config.exists() or self.config.read_bytes() != raw:
             tmp = self.config.with_suffix(".tmp")
-            tmp.write_text(text)
+            tmp.write_bytes(raw)
             os.replace(tmp, self.config)
         if self.proc is None:
             self.proc = subprocess.Popen(

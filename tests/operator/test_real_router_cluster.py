@@ -114,7 +114,9 @@ def test_a_rolled_back_target_is_confirmed_by_a_request_another_target_serves(
 ) -> None:
     """Two targets promoted to Active by real traffic; one upstream starts failing, its target
     is rolled back by the gates, and the operator's confirmation request through the real
-    router is served by the other: status.confirmation and RollbackConfirmed say so."""
+    router is served by the other: status.confirmation and RollbackConfirmed say so.
+    The operator packs every config here (gzip in binaryData, as it does a large catalog's):
+    the same loop runs on packed revisions, each one promoted to the last-good map as stored."""
     ns = namespace
     secret(kubectl, ns, "up", apiKey="sk-e2e-key")
     (tmp_path / "secrets" / "up").mkdir(parents=True)
@@ -134,10 +136,15 @@ def test_a_rolled_back_target_is_confirmed_by_a_request_another_target_serves(
         RouterKubelet(kubectl, ns, port, tmp_path),
         Callers(port) as callers,
     ):
-        op = OperatorThread(settings(ns, port, smoke_executor="inline")).start()
+        packed = settings(ns, port, smoke_executor="inline", config_compress_above=0)
+        op = OperatorThread(packed).start()
         try:
             kubectl("apply", "-f", "-", input=_two_upstreams(ns, good, bad.url + "/v1"))
             wait_for(lambda: stages() == {"up/m": "Active", "down/m": "Active"}, "both Active", 240)
+            for name in ("switchyard-router", "switchyard-router-last-good"):
+                stored = get(kubectl, ns, "configmap", name) or {}
+                assert "config.json" in stored.get("binaryData", {}), name
+                assert "config.json" not in stored.get("data", {}), name
             bad.scenario({"models": {"fake-model": {"failure": {"kind": "server"}}}})
             wait_for(lambda: stages().get("down/m") == "RolledBack", "down/m RolledBack", 120)
             confirmation = wait_for(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from switchyard.operator import routerres
 from switchyard.operator.context import Context
 from switchyard.operator.handlers import router as handler
 from switchyard.operator.metrics import OperatorMetrics
@@ -24,6 +25,7 @@ from switchyard.operator.routerres import (
     TEMPLATE_KEY,
     RouterSettings,
     affected_groups,
+    config_json_of,
     deployment,
     needed_secrets,
     owner_references,
@@ -211,11 +213,12 @@ class FakePoller:
 
 
 class Namespace:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **settings_kw: Any) -> None:
         self.kube, self.poller = FakeKube(), FakePoller()
         settings = OperatorSettings(
-            namespaces=["t"], image="img", router_replicas=1, rollout_deadline_seconds=5
-        )
+            namespaces=["t"], image="img", router_replicas=1, rollout_deadline_seconds=5,
+            **settings_kw,
+        )  # fmt: skip
         self.ctx = Context(settings, self.kube, self.poller, OperatorMetrics())  # type: ignore[arg-type]
         self.clock = T0
         monkeypatch.setattr(handler, "now", lambda: self.clock)
@@ -352,3 +355,45 @@ def test_a_render_is_reused_only_while_the_catalog_version_is_the_same(
     assert changed != first and len(renders) == 2
     # no version: always rendered
     assert sync([group("g", fallback={"maxAttempts": 3})], None) == changed and len(renders) == 3
+
+
+def test_a_packed_config_is_applied_promoted_and_restored_as_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above `config_compress_above` the config travels gzipped in binaryData; the last-good
+    map keeps it as stored (beside the template) and a rollback puts it back unchanged."""
+    ns = Namespace(monkeypatch, config_compress_above=0)
+    good = ns.serve([group("g")])
+    packed = ns.live()["binaryData"][CONFIG_KEY]
+    assert "data" not in ns.live()
+    assert config_json_of(ns.live()) is not None
+    assert json.loads(config_json_of(ns.live()) or "")["revision"] == good
+    last_good = ns.kube.config_maps[LAST_GOOD]
+    assert last_good["binaryData"][CONFIG_KEY] == packed and TEMPLATE_KEY in last_good["data"]
+
+    changed = [group("g", fallback={"maxAttempts": 3})]
+    assert ns.sync(changed) is Action.APPLY
+    assert ns.live()["binaryData"][CONFIG_KEY] != packed
+    ns.clock = T0 + timedelta(seconds=60)  # the pods never reload it
+    assert ns.sync(changed) is Action.ROLLBACK
+    assert ns.revision() == good and ns.live()["binaryData"][CONFIG_KEY] == packed
+    assert ns.live()["metadata"]["annotations"]["switchyard.dev/failed-groups"] == "g"
+
+
+def test_a_config_the_api_server_would_refuse_is_not_written_and_every_group_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ns = Namespace(monkeypatch)
+    good = ns.serve([group("g"), group("h")])
+    before = copy.deepcopy(ns.kube.config_maps)
+    monkeypatch.setattr(routerres, "CONFIG_LIMIT", 200)
+    report = asyncio.run(
+        handler._sync(ns.ctx, "t", [provider("p")], [group("g", fallback={"maxAttempts": 3}),
+                                                      group("h")], [])
+    )  # fmt: skip
+    assert report.action is None and report.serving == good
+    assert ns.kube.config_maps == before  # nothing written
+    for name in ("g", "h"):
+        reason, message = report.failure_for(name) or ("", "")
+        assert reason == "ConfigTooLarge"
+        assert "bytes as stored, over the 200 a ConfigMap can hold" in message

@@ -175,11 +175,11 @@ class Router:
                 raise AssertionError(f"no metric matching {pattern!r} in:\n{text}")
             time.sleep(0.02)
 
-    def write_config(self, text: str) -> None:
+    def write_config(self, text: str | bytes) -> None:
         """Replace the config file in one step (write aside, then rename), as the kubelet
         does: an in-place write can be read half-done and count as one more bad config."""
         aside = self.config.with_name(self.config.name + ".tmp")
-        aside.write_text(text)
+        aside.write_bytes(text.encode() if isinstance(text, str) else text)
         os.replace(aside, self.config)
 
     def readyz(self) -> dict[str, Any]:

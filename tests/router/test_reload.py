@@ -12,6 +12,7 @@ from typing import Any
 import openai
 import pytest
 
+from switchyard.catalog import MAX_INFLATED_BYTES, pack
 from switchyard.router import reload
 from switchyard.router.app import create_app
 from switchyard.router.config import LoadedConfig, load_config
@@ -113,6 +114,34 @@ def test_bad_config_is_rejected_and_last_good_keeps_serving(tmp_path: Path, mock
         router.write_config(fixed.to_json())
         router.wait_revision(fixed.revision)
         assert router.readyz()["lastReloadError"] is None
+
+
+def test_a_packed_config_is_read_and_a_broken_one_rejected(tmp_path: Path, mock: Mock) -> None:
+    """The operator gzips a large config into the ConfigMap's binaryData: the router reads it
+    like the JSON, and a packed file it cannot read whole keeps the last good config."""
+    good, packed = _config(mock, "a"), _config(mock, "b")
+    with run_router(tmp_path, good, provider_keys("a", "b")) as router:
+        router.write_config(pack(packed.to_json()))
+        router.wait_revision(packed.revision)
+        oai = openai.OpenAI(base_url=router.v1, api_key="x", max_retries=0)
+        reply = oai.chat.completions.with_raw_response.create(model="g", messages=MSG)  # type: ignore[arg-type]
+        assert reply.headers["x-switchyard-upstream"] == "b/m"
+        whole = pack(good.to_json())
+        broken = {
+            "cut short": whole[: len(whole) // 2],
+            "corrupt": whole[:12] + bytes(b ^ 0xFF for b in whole[12:40]) + whole[40:],
+            "bytes follow the gzip data": whole + b"{}",
+            "inflates to more than": pack(" " * (MAX_INFLATED_BYTES + 1)),
+        }
+        for failures, (why, raw) in enumerate(broken.items(), start=1):
+            router.write_config(raw)
+            router.wait_metric(
+                rf'switchyard_config_reloads_total\{{result="failure"\}} {failures}\.0'
+            )
+            ready = router.readyz()
+            assert ready["status"] == "ready" and ready["revision"] == packed.revision
+            error = ready["lastReloadError"]
+            assert "gzip data" in error and (why in error or why == "corrupt"), (why, error)
 
 
 def test_not_ready_without_a_valid_config(tmp_path: Path, mock: Mock) -> None:

@@ -28,7 +28,6 @@ from ..operatortoken import SELECTOR, namespace_token, token_digest
 from ..rollout import Action, LiveState
 from ..routerres import (
     APPLIED_AT_ANNOTATION,
-    CONFIG_KEY,
     FAILED_ANNOTATION,
     FAILED_GROUPS_ANNOTATION,
     FAILED_REASON_ANNOTATION,
@@ -202,9 +201,12 @@ async def _sync(
     ctx.metrics.rollouts.labels(step.action.value).inc()
     log.info("router %s: %s (%s)", ns, step.action.value, step.message)
     if step.action is Action.APPLY:
+        payload = routerres.config_payload(config.to_json(), s.config_compress_above)
+        if too_large := _too_large(ns, payload, groups):  # keep serving what runs
+            return RouterReport(state.revision, None, {**render_failures, **too_large})
         if step.promote_live:
             await _promote(ctx, ns, owners)
-        cm = routerres.config_map(config, ns, t.isoformat())
+        cm = routerres.config_map(config, ns, t.isoformat(), payload)
         if state.failed_revision:  # remember what failed, so it is not retried in a loop
             cm["metadata"]["annotations"].update(
                 {k: v for k, v in live_ann.items() if k.startswith("switchyard.dev/failed")}
@@ -235,14 +237,30 @@ async def _sync(
     return report
 
 
+def _too_large(
+    ns: str, payload: routerres.Payload, groups: list[ModelGroup]
+) -> dict[str, tuple[str, str]]:
+    """Every group's failure when the API server would refuse the config ({} if it fits)."""
+    size = routerres.stored_bytes(payload)
+    if size <= routerres.CONFIG_LIMIT:
+        return {}
+    message = (
+        f"the rendered router config is {size} bytes as stored, over the "
+        f"{routerres.CONFIG_LIMIT} a ConfigMap can hold beside its template; split the "
+        "catalog over more namespaces"
+    )
+    log.warning("router %s: %s", ns, message)
+    return {g.name: ("ConfigTooLarge", message) for g in groups}
+
+
 async def _promote(ctx: Context, ns: str, owners: list[dict[str, Any]]) -> None:
     live = await ctx.kube.get_config_map(ns, NAME) or {}
     revision = _annotations(live).get(REVISION_ANNOTATION, "")
     deployment = await ctx.kube.get_deployment(ns, NAME) or {}
     template = (deployment.get("spec") or {}).get("template") or {}
-    config_json = (live.get("data") or {}).get(CONFIG_KEY, "")
+    payload = routerres.payload_of(live)  # copied as stored, plain or packed
     await ctx.kube.put_config_map(
-        _owned(routerres.last_good_map(ns, revision, config_json, template), owners)
+        _owned(routerres.last_good_map(ns, revision, payload, template), owners)
     )
     cleared: dict[str, Any] = {
         FAILED_ANNOTATION: None,
@@ -261,7 +279,7 @@ async def _rollback(
     groups: list[ModelGroup],
 ) -> None:
     good = await ctx.kube.get_config_map(ns, LAST_GOOD)
-    good_json = ((good or {}).get("data") or {}).get(CONFIG_KEY)
+    good_json = routerres.config_json_of(good)
     affected = routerres.affected_groups(config.to_json(), good_json)
     failed = {
         FAILED_ANNOTATION: config.revision,
@@ -283,7 +301,7 @@ async def _rollback(
                     **failed,
                 },
             },
-            "data": {CONFIG_KEY: good_json},
+            **routerres.payload_of(good),
         }
         await ctx.kube.put_config_map(_owned(cm, owners))
         template = json.loads((good.get("data") or {}).get(TEMPLATE_KEY) or "{}")
