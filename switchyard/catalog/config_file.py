@@ -1,7 +1,7 @@
 """A rendered RouterConfig as stored: plain JSON, or gzip when it is large.
 
 Kubernetes refuses a ConfigMap over 1 MiB (its data and binaryData together), and the rendered
-config of a thousand Providers is about 0.9 MB of JSON that compresses about tenfold. The
+config of a thousand Providers is about 0.9 MB of very repetitive JSON. The
 operator stores a large config gzipped in the ConfigMap's binaryData, the kubelet mounts either
 form as the same file, and the router reads both: the gzip magic says which.
 """
