@@ -134,6 +134,9 @@ class ChatStreamReader(_LatestUsageReader):
             ):
                 continue
             data = block[6:]
+            if data == b"[DONE]":  # the end, not JSON: a failed parse costs an exception
+                self.finished = True
+                continue
             try:
                 chunk = loads(data)
             except ValueError:
