@@ -7,6 +7,7 @@ The child gets an environment of PATH and the one key variable, nothing of the o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 
@@ -33,11 +34,17 @@ async def run_probe(
         env=env,
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), deadline)
+        # a timeout scope, not asyncio.wait_for: on 3.11 that can swallow a cancellation
+        async with asyncio.timeout(deadline):
+            out, _ = await proc.communicate()
     except TimeoutError:
         proc.kill()
         await proc.wait()
         return Outcome([], "Timeout", f"probes did not finish within {int(deadline)}s")
+    except asyncio.CancelledError:  # the operator is stopping: no probe outlives it
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
     try:
         rows: list[EvidenceRow] = list(decode_compact(out.decode(errors="replace")).rows)
     except ValueError:
