@@ -8,9 +8,13 @@ their loss, the pool limit, and flow control. Every test runs on asyncio's loop 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -375,4 +379,110 @@ async def test_a_header_with_a_line_break_is_never_sent(pool: Pool) -> None:
     with pytest.raises(UpstreamRequestError):
         await pool.post(server.url + "/r", headers, b"{}")
     assert server.accepts == 0
+    await server.__aexit__()
+
+
+async def test_an_interim_head_is_skipped(pool: Pool) -> None:
+    server = await serve(replying(b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"after")))
+    resp = await pool.post(server.url + "/1xx", HEADERS, b"{}")
+    assert resp.status == 200
+    assert await resp.read() == b"after"
+    resp.release()
+    await server.__aexit__()
+
+
+async def test_an_idle_connection_is_closed_after_the_keepalive_timeout() -> None:
+    pool = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=5.0,
+                keepalive_timeout=0.05)  # fmt: skip
+    server = await serve(replying(ok(b"x"), ok(b"y")))
+    resp = await pool.post(server.url + "/k", HEADERS, b"{}")
+    await resp.read()
+    resp.release()
+    key = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    (idle,) = pool.idle(key)
+    await idle.lost  # closed by the pool's sweep, not by the server (which still waits)
+    assert pool.idle(key) == []
+    await pool.close()
+    await server.__aexit__()
+
+
+async def test_the_per_host_limit_holds_one_origin_not_the_others() -> None:
+    pool = Pool(limit=8, limit_per_host=1, connect_timeout=5.0, read_timeout=5.0)
+    one = await serve(replying(ok(b"a"), ok(b"b")))
+    other = await serve(replying(ok(b"c")))
+    first = await pool.post(one.url + "/p", HEADERS, b"{}")
+    waiting = asyncio.create_task(pool.post(one.url + "/p", HEADERS, b"{}"))
+    resp = await pool.post(other.url + "/p", HEADERS, b"{}")  # another origin: room
+    assert await resp.read() == b"c"
+    resp.release()
+    assert not waiting.done()
+    assert await first.read() == b"a"
+    first.release()
+    second = await waiting
+    assert await second.read() == b"b"
+    second.release()
+    await pool.close()
+    await one.__aexit__()
+    await other.__aexit__()
+
+
+def _certificates(tmp: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for 127.0.0.1 and localhost signed by it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "h1 test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(1)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    (tmp / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+
+
+async def test_https_checks_the_certificate_and_its_name(tmp_path: Path) -> None:
+    ca, cert, key = _certificates(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    server = Server(lambda r, w: asyncio.sleep(0))
+    server.handler = replying(ok(b"secret"), ok(b"again"))(server)
+    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=served)
+    port = server.server.sockets[0].getsockname()[1]
+    trusting = ssl.create_default_context(cafile=str(ca))
+    pool = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=5.0, tls=trusting)
+    for expected in (b"secret", b"again"):
+        resp = await pool.post(f"https://localhost:{port}/s", HEADERS, b"{}")
+        assert await resp.read() == expected
+        resp.release()
+    assert server.accepts == 1
+    assert f"Host: localhost:{port}".encode() in server.heads[0]
+    await pool.close()
+    stranger = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=5.0)
+    with pytest.raises(UpstreamConnectError) as caught:  # the system's CAs do not know it
+        await stranger.post(f"https://localhost:{port}/s", HEADERS, b"{}")
+    assert "SSL" in str(caught.value) or "Certificate" in str(caught.value)
+    await stranger.close()
     await server.__aexit__()

@@ -82,8 +82,9 @@ def request_head(t: Target, headers: CIMultiDict[str], length: int) -> bytes:
 class Pool:
     def __init__(
         self, limit: int, limit_per_host: int, connect_timeout: float, read_timeout: float,
-        keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+        keepalive_timeout: float = KEEPALIVE_TIMEOUT, tls: ssl.SSLContext | None = None,
     ) -> None:  # fmt: skip
+        """`tls`: the context for https origins (default: the system's CAs, made on first use)."""
         self.limit = limit
         self.limit_per_host = limit_per_host  # 0: none
         self.connect_timeout = connect_timeout
@@ -94,7 +95,7 @@ class Pool:
         self._busy_host: dict[Key, int] = {}
         self._waiters: deque[tuple[Key, asyncio.Future[None]]] = deque()
         self._all: set[Connection] = set()
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = tls
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
 
