@@ -215,7 +215,8 @@ class Connection(asyncio.Protocol):
 
     def send(self, data: bytes, body: bytes) -> Response:
         transport = self.transport
-        assert transport is not None
+        if transport is None or transport.is_closing():  # lost while the request waited
+            raise UpstreamConnectError("the upstream closed the connection")
         resp = self.resp = Response(self)
         self._framed = self._interim = False
         self.reusable = False

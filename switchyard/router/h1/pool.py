@@ -108,10 +108,14 @@ class Pool:
         if self._closed:
             raise UpstreamConnectError("the upstream client is closed")
         await self._slot(key)
+        conn = None
         try:
             conn = self._reuse(key) or await self._connect(t)
             resp = conn.send(data, body)
         except BaseException:
+            if conn is not None:
+                conn.abort()
+                self._all.discard(conn)
             self._free(key)
             raise
         try:
@@ -194,7 +198,8 @@ class Pool:
         deadline = asyncio.get_running_loop().time() - self.keepalive_timeout
         while idle:
             conn = idle.pop()
-            if not conn.closed and conn.idle_since > deadline:
+            transport = conn.transport
+            if transport is not None and not transport.is_closing() and conn.idle_since > deadline:
                 return conn
             conn.close()
             self._all.discard(conn)
