@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -34,7 +33,8 @@ from .bridges import Bridge, BridgeContext, BridgeUpstreamFailed, StreamTranslat
 from .bridges.chat_reader import FromChatChunks
 from .dialects import DialectAdapter
 from .exchange import Exchange
-from .upstream import UpstreamError, exception_class
+from .h1 import Response, UpstreamIOError
+from .upstream import UpstreamError
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 # What a translator raises on a wrong-typed upstream field: the upstream's fault, not ours.
@@ -53,24 +53,24 @@ class Leg:
     bedrock: bool = False  # the stream arrives in AWS event-stream frames, not SSE
 
 
-async def _first_chunk(resp: aiohttp.ClientResponse) -> bytes:
+async def _first_chunk(resp: Response) -> bytes:
     try:
-        chunk = await resp.content.readany()
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise UpstreamError(exception_class(exc)) from None
+        chunk = await resp.readany()
+    except UpstreamIOError as exc:
+        raise UpstreamError(exc.error_class) from None
     if not chunk:
         raise UpstreamError(ErrorClass.BAD_RESPONSE)
     return chunk
 
 
 async def json_reply(
-    request: web.Request, resp: aiohttp.ClientResponse, leg: Leg, ex: Exchange
+    request: web.Request, resp: Response, leg: Leg, ex: Exchange
 ) -> tuple[web.Response, str | None]:
     """A whole JSON reply; returns the response and the upstream response id."""
     try:
         raw = await resp.read()
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise UpstreamError(exception_class(exc)) from None
+    except UpstreamIOError as exc:
+        raise UpstreamError(exc.error_class) from None
     try:
         data = orjson.loads(raw)
     except ValueError:
@@ -207,10 +207,10 @@ class _Relay:
 
 
 async def stream_reply(
-    request: web.Request, resp: aiohttp.ClientResponse, leg: Leg, ex: Exchange
+    request: web.Request, resp: Response, leg: Leg, ex: Exchange
 ) -> tuple[web.StreamResponse, str | None]:
     """Relay (or translate) an SSE stream; returns the response and the upstream response id."""
-    if "json" in resp.headers.get("Content-Type", ""):
+    if "json" in resp.headers.get("content-type", ""):
         raise UpstreamError(ErrorClass.BAD_RESPONSE)  # asked for a stream, got a document
     chunk = await _first_chunk(resp)
     out = web.StreamResponse(headers={**SSE_HEADERS, **leg.extra_headers})
@@ -226,7 +226,7 @@ async def stream_reply(
                 ex.first_byte()
                 await out.write(data)
             if not reader.malformed:
-                chunk = await resp.content.readany()
+                chunk = await resp.readany()
         if not reader.malformed:
             await out.write(relay.flush())
         if reader.malformed:
@@ -239,8 +239,8 @@ async def stream_reply(
             await out.write(relay.fail(leg.inbound, failure))
         elif translator is not None:
             await out.write(translator.finish())
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        failure = exception_class(exc)
+    except UpstreamIOError as exc:
+        failure = exc.error_class
         await out.write(relay.fail(leg.inbound, failure))
     except BridgeUpstreamFailed as exc:
         failure = exc.error_class

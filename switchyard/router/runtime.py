@@ -6,10 +6,10 @@ import random
 import time
 from dataclasses import dataclass, field
 
-import aiohttp
 from aiohttp import web
 
 from .config import LoadedConfig
+from .h1 import Pool
 from .metrics import RouterMetrics
 from .selection import Health
 from .sessions import SessionStore
@@ -48,26 +48,18 @@ class Runtime:
     sink: UsageSink
     state: ConfigState = field(default_factory=ConfigState)
     rng: random.Random = field(default_factory=random.Random)
-    _client: aiohttp.ClientSession | None = None
+    _client: Pool | None = None
 
     @property
-    def client(self) -> aiohttp.ClientSession:
+    def client(self) -> Pool:
+        """The upstream client (router/h1: HTTP/1.1, pooled, no proxies, no redirects)."""
         if self._client is None:
             raise RuntimeError("the upstream client exists only while the app runs")
         return self._client
 
     def open_client(self) -> None:
         s = self.settings
-        connector = aiohttp.TCPConnector(
-            limit=s.pool_limit, limit_per_host=s.pool_limit_per_host, ttl_dns_cache=60
-        )
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=s.connect_timeout, sock_connect=s.connect_timeout,
-            sock_read=s.read_timeout,
-        )  # fmt: skip
-        self._client = aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=True, trust_env=False
-        )
+        self._client = Pool(s.pool_limit, s.pool_limit_per_host, s.connect_timeout, s.read_timeout)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import aiohttp
 from multidict import CIMultiDict
-from yarl import URL
 
 from switchyard.catalog import ErrorClass, SwitchyardError
 from switchyard.wire import PEEK_BYTES, classify, request_headers, retry_after
 
 from .config import TargetView
+from .h1 import Pool, Response, UpstreamIOError
 
 FALLBACK_CLASSES = frozenset(
     {
@@ -49,12 +48,10 @@ class UpstreamError(SwitchyardError):
 
 
 def exception_class(exc: BaseException) -> ErrorClass:
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, UpstreamIOError):
+        return exc.error_class
+    if isinstance(exc, asyncio.TimeoutError):
         return ErrorClass.TIMEOUT
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError):
-        return ErrorClass.CONNECT_ERROR
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return ErrorClass.UPSTREAM_ERROR
     return ErrorClass.CONNECT_ERROR
 
 
@@ -63,21 +60,6 @@ class Call:
     url: str
     headers: CIMultiDict[str]
     body: bytes
-
-
-# Parsed upstream URLs: as many as the config has endpoints; dropped whole if that ever grows
-MAX_URLS = 4096
-_URLS: dict[str, URL] = {}
-
-
-def _url(text: str) -> URL:
-    """`text` as sent (encoded: a signed path must not change), parsed once."""
-    found = _URLS.get(text)
-    if found is None:
-        if len(_URLS) >= MAX_URLS:
-            _URLS.clear()
-        found = _URLS[text] = URL(text, encoded=True)
-    return found
 
 
 def build_call(
@@ -90,23 +72,20 @@ def build_call(
     return Call(target.provider.base_url.rstrip("/") + path, headers, body)
 
 
-async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResponse:
+async def send(pool: Pool, call: Call) -> Response:
     """POST and wait for a 2xx response head; raise UpstreamError otherwise."""
     try:
         # sent as built: a signed path (Bedrock's percent-encoded model ids) must not change
-        resp = await session.post(
-            _url(call.url), data=call.body, headers=call.headers,
-            allow_redirects=False,
-        )  # fmt: skip
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise UpstreamError(exception_class(exc)) from None
+        resp = await pool.post(call.url, call.headers, call.body)
+    except UpstreamIOError as exc:
+        raise UpstreamError(exc.error_class) from None
     if resp.status < 300:
         return resp
     try:
-        peek = await resp.content.read(PEEK_BYTES)
-    except (TimeoutError, aiohttp.ClientError):
+        peek = (await resp.readany())[:PEEK_BYTES]
+    except UpstreamIOError:
         peek = b""
     finally:
         resp.release()
     error_class = classify(resp.status, peek) or ErrorClass.BAD_RESPONSE
-    raise UpstreamError(error_class, retry_after(resp.headers.get("Retry-After")))
+    raise UpstreamError(error_class, retry_after(resp.headers.get("retry-after")))
