@@ -34,6 +34,7 @@ from .bridges.chat_reader import FromChatChunks
 from .dialects import DialectAdapter
 from .exchange import Exchange
 from .h1 import Response, UpstreamIOError
+from .runtime import RUNTIME
 from .upstream import UpstreamError
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -68,7 +69,7 @@ async def json_reply(
 ) -> tuple[web.Response, str | None]:
     """A whole JSON reply; returns the response and the upstream response id."""
     try:
-        raw = await resp.read()
+        raw = await resp.read(request.app[RUNTIME].settings.max_reply_bytes)
     except UpstreamIOError as exc:
         raise UpstreamError(exc.error_class) from None
     try:
@@ -95,12 +96,12 @@ async def json_reply(
 class _Relay:
     """One stream's passage: observe every event, forward whole events or translations."""
 
-    def __init__(self, leg: Leg) -> None:
+    def __init__(self, leg: Leg, limit: int) -> None:
         self.reader: StreamReader = leg.upstream.watcher()
         self.translator: StreamTranslator | None = None
         if leg.bridge is not None and leg.ctx is not None:
             self.translator = leg.bridge.stream(leg.ctx)
-        self.parser = stream_parser(leg.bedrock)
+        self.parser = stream_parser(leg.bedrock, limit)  # `limit`: max_reply_bytes per event
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         self.pending = b""  # bytes of an event that has not ended yet (native relay)
         # a native Chat stream: chunks of whole one-line events are observed from their bytes
@@ -216,7 +217,7 @@ async def stream_reply(
     out = web.StreamResponse(headers={**SSE_HEADERS, **leg.extra_headers})
     await out.prepare(request)
     ex.status = 200
-    relay = _Relay(leg)
+    relay = _Relay(leg, request.app[RUNTIME].settings.max_reply_bytes)
     reader, translator = relay.reader, relay.translator
     failure: ErrorClass | None = None
     try:

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from switchyard.wire import MAX_EVENT_BYTES
+
 
 class Settings(BaseSettings):
     # nan and inf are never a sensible timeout or limit
@@ -25,6 +27,9 @@ class Settings(BaseSettings):
 
     # 512 KiB coding-agent payloads plus several base64 images fit with room to spare.
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # A whole non-streamed upstream reply (decoded), and one stream event until it ends: more
+    # is a BadResponse (a fallback while nothing reached the caller; else the error event).
+    max_reply_bytes: int = Field(default=MAX_EVENT_BYTES, ge=1024)
     pool_limit: int = Field(default=512, ge=1, description="Upstream connections in total.")
     pool_limit_per_host: int = Field(default=0, ge=0, description="0: no per-host limit.")
     connect_timeout: float = Field(default=10.0, gt=0)

@@ -35,7 +35,16 @@ from .parallel import ask_parallel_tools, asks_parallel_tools
 from .refusal import RequestRefused
 from .replies import reply_ok
 from .request_shapes import REQUEST_SHAPES, request_type_problem
-from .sse import DONE, SSEEvent, SSEParser, complete_prefix, encode, frame
+from .sse import (
+    DONE,
+    MALFORMED,
+    MAX_EVENT_BYTES,
+    SSEEvent,
+    SSEParser,
+    complete_prefix,
+    encode,
+    frame,
+)
 from .streams import ChatStreamReader, StreamReader, stream_reader
 from .usage import (
     AnthropicUsageMerger,
@@ -56,6 +65,8 @@ __all__ = [
     "DONE",
     "FORWARDED_HEADERS",
     "GOOGLE_BETA_ROUTE",
+    "MALFORMED",
+    "MAX_EVENT_BYTES",
     "MAX_RETRY_AFTER",
     "PEEK_BYTES",
     "PIN_HEADER",

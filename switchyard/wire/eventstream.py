@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from botocore.eventstream import EventStreamBuffer, ParserError
 
-from .sse import SSEEvent, SSEParser
+from .sse import MALFORMED, MAX_EVENT_BYTES, SSEEvent, SSEParser
 
 # Bedrock stream exception -> the Anthropic error type a native stream would carry
 EXCEPTION_TYPES: dict[str, str] = {
@@ -24,7 +24,6 @@ EXCEPTION_TYPES: dict[str, str] = {
     "modelTimeoutException": "timeout_error",
     "validationException": "invalid_request_error",
 }
-MALFORMED = SSEEvent(data="{", event="error")  # not JSON: readers call the stream malformed
 
 
 class BedrockEvents:
@@ -67,6 +66,7 @@ def _event(headers: dict[str, Any], payload: bytes) -> SSEEvent:
     return SSEEvent(data=inner.decode(), event=name if isinstance(name, str) else None)
 
 
-def stream_parser(bedrock: bool) -> SSEParser | BedrockEvents:
-    """What turns an upstream stream's bytes into events on its platform."""
-    return BedrockEvents() if bedrock else SSEParser()
+def stream_parser(bedrock: bool, limit: int = MAX_EVENT_BYTES) -> SSEParser | BedrockEvents:
+    """What turns an upstream stream's bytes into events on its platform; `limit`: the most an
+    unfinished SSE event may hold (botocore bounds a Bedrock frame at 16 MiB itself)."""
+    return BedrockEvents() if bedrock else SSEParser(limit)

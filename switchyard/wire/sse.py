@@ -36,52 +36,82 @@ class SSEEvent:
         return self.data == "[DONE]"
 
 
+# An event that is not JSON: every stream reader calls the stream malformed when it sees it.
+MALFORMED = SSEEvent(data="{", event="error")
+# The most one event may hold while it has not ended (the router passes its max_reply_bytes):
+# an upstream that never ends a line or an event must not make a reader buffer without bound.
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
 class SSEParser:
-    """Feed bytes, get events. Keeps at most one partial event buffered."""
+    """Feed bytes, get events. Keeps at most one partial event buffered, of at most `limit`
+    bytes: a longer one ends the stream with MALFORMED."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id")
+    __slots__ = ("_broken", "_buf", "_data", "_event", "_id", "_limit", "_size")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_EVENT_BYTES) -> None:
         self._buf = b""
         self._data: list[str] = []
         self._event: str | None = None
         self._id: str | None = None
+        self._limit = limit
+        self._size = 0  # characters in `_data`: the event's data so far
+        self._broken = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
+        if self._broken:
+            return []
         buf = self._buf + chunk if self._buf else chunk
         cut = buf.rfind(b"\n")
         if cut < 0:
             self._buf = buf
-            return []
+            return self._overflow() if len(buf) + self._size > self._limit else []
         self._buf = buf[cut + 1 :]
         # whole lines decoded at once: a line break is never inside a UTF-8 sequence
         events: list[SSEEvent] = []
-        data = self._data
+        data, size = self._data, self._size
         for raw in buf[:cut].decode("utf-8", errors="replace").split("\n"):
             line = raw[:-1] if raw.endswith("\r") else raw
             if line.startswith("data:"):  # the common lines, inline
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
+                size += len(line)
                 continue
             if not line:
                 if data or self._event:
                     events.append(self._emit())
-                    data = self._data
+                    data, size = self._data, 0
                 continue
             event = self._line(line)
             if event is not None:
                 events.append(event)
-                data = self._data
+                data, size = self._data, 0
+        self._size = size
+        if size + len(self._buf) > self._limit:
+            return [*events, *self._overflow()]
         return events
+
+    def _overflow(self) -> list[SSEEvent]:
+        self._broken = True
+        self._buf, self._data, self._size = b"", [], 0
+        return [MALFORMED]
 
     def idle(self) -> bool:
         """Nothing buffered: the next chunk starts a new line of a new event."""
-        return not self._buf and not self._data and self._event is None and self._id is None
+        return (
+            not self._buf
+            and not self._data
+            and self._event is None
+            and self._id is None
+            and not self._broken
+        )
 
     def whole_data(self, chunk: bytes) -> list[bytes] | None:
         """The data of `chunk`'s events, as bytes, when nothing is buffered and the chunk holds
         only whole unnamed one-line `data: ` events in LF framing (how a Chat stream's chunks
         come); None for any other chunk, which `feed` then takes (nothing was consumed)."""
         if self._buf or self._data or self._event is not None or self._id is not None:
+            return None  # (`idle`, inline)
+        if self._broken:
             return None
         if not chunk.endswith(b"\n\n") or b"\r" in chunk:
             return None
@@ -97,6 +127,8 @@ class SSEParser:
         """`whole_data` with each event's `data: ` prefix left on (cut by the consumer, which
         saves a list of slices): the same verdicts, checked by C-level counts only."""
         if self._buf or self._data or self._event is not None or self._id is not None:
+            return None  # (`idle`, inline)
+        if self._broken:
             return None
         if not chunk.endswith(b"\n\n") or b"\r" in chunk or not chunk.startswith(b"data: "):
             return None
@@ -111,6 +143,8 @@ class SSEParser:
 
     def flush(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line still counts."""
+        if self._broken:
+            return []
         events = self.feed(b"\n") if self._buf else []
         if self._data:
             events.append(self._emit())
@@ -134,7 +168,7 @@ class SSEParser:
     def _emit(self) -> SSEEvent:
         data = self._data
         event = SSEEvent(data[0] if len(data) == 1 else "\n".join(data), self._event, self._id)
-        self._data, self._event, self._id = [], None, None
+        self._data, self._event, self._id, self._size = [], None, None, 0
         return event
 
 

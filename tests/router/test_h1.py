@@ -28,11 +28,13 @@ from switchyard.router.h1 import (
     UpstreamConnectError,
     UpstreamRequestError,
     UpstreamTimeoutError,
+    UpstreamTooLargeError,
 )
 from switchyard.router.upstream import exception_class
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 HEADERS = CIMultiDict({"Content-Type": "application/json", "Accept": "application/json"})
+BIG = 1 << 30  # a read limit no reply here comes near
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])
@@ -137,7 +139,7 @@ async def test_content_length_reply_and_the_request_as_sent(pool: Pool) -> None:
     resp = await pool.post(url, HEADERS, b'{"q":1}')
     assert resp.status == 200
     assert resp.headers.get("content-type") == "application/json"
-    assert await resp.read() == b'{"a":1}'
+    assert await resp.read(BIG) == b'{"a":1}'
     resp.release()
     head = server.heads[0].decode()
     lines = head.split("\r\n")
@@ -151,15 +153,35 @@ async def test_content_length_reply_and_the_request_as_sent(pool: Pool) -> None:
     await server.__aexit__()
 
 
+async def test_a_reply_longer_than_the_limit_is_refused_whole(pool: Pool) -> None:
+    """However the length is told (Content-Length, chunks, the close), the reader gets an
+    error past the limit, never the bytes."""
+    body = b"x" * 3000
+    framings = [ok(body), chunked(body[:1000], body[1000:]), b"HTTP/1.1 200 OK\r\n\r\n" + body]
+    for reply in framings:
+        server = await serve(replying(reply, close=True))
+        resp = await pool.post(server.url + "/big", HEADERS, b"{}")
+        with pytest.raises(UpstreamTooLargeError, match="longer than 2048 bytes") as caught:
+            await resp.read(2048)
+        assert caught.value.error_class is ErrorClass.BAD_RESPONSE
+        resp.release()
+        await server.__aexit__()
+    server = await serve(replying(ok(body)))
+    resp = await pool.post(server.url + "/fits", HEADERS, b"{}")
+    assert await resp.read(3000) == body  # exactly the limit is fine
+    resp.release()
+    await server.__aexit__()
+
+
 async def test_chunked_and_close_delimited_bodies(pool: Pool) -> None:
     server = await serve(replying(chunked(b"data: 1\n\n", b"data: 2\n\n")))
     resp = await pool.post(server.url + "/c", HEADERS, b"{}")
-    assert await resp.read() == b"data: 1\n\ndata: 2\n\n"
+    assert await resp.read(BIG) == b"data: 1\n\ndata: 2\n\n"
     resp.release()
     await server.__aexit__()
     server = await serve(replying(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", close=True))
     resp = await pool.post(server.url + "/e", HEADERS, b"{}")
-    assert await resp.read() == b"until the end"
+    assert await resp.read(BIG) == b"until the end"
     resp.release()
     await server.__aexit__()
 
@@ -178,7 +200,7 @@ async def test_gzip_and_deflate_are_decoded_streaming_too(pool: Pool) -> None:
     ))  # fmt: skip
     for _ in range(4):
         resp = await pool.post(server.url + "/z", HEADERS, b"{}")
-        assert await resp.read() == text
+        assert await resp.read(BIG) == text
         resp.release()
     assert server.accepts == 1
     await server.__aexit__()
@@ -203,7 +225,7 @@ async def test_a_broken_body_is_an_upstream_error(
     server = await serve(replying(reply, close=True))
     resp = await pool.post(server.url + "/b", HEADERS, b"{}")
     with pytest.raises(error) as caught:
-        await resp.read()
+        await resp.read(BIG)
     assert exception_class(caught.value) is error_class
     resp.release()
     await server.__aexit__()
@@ -252,7 +274,7 @@ async def test_one_connection_serves_sequential_requests(pool: Pool) -> None:
     server = await serve(replying(*[ok(b"%d" % i) for i in range(5)]))
     for i in range(5):
         resp = await pool.post(server.url + "/k", HEADERS, b"{}")
-        assert await resp.read() == b"%d" % i
+        assert await resp.read(BIG) == b"%d" % i
         resp.release()
     assert server.accepts == 1
     await server.__aexit__()
@@ -271,13 +293,13 @@ async def test_a_reply_released_unread_closes_its_connection(pool: Pool) -> None
 async def test_a_connection_the_server_closed_while_idle_is_replaced(pool: Pool) -> None:
     server = await serve(replying(ok(b"first"), close=True))
     resp = await pool.post(server.url + "/i", HEADERS, b"{}")
-    assert await resp.read() == b"first"
+    assert await resp.read(BIG) == b"first"
     resp.release()
     key = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
     (idle,) = pool.idle(key)
     await idle.lost  # the server's close reached the client
     resp = await pool.post(server.url + "/i", HEADERS, b"{}")
-    assert await resp.read() == b"first"
+    assert await resp.read(BIG) == b"first"
     resp.release()
     assert server.accepts == 2
     await server.__aexit__()
@@ -308,10 +330,10 @@ async def test_over_the_limit_a_request_waits_for_a_connection() -> None:
     await asyncio.sleep(0)  # both run up to their wait for a slot
     assert not second.done() and len(server.heads) == 1
     cancelled.cancel()
-    assert await first.read() == b"one"
+    assert await first.read(BIG) == b"one"
     first.release()
     resp = await second
-    assert await resp.read() == b"two"
+    assert await resp.read(BIG) == b"two"
     resp.release()
     assert cancelled.cancelled() and server.accepts == 1
     await pool.close()
@@ -386,7 +408,7 @@ async def test_an_interim_head_is_skipped(pool: Pool) -> None:
     server = await serve(replying(b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"after")))
     resp = await pool.post(server.url + "/1xx", HEADERS, b"{}")
     assert resp.status == 200
-    assert await resp.read() == b"after"
+    assert await resp.read(BIG) == b"after"
     resp.release()
     await server.__aexit__()
 
@@ -396,7 +418,7 @@ async def test_an_idle_connection_is_closed_after_the_keepalive_timeout() -> Non
                 keepalive_timeout=0.05)  # fmt: skip
     server = await serve(replying(ok(b"x"), ok(b"y")))
     resp = await pool.post(server.url + "/k", HEADERS, b"{}")
-    await resp.read()
+    await resp.read(BIG)
     resp.release()
     key = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
     (idle,) = pool.idle(key)
@@ -413,13 +435,13 @@ async def test_the_per_host_limit_holds_one_origin_not_the_others() -> None:
     first = await pool.post(one.url + "/p", HEADERS, b"{}")
     waiting = asyncio.create_task(pool.post(one.url + "/p", HEADERS, b"{}"))
     resp = await pool.post(other.url + "/p", HEADERS, b"{}")  # another origin: room
-    assert await resp.read() == b"c"
+    assert await resp.read(BIG) == b"c"
     resp.release()
     assert not waiting.done()
-    assert await first.read() == b"a"
+    assert await first.read(BIG) == b"a"
     first.release()
     second = await waiting
-    assert await second.read() == b"b"
+    assert await second.read(BIG) == b"b"
     second.release()
     await pool.close()
     await one.__aexit__()
@@ -475,7 +497,7 @@ async def test_https_checks_the_certificate_and_its_name(tmp_path: Path) -> None
     pool = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=5.0, tls=trusting)
     for expected in (b"secret", b"again"):
         resp = await pool.post(f"https://localhost:{port}/s", HEADERS, b"{}")
-        assert await resp.read() == expected
+        assert await resp.read(BIG) == expected
         resp.release()
     assert server.accepts == 1
     assert f"Host: localhost:{port}".encode() in server.heads[0]

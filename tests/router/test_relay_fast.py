@@ -12,7 +12,7 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
-from switchyard.wire import SSEParser
+from switchyard.wire import MAX_EVENT_BYTES, SSEParser
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":['
 
@@ -63,7 +63,7 @@ def _leg(inbound: Dialect) -> Leg:
 
 def _relay(raw: bytes, cuts: list[int], fast: bool,
            inbound: Dialect = Dialect.OPENAI_CHAT) -> tuple[bytes, tuple[object, ...]]:  # fmt: skip
-    r = _Relay(_leg(inbound))
+    r = _Relay(_leg(inbound), MAX_EVENT_BYTES)
     if not fast:
         r.chat = r.text = None
     out = b""
@@ -107,7 +107,9 @@ def test_fast_paths_relay_and_judge_as_the_parser_does(inbound: Dialect) -> None
 
 
 def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
-    r = _Relay(Leg(ADAPTERS[Dialect.OPENAI_CHAT], Dialect.OPENAI_CHAT, None, None, {}))
+    r = _Relay(
+        Leg(ADAPTERS[Dialect.OPENAI_CHAT], Dialect.OPENAI_CHAT, None, None, {}), MAX_EVENT_BYTES
+    )
     assert r.chat is not None
     assert r.feed(PLAIN[0]) == PLAIN[0]
     assert r.chat.same_shape(PLAIN[1]) and r.chat.same_shape(PLAIN[3])
@@ -118,7 +120,7 @@ def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
 
 
 def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chunk() -> None:
-    r = _Relay(_leg(Dialect.OPENAI_RESPONSES))
+    r = _Relay(_leg(Dialect.OPENAI_RESPONSES), MAX_EVENT_BYTES)
     assert r.text is not None
     r.feed(PLAIN[0])
     assert r.text.same_text(PLAIN[1]) == "and the dog "
@@ -136,7 +138,7 @@ def test_chunks_that_never_repeat_a_shape_stop_the_learning(inbound: Dialect) ->
     raw = b"".join(chunks + END)
     cuts = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
     assert _relay(raw, cuts, True, inbound) == _relay(raw, cuts, False, inbound)
-    r = _Relay(_leg(inbound))
+    r = _Relay(_leg(inbound), MAX_EVENT_BYTES)
     for chunk in chunks:
         r.feed(chunk)
     learner = r.chat if r.chat is not None else r.text

@@ -11,6 +11,7 @@ from .errors import (
     UpstreamIOError,
     UpstreamRequestError,
     UpstreamTimeoutError,
+    UpstreamTooLargeError,
 )
 from .pool import Pool
 
@@ -23,4 +24,5 @@ __all__ = [
     "UpstreamIOError",
     "UpstreamRequestError",
     "UpstreamTimeoutError",
+    "UpstreamTooLargeError",
 ]

@@ -21,7 +21,13 @@ from httptools import (
     HttpResponseParser,
 )
 
-from .errors import UpstreamBodyError, UpstreamConnectError, UpstreamIOError, UpstreamTimeoutError
+from .errors import (
+    UpstreamBodyError,
+    UpstreamConnectError,
+    UpstreamIOError,
+    UpstreamTimeoutError,
+    UpstreamTooLargeError,
+)
 
 # Decoded body bytes waiting for the reader before the socket stops being read (aiohttp: 2x64K)
 HIGH_WATER = 128 * 1024
@@ -76,10 +82,15 @@ class Response:
                 return b""
             await self._wait()
 
-    async def read(self) -> bytes:
-        """The whole body."""
+    async def read(self, limit: int) -> bytes:
+        """The whole body, of at most `limit` bytes (decoded): an upstream must not make the
+        router hold a reply of any size."""
         parts = []
+        size = 0
         while chunk := await self.readany():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamTooLargeError(f"the reply is longer than {limit} bytes")
             parts.append(chunk)
         return b"".join(parts)
 

@@ -34,6 +34,12 @@ class UpstreamBodyError(UpstreamIOError):
     error_class = ErrorClass.UPSTREAM_ERROR
 
 
+class UpstreamTooLargeError(UpstreamIOError):
+    """A whole reply longer than the router takes (max_reply_bytes): a broken target."""
+
+    error_class = ErrorClass.BAD_RESPONSE
+
+
 class UpstreamRequestError(UpstreamIOError):
     """The request itself cannot be written (a header with a line break, a bad URL)."""
 
