@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import uvloop
 from multidict import CIMultiDict
 
 from switchyard.catalog import ErrorClass
@@ -35,13 +34,6 @@ from switchyard.router.upstream import exception_class
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 HEADERS = CIMultiDict({"Content-Type": "application/json", "Accept": "application/json"})
 BIG = 1 << 30  # a read limit no reply here comes near
-
-
-@pytest.fixture(params=["asyncio", "uvloop"])
-def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
-    if request.param == "uvloop":
-        return uvloop.EventLoopPolicy()
-    return asyncio.DefaultEventLoopPolicy()
 
 
 class Server:
