@@ -236,7 +236,9 @@ async def test_a_broken_or_missing_head_is_a_connect_error(pool: Pool, reply: by
 
 
 async def test_silence_before_the_head_or_in_the_body_times_out() -> None:
-    pool = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=0.2)
+    # long enough that a stalled test process (a busy CI machine) cannot fake the silence
+    # between the request and the head of the second reply
+    pool = Pool(limit=8, limit_per_host=0, connect_timeout=5.0, read_timeout=2.0)
     server = await serve(replying())  # reads the request, never answers
     with pytest.raises(UpstreamTimeoutError) as caught:
         await pool.post(server.url + "/t", HEADERS, b"{}")
