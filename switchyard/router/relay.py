@@ -120,9 +120,9 @@ class _Relay:
     def feed(self, chunk: bytes) -> bytes:
         text, sse = self.text, self.sse
         if text is not None and sse is not None and sse.idle():
-            found = text.same_text(chunk)
-            if found is not None:  # neither the reader nor the reading would find more
-                return text.feed_text(found)
+            out = text.feed_chunk(chunk)
+            if out is not None:  # neither the reader nor the reading would find more
+                return out
             blocks = sse.whole_blocks(chunk)
             if blocks is not None:
                 return self._lines(text, blocks)
@@ -158,9 +158,9 @@ class _Relay:
         parts = []
         for block in blocks:
             try:
-                found = text.same_text(block, framed=False)
-                if found is not None:
-                    parts.append(text.feed_text(found))
+                out = text.feed_chunk(block, framed=False)
+                if out is not None:
+                    parts.append(out)
                     continue
                 event = SSEEvent(block[6:].decode("utf-8", errors="replace"))
                 reader.observe(event)

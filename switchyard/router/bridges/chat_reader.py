@@ -128,7 +128,7 @@ class FromChatChunks:
     Most chunks of a stream carry only text, and differ from each other only in it: the
     translator learns the bytes around the text of such a chunk (``_learn``), and the relay
     hands it every chunk that is one whole event with those bytes around another plain string
-    (``same_text``, ``feed_text``) without parsing it."""
+    (``same_text``, ``feed_chunk``) without parsing it."""
 
     def __init__(self, ctx: BridgeContext) -> None:
         self._ctx = ctx
@@ -139,7 +139,7 @@ class FromChatChunks:
         self._usage: Usage | None = None
         self.usage: Usage | None = None
         self.response_id: str | None = None
-        self._head = self._tail = b""
+        self._head = self._tail = self._block_tail = b""  # (the tail without its blank line)
         self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
     def same_text(self, chunk: bytes, framed: bool = True) -> str | None:
@@ -147,7 +147,7 @@ class FromChatChunks:
         SSEParser.whole_blocks when not `framed`) of the learned shape: what reading it would
         find (one Text, none for an empty string), and all a Chat stream reader would find (a
         plain chunk: no error, no usage)."""
-        head, tail = self._head, self._tail if framed else self._tail[:-2]
+        head, tail = self._head, self._tail if framed else self._block_tail
         end = len(chunk) - len(tail)
         if (
             head
@@ -159,12 +159,16 @@ class FromChatChunks:
             return chunk[len(head) : end].decode("utf-8", errors="replace")
         return None
 
-    def feed_text(self, text: str) -> bytes:
-        """`feed` of a chunk of the learned shape holding `text` (`same_text`)."""
+    def feed_chunk(self, chunk: bytes, framed: bool = True) -> bytes | None:
+        """`feed` of a chunk of the learned shape (`same_text`, one step on the relay's
+        per-chunk path); None for any other chunk, which then takes `feed`."""
+        text = self.same_text(chunk, framed)
+        if text is None:
+            return None
         if self._done or not text:
             return b""
         self._reader.note_text()
-        return self._start() + self._text(text)
+        return self._text(text) if self._started else self._start() + self._text(text)
 
     def _text(self, text: str) -> bytes:
         return self._content(Text(text))
@@ -192,7 +196,8 @@ class FromChatChunks:
             and chunk.get("usage") is None
         ):
             self._learns += 1
-            self._head, self._tail = b"data: " + raw[:start], raw[end:] + b"\n\n"
+            self._head, self._block_tail = b"data: " + raw[:start], raw[end:]
+            self._tail = self._block_tail + b"\n\n"
 
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:

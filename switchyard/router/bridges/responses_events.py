@@ -164,7 +164,7 @@ class ResponsesFromChat(FromChatChunks):
         out = b""
         if self._open is not None and self._open is self._texting:
             # the open message's next delta: the event of `_event`, from bytes kept for it
-            self._open["text"] += delta
+            self._open["text"].append(delta)
             seq = self._seq
             self._seq = seq + 1
             return b"".join((TEXT_DELTA, str(seq).encode(), self._delta_where,
@@ -182,12 +182,13 @@ class ResponsesFromChat(FromChatChunks):
                 "response.output_item.added",
                 {"output_index": len(self._output), "item": self._open},
             )
-            self._open = {**self._open, "content": [], "text": ""}
+            # the text so far, in pieces (joined once, when the item closes)
+            self._open = {**self._open, "content": [], "text": []}
             out += self._event(
                 "response.content_part.added",
                 {**self._where(), "content_index": 0, "part": _text_part("")},
             )
-        self._open["text"] += delta
+        self._open["text"].append(delta)
         self._texting = self._open
         where = self._where()
         self._delta_where = b"".join((b',"item_id":', orjson.dumps(where["item_id"]),
@@ -244,7 +245,7 @@ class ResponsesFromChat(FromChatChunks):
         where = self._where()
         item = self._open
         if item["type"] == "message":
-            text = item.pop("text")
+            text = "".join(item.pop("text"))
             part = _text_part(text)
             out = self._event(
                 "response.output_text.done",
