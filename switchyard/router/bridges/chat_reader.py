@@ -147,6 +147,11 @@ class FromChatChunks:
         SSEParser.whole_blocks when not `framed`) of the learned shape: what reading it would
         find (one Text, none for an empty string), and all a Chat stream reader would find (a
         plain chunk: no error, no usage)."""
+        end = self._text_end(chunk, framed)
+        return None if end < 0 else chunk[len(self._head) : end].decode("utf-8", errors="replace")
+
+    def _text_end(self, chunk: bytes, framed: bool) -> int:
+        """Where the text of a chunk of the learned shape ends (`same_text`); -1 for another."""
         head, tail = self._head, self._tail if framed else self._block_tail
         end = len(chunk) - len(tail)
         if (
@@ -156,8 +161,8 @@ class FromChatChunks:
             and end >= len(head)
             and PLAIN.fullmatch(chunk, len(head), end) is not None
         ):
-            return chunk[len(head) : end].decode("utf-8", errors="replace")
-        return None
+            return end
+        return -1
 
     def feed_chunk(self, chunk: bytes, framed: bool = True) -> bytes | None:
         """`feed` of a chunk of the learned shape (`same_text`, one step on the relay's
