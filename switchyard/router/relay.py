@@ -116,14 +116,17 @@ class _Relay:
         text, chat = self.translator, isinstance(reader, ChatStreamReader)
         if isinstance(text, FromChatChunks) and chat and isinstance(parser, SSEParser):
             self.text, self.sse = text, parser
+        # the SSE parser holds nothing (no part of an event): kept after each feed of it, so
+        # the per-chunk paths need not ask
+        self.quiet = True
 
     def feed(self, chunk: bytes) -> bytes:
-        text, sse = self.text, self.sse
-        if text is not None and sse is not None and sse.idle():
+        text = self.text
+        if text is not None and self.quiet:  # (`text` comes with `sse`)
             out = text.feed_chunk(chunk)
             if out is not None:  # neither the reader nor the reading would find more
                 return out
-            blocks = sse.whole_blocks(chunk)
+            blocks = self.sse.whole_blocks(chunk)  # type: ignore[union-attr]
             if blocks is not None:
                 return self._lines(text, blocks)
         chat = self.chat
@@ -134,7 +137,10 @@ class _Relay:
             blocks = self.sse.whole_blocks(chunk)
             if blocks is not None:
                 return self._whole(chat, blocks, chunk)
-        return self._pass(self.parser.feed(chunk), chunk)
+        events = self.parser.feed(chunk)
+        if self.sse is not None:
+            self.quiet = self.sse.idle()
+        return self._pass(events, chunk)
 
     def flush(self) -> bytes:
         return self._pass(self.parser.flush(), b"")
