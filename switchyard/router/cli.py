@@ -8,8 +8,10 @@ import contextlib
 import faulthandler
 import gc
 import logging
+import os
 import signal
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from .app import create_app
 from .guard import Guard, GuardedRunner
 from .runtime import RUNTIME
 from .settings import Settings
+from .tasks import describe_tasks, dump_tasks
 from .workers import WORKER, Worker, peer_app, supervise
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -29,6 +32,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # at c=64 (bench/README.md). Almost everything a request builds is freed by reference counts;
 # the collector is only for the rare cycle, and these thresholds still find those.
 GC_THRESHOLDS = (10_000, 10, 10)
+# After SIGTERM a process may take the drain timeout plus this long to stop (closing the app,
+# its clients and sinks takes well under a second); past it, it logs what waits and exits 1.
+SHUTDOWN_MARGIN = 5.0
+SHUTDOWN_BACKSTOP = 2.0  # then faulthandler's, for a loop that cannot even run that timer
+log = logging.getLogger("switchyard.router.cli")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -67,13 +75,22 @@ def run(args: argparse.Namespace) -> int:
     # `kill -USR1` writes every thread's Python stack to stderr: where a stuck router (or any
     # of its workers, which inherit this) is, without stopping it
     faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    # `kill -USR2` writes every asyncio task and the awaits it waits in (tasks.py): where an
+    # idle but stuck loop is. Ignored until the loop exists; the supervisor passes it on.
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     if settings.workers > 1:  # fork before any event loop exists
         return supervise(settings.workers, partial(serve_process, settings))
     return serve_process(settings, None)
 
 
-def serve_process(settings: Settings, worker: Worker | None) -> int:
-    """Serve in this process until SIGTERM / SIGINT (one worker of several, or the router)."""
+def serve_process(
+    settings: Settings,
+    worker: Worker | None,
+    build: Callable[[Settings, Worker | None], web.Application] = create_app,
+) -> int:
+    """Serve in this process until SIGTERM / SIGINT (one worker of several, or the router).
+
+    `build` makes the app (tests hand in one whose cleanup never ends)."""
     if worker is not None:  # say which worker a line comes from
         tagged = logging.Formatter(
             LOG_FORMAT.replace("%(name)s", f"worker-{worker.index} %(name)s")
@@ -87,7 +104,8 @@ def serve_process(settings: Settings, worker: Worker | None) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
     loop = asyncio.new_event_loop()
-    app = create_app(settings, worker)
+    loop.add_signal_handler(signal.SIGUSR2, dump_tasks, loop)
+    app = build(settings, worker)
     # what start-up built lives as long as the process: kept out of the collector's walks
     # (configs load later, so a replaced one can still be collected)
     gc.freeze()
@@ -99,11 +117,41 @@ def serve_process(settings: Settings, worker: Worker | None) -> int:
         pass
     finally:
         main.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(main)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+        _bound_shutdown(loop, app, settings.drain_timeout + SHUTDOWN_MARGIN)
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(main)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
     return 0
+
+
+def _bound_shutdown(loop: asyncio.AbstractEventLoop, app: web.Application, seconds: float) -> None:
+    """Exit 1 if stopping outlives `seconds` (drain timeout + margin), saying what waits.
+
+    Requests in flight are cancelled when the drain timeout ends (guard.py), so a cleanup
+    still running well after that is stuck: better a logged exit inside the pod's grace period
+    than a hang until the kubelet's SIGKILL. The loop timer writes every task and its awaits
+    (code locations only), writes the usage rows still waiting, and exits; faulthandler is the
+    backstop for a loop too blocked to run the timer (every thread's stack, then exit 1).
+    """
+
+    def overdue() -> None:
+        log.error(
+            "stopping took over %.0f s (drain timeout + %.0f s); exiting 1. Still waiting:\n%s",
+            seconds, SHUTDOWN_MARGIN, describe_tasks(loop),
+        )  # fmt: skip
+        with contextlib.suppress(Exception):
+            app[RUNTIME].sink.flush()
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(1)
+
+    loop.call_later(seconds, overdue)
+    faulthandler.dump_traceback_later(seconds + SHUTDOWN_BACKSTOP, exit=True, file=sys.stderr)
 
 
 async def serve(app: web.Application, settings: Settings) -> None:

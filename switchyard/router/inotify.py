@@ -140,9 +140,17 @@ class DirWatcher:
         return set(self._wds)
 
     async def wait(self, seconds: float) -> bool:
-        """True when an event came (and clears it), False after `seconds` without one."""
+        """True when an event came (and clears it), False after `seconds` without one.
+
+        A timeout scope, not `asyncio.wait_for`: on Python 3.11 wait_for runs the wait as a
+        task of its own and returns its result when that finished just before the caller was
+        cancelled, swallowing the cancellation. The reload loop then kept running, and a
+        router whose config directory changed as it stopped (a worker's usage file closing
+        when it died) waited on it forever in its cleanup.
+        """
         try:
-            await asyncio.wait_for(self._woken.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._woken.wait()
         except TimeoutError:
             return False
         self._woken.clear()

@@ -139,6 +139,11 @@ def supervise(count: int, serve_one: Callable[[Worker], int]) -> int:
     children: dict[int, int] = {}
     stopping = False
 
+    def forward(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
     def stop_all(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
@@ -156,6 +161,7 @@ def supervise(count: int, serve_one: Callable[[Worker], int]) -> int:
             children[pid] = index
         for sig in blocked:
             signal.signal(sig, stop_all)
+        signal.signal(signal.SIGUSR2, forward)  # every worker's asyncio tasks (tasks.py)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
     log.info("router: %d workers started (pids %s)", count, sorted(children))

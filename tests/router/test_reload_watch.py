@@ -109,6 +109,32 @@ async def test_the_watch_follows_a_directory_that_disappears_and_returns(tmp_pat
         watcher.close()
 
 
+async def test_a_wait_cancelled_just_as_an_event_woke_it_is_cancelled(tmp_path: Path) -> None:
+    """The reload loop (`while True: await wakes.wait(...)`) is cancelled when the router stops.
+    A directory event that wakes the wait a loop turn or two before the cancel must not eat
+    the cancel (asyncio.wait_for on 3.11 did): the loop kept running and the router's cleanup
+    waited for it forever. Every spacing of event and cancel is tried."""
+    watcher = DirWatcher.open()
+    watcher.watch([tmp_path])
+
+    async def follow() -> None:
+        while True:
+            await watcher.wait(3600)
+
+    try:
+        for turns in range(8):
+            task = asyncio.create_task(follow())
+            await asyncio.sleep(0)  # in the wait
+            (tmp_path / f"file-{turns}").write_text("x")  # the event is queued at once
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=DEADLINE)
+            assert task in done and task.cancelled(), f"cancel eaten {turns} turns after the event"
+    finally:
+        watcher.close()
+
+
 def test_a_key_linked_after_the_data_swap_is_still_picked_up(tmp_path: Path, mock: Mock) -> None:
     """The kubelet links a new key's visible name after it swaps `..data`; a reload that ran
     in between fails, and the link appearing must count as a change (it did not)."""

@@ -60,6 +60,26 @@ def _spread(router: Router, minimum: int) -> dict[int, int]:
     return served
 
 
+def _exit_code(router: Router, after: str, timeout: float = 60) -> int:
+    """The router's exit code; if it is still running after `timeout`, fail with where it is
+    stuck: every thread's stack (SIGUSR1) and every worker's asyncio tasks (SIGUSR2)."""
+    try:
+        return router.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pid = router.proc.pid
+        workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        for each in (pid, *workers):
+            os.kill(each, signal.SIGUSR1)
+        os.kill(pid, signal.SIGUSR2)  # passed on to the workers
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            router.logs().count("most recent call first") < 1 + len(workers)
+            or router.logs().count("asyncio tasks of pid") < len(workers)
+        ):
+            threading.Event().wait(0.1)
+        raise AssertionError(f"still running {timeout} s {after}:\n{router.logs()}") from None
+
+
 def test_a_scrape_through_any_worker_sees_the_totals_of_all(tmp_path: Path, mock: Mock) -> None:
     with run_router(tmp_path, _config(mock), provider_keys("a"), **TWO) as router:
         served = _spread(router, 20)
@@ -180,7 +200,7 @@ def test_sigterm_drains_every_worker_and_keeps_every_row(tmp_path: Path, mock: M
         router.proc.send_signal(signal.SIGTERM)
         for t in threads:
             t.join()
-        assert router.proc.wait(timeout=60) == 0
+        assert _exit_code(router, "after SIGTERM") == 0
         assert slow == [200] * 6
         rows = router.usage_rows()
         assert len(rows) == fast + 6 and sum(r["group"] == "slow" for r in rows) == 6
@@ -193,17 +213,7 @@ def test_a_worker_that_dies_stops_the_router(tmp_path: Path, mock: Mock) -> None
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         assert len(children) == 2
         os.kill(int(children[0]), signal.SIGKILL)
-        try:
-            code = router.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # say where it is stuck: every thread's stack
-            for pid in (router.proc.pid, int(children[1])):
-                os.kill(pid, signal.SIGUSR1)
-            deadline = time.monotonic() + 10
-            while router.logs().count("most recent call first") < 2 and time.monotonic() < deadline:
-                threading.Event().wait(0.1)
-            raise AssertionError(
-                f"still running 60 s after a worker died:\n{router.logs()}"
-            ) from None
+        code = _exit_code(router, "after a worker died")
         assert code == 1  # the pod restarts, as with one process
         assert "exited (-9); stopping the others" in router.logs()
         assert not Path(f"/proc/{children[1]}").exists()  # stopped and reaped
@@ -243,7 +253,7 @@ def test_sigterm_cancels_what_outlasts_the_drain_timeout_and_keeps_its_row(
         while mock.count("slow-model") < 1:  # in flight upstream
             threading.Event().wait(0.02)
         router.proc.send_signal(signal.SIGTERM)
-        assert router.proc.wait(timeout=100) == 0  # the upstream would answer after 120 s
+        assert _exit_code(router, "after SIGTERM", 100) == 0  # the upstream answers after 120 s
         thread.join()
         assert outcome and outcome != ["answered"]
         rows = router.usage_rows()
@@ -264,3 +274,64 @@ def test_sigusr1_writes_every_threads_stack_and_the_router_keeps_serving(
         assert "Current thread" in logs and "most recent call first" in logs, logs
         reply = httpx.post(f"{router.url}/v1/chat/completions", json=CHAT)
         assert reply.status_code == 200 and router.proc.poll() is None
+
+
+def test_sigusr2_writes_every_workers_asyncio_tasks_and_no_request_content(
+    tmp_path: Path, mock: Mock
+) -> None:
+    """`kill -USR2` on the router: each worker writes its tasks and the awaits they are in
+    (a request in flight shows its handler's frames), never a body or key; all keep serving."""
+    mock.scenario({"defaults": {"apiKey": PROVIDER_KEY},
+                   "models": {"slow-model": {"latencyMs": 3000}}})  # fmt: skip
+    planted = "planted-body-text-3b9e"
+    with run_router(tmp_path, _config(mock), provider_keys("a"), **TWO) as router:
+        _spread(router, 2)
+        slow = threading.Thread(
+            target=httpx.post,
+            args=(f"{router.v1}/chat/completions",),
+            kwargs={"json": {**CHAT, "model": "slow", "user": planted}, "timeout": 60},
+        )
+        slow.start()
+        while mock.count("slow-model") < 1:  # in flight upstream
+            threading.Event().wait(0.02)
+        router.proc.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 30
+        while router.logs().count("asyncio tasks of pid") < 2 and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+        slow.join()
+        logs = router.logs()
+        assert logs.count("asyncio tasks of pid") == 2, logs
+        assert "in serve" in logs and "switchyard/router/proxy.py" in logs, logs
+        assert planted not in logs and PROVIDER_KEY not in logs
+        _spread(router, 2)  # every worker still serves
+        assert router.proc.poll() is None
+
+
+def test_a_cleanup_that_never_ends_exits_1_and_says_what_it_waits_for(tmp_path: Path) -> None:
+    """Stopping is bounded: past the drain timeout plus the margin the process logs its tasks
+    (the stuck cleanup's frame among them) and exits 1 instead of hanging to the SIGKILL."""
+    port = free_port()
+    env = {
+        **os.environ, "SWITCHYARD_ROUTER_PORT": str(port), "SWITCHYARD_ROUTER_HOST": "127.0.0.1",
+        "SWITCHYARD_ROUTER_CONFIG": str(tmp_path / "none.json"),
+        "SWITCHYARD_ROUTER_SECRETS_DIR": str(tmp_path), "SWITCHYARD_ROUTER_USAGE_SINK": "none",
+        "SWITCHYARD_ROUTER_DRAIN_TIMEOUT": "1",
+    }  # fmt: skip
+    log_file = tmp_path / "router.log"
+    with log_file.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.router.stuck_cleanup"],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    logs = log_file.read_text()
+    assert code == 1, logs
+    assert "stopping took over 6 s (drain timeout + 5 s); exiting 1" in logs, logs
+    assert "in stuck_cleanup" in logs, logs
