@@ -103,7 +103,10 @@ class _Relay:
             self.translator = leg.bridge.stream(leg.ctx)
         self.parser = stream_parser(leg.bedrock, limit)  # `limit`: max_reply_bytes per event
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
-        self.pending = b""  # bytes of an event that has not ended yet (native relay)
+        # bytes of an event that has not ended yet (native relay), in pieces: a long event
+        # arriving in many chunks is joined once; `seam`: the last two of them
+        self.pending: list[bytes] = []
+        self.seam = b""
         # a native Chat stream: chunks of whole one-line events are observed from their bytes
         reader, parser = self.reader, self.parser
         self.chat: ChatStreamReader | None = None
@@ -178,6 +181,26 @@ class _Relay:
                 break
         return b"".join(parts)
 
+    def _whole_events(self, chunk: bytes) -> bytes:
+        """The bytes up to the last event that ends in `chunk`; the rest is held. Only the
+        chunk and the two bytes before it are searched (an event's end may straddle them)."""
+        pending = self.pending
+        if not pending:
+            cut = complete_prefix(chunk)
+            buf = chunk
+        else:
+            seam = self.seam + chunk
+            cut = complete_prefix(seam)
+            if not cut:
+                pending.append(chunk)
+                self.seam = seam[-2:]
+                return b""
+            buf = b"".join((*pending, chunk))
+            cut += len(buf) - len(seam)
+        rest = buf[cut:]
+        self.pending, self.seam = ([rest], rest[-2:]) if rest else ([], b"")
+        return buf[:cut]
+
     def _pass(self, events: list[SSEEvent], chunk: bytes) -> bytes:
         reader, translator = self.reader, self.translator
         if translator is None:
@@ -188,12 +211,10 @@ class _Relay:
             if self.reframe:
                 return b"".join(frame(e) for e in events)
             if not chunk:  # end of stream: whatever is left ended with it
-                out, self.pending = self.pending, b""
+                out = b"".join(self.pending)
+                self.pending, self.seam = [], b""
                 return out
-            buf = self.pending + chunk
-            cut = complete_prefix(buf)
-            self.pending = buf[cut:]
-            return buf[:cut]
+            return self._whole_events(chunk)
         parts = []
         for event in events:
             reader.observe(event)

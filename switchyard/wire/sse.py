@@ -47,10 +47,12 @@ class SSEParser:
     """Feed bytes, get events. Keeps at most one partial event buffered, of at most `limit`
     bytes: a longer one ends the stream with MALFORMED."""
 
-    __slots__ = ("_broken", "_buf", "_data", "_event", "_id", "_limit", "_size")
+    __slots__ = ("_broken", "_buf", "_data", "_event", "_held", "_id", "_limit", "_size")
 
     def __init__(self, limit: int = MAX_EVENT_BYTES) -> None:
-        self._buf = b""
+        # the unfinished line, in pieces: a line arriving in many chunks is joined once
+        self._buf: list[bytes] = []
+        self._held = 0  # bytes in `_buf`
         self._data: list[str] = []
         self._event: str | None = None
         self._id: str | None = None
@@ -59,14 +61,16 @@ class SSEParser:
         self._broken = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        if self._broken:
+        if self._broken or not chunk:
             return []
-        buf = self._buf + chunk if self._buf else chunk
+        if b"\n" not in chunk:  # no line ends in it: held, not copied
+            self._buf.append(chunk)
+            self._held += len(chunk)
+            return self._overflow() if self._held + self._size > self._limit else []
+        buf = b"".join((*self._buf, chunk)) if self._buf else chunk
         cut = buf.rfind(b"\n")
-        if cut < 0:
-            self._buf = buf
-            return self._overflow() if len(buf) + self._size > self._limit else []
-        self._buf = buf[cut + 1 :]
+        rest = buf[cut + 1 :]
+        self._buf, self._held = ([rest], len(rest)) if rest else ([], 0)
         # whole lines decoded at once: a line break is never inside a UTF-8 sequence
         events: list[SSEEvent] = []
         data, size = self._data, self._size
@@ -86,13 +90,13 @@ class SSEParser:
                 events.append(event)
                 data, size = self._data, 0
         self._size = size
-        if size + len(self._buf) > self._limit:
+        if size + self._held > self._limit:
             return [*events, *self._overflow()]
         return events
 
     def _overflow(self) -> list[SSEEvent]:
         self._broken = True
-        self._buf, self._data, self._size = b"", [], 0
+        self._buf, self._held, self._data, self._size = [], 0, [], 0
         return [MALFORMED]
 
     def idle(self) -> bool:
