@@ -34,3 +34,13 @@ def test_events_that_end_within_the_limit_are_read_whatever_their_number() -> No
         events += parser.feed(one[40:])
     assert len(events) == 1000 and MALFORMED not in events
     assert parser.idle()
+
+
+def test_an_event_arriving_a_byte_at_a_time_is_read_whole() -> None:
+    """A long line in many chunks is held in pieces and read once it ends."""
+    text = b'data: {"n":"' + b"y" * 20_000 + b'"}\n\n'
+    parser = SSEParser(limit=30_000)
+    events = []
+    for i in range(len(text)):
+        events += parser.feed(text[i : i + 1])
+    assert [len(e.data) for e in events] == [len(text) - 8] and parser.idle()
