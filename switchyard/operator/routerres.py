@@ -130,9 +130,9 @@ def config_json_of(config_map: Mapping[str, Any] | None) -> str | None:
 
 
 def config_map(
-    config: RouterConfig, namespace: str, applied_at: str, payload: Payload | None = None
+    config: RouterConfig, namespace: str, applied_at: str, payload: Payload
 ) -> dict[str, Any]:
-    """`payload`: the config as stored (config_payload); plain JSON when not given."""
+    """`payload`: the config as stored (config_payload)."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -145,7 +145,7 @@ def config_map(
                 APPLIED_AT_ANNOTATION: applied_at,
             },
         },
-        **(payload or {"data": {CONFIG_KEY: config.to_json()}}),
+        **payload,
     }
 
 

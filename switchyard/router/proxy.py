@@ -150,6 +150,7 @@ class Attempt:
             except CloudAuthError:
                 raise UpstreamError(ErrorClass.AUTH_FAILED) from None
         p.leg.bedrock = provider.platform is Platform.BEDROCK
+        p.leg.max_reply_bytes = self.runtime.settings.max_reply_bytes
         resp = await send(self.runtime.client, call)
         try:
             if stream:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from switchyard.catalog import Dialect, ErrorClass
 from switchyard.wire import (
+    MAX_EVENT_BYTES,
     ChatStreamReader,
     SSEEvent,
     SSEParser,
@@ -34,7 +35,6 @@ from .bridges.chat_reader import FromChatChunks
 from .dialects import DialectAdapter
 from .exchange import Exchange
 from .h1 import Response, UpstreamIOError
-from .runtime import RUNTIME
 from .upstream import UpstreamError
 
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -52,6 +52,7 @@ class Leg:
     ctx: BridgeContext | None
     extra_headers: dict[str, str]
     bedrock: bool = False  # the stream arrives in AWS event-stream frames, not SSE
+    max_reply_bytes: int = MAX_EVENT_BYTES  # a whole reply, or one stream event (settings)
 
 
 async def _first_chunk(resp: Response) -> bytes:
@@ -69,7 +70,7 @@ async def json_reply(
 ) -> tuple[web.Response, str | None]:
     """A whole JSON reply; returns the response and the upstream response id."""
     try:
-        raw = await resp.read(request.app[RUNTIME].settings.max_reply_bytes)
+        raw = await resp.read(leg.max_reply_bytes)
     except UpstreamIOError as exc:
         raise UpstreamError(exc.error_class) from None
     try:
@@ -96,12 +97,12 @@ async def json_reply(
 class _Relay:
     """One stream's passage: observe every event, forward whole events or translations."""
 
-    def __init__(self, leg: Leg, limit: int) -> None:
+    def __init__(self, leg: Leg) -> None:
         self.reader: StreamReader = leg.upstream.watcher()
         self.translator: StreamTranslator | None = None
         if leg.bridge is not None and leg.ctx is not None:
             self.translator = leg.bridge.stream(leg.ctx)
-        self.parser = stream_parser(leg.bedrock, limit)  # `limit`: max_reply_bytes per event
+        self.parser = stream_parser(leg.bedrock, leg.max_reply_bytes)
         self.reframe = leg.bedrock  # native relay writes the decoded events out as SSE
         # bytes of an event that has not ended yet (native relay), in pieces: a long event
         # arriving in many chunks is joined once; `seam`: the last two of them
@@ -124,12 +125,12 @@ class _Relay:
         self.quiet = True
 
     def feed(self, chunk: bytes) -> bytes:
-        text = self.text
-        if text is not None and self.quiet:  # (`text` comes with `sse`)
+        text, sse = self.text, self.sse
+        if text is not None and sse is not None and self.quiet:
             out = text.feed_chunk(chunk)
             if out is not None:  # neither the reader nor the reading would find more
                 return out
-            blocks = self.sse.whole_blocks(chunk)  # type: ignore[union-attr]
+            blocks = sse.whole_blocks(chunk)
             if blocks is not None:
                 return self._lines(text, blocks)
         chat = self.chat
@@ -244,7 +245,7 @@ async def stream_reply(
     out = web.StreamResponse(headers={**SSE_HEADERS, **leg.extra_headers})
     await out.prepare(request)
     ex.status = 200
-    relay = _Relay(leg, request.app[RUNTIME].settings.max_reply_bytes)
+    relay = _Relay(leg)
     reader, translator = relay.reader, relay.translator
     failure: ErrorClass | None = None
     try:

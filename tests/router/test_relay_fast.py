@@ -63,7 +63,7 @@ def _leg(inbound: Dialect) -> Leg:
 
 def _relay(raw: bytes, cuts: list[int], fast: bool,
            inbound: Dialect = Dialect.OPENAI_CHAT) -> tuple[bytes, tuple[object, ...]]:  # fmt: skip
-    r = _Relay(_leg(inbound), MAX_EVENT_BYTES)
+    r = _Relay(_leg(inbound))
     if not fast:
         r.chat = r.text = None
     out = b""
@@ -120,7 +120,7 @@ def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
 
 
 def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chunk() -> None:
-    r = _Relay(_leg(Dialect.OPENAI_RESPONSES), MAX_EVENT_BYTES)
+    r = _Relay(_leg(Dialect.OPENAI_RESPONSES))
     assert r.text is not None
     r.feed(PLAIN[0])
     assert r.text.same_text(PLAIN[1]) == "and the dog "
@@ -138,7 +138,7 @@ def test_chunks_that_never_repeat_a_shape_stop_the_learning(inbound: Dialect) ->
     raw = b"".join(chunks + END)
     cuts = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
     assert _relay(raw, cuts, True, inbound) == _relay(raw, cuts, False, inbound)
-    r = _Relay(_leg(inbound), MAX_EVENT_BYTES)
+    r = _Relay(_leg(inbound))
     for chunk in chunks:
         r.feed(chunk)
     learner = r.chat if r.chat is not None else r.text

@@ -13,7 +13,6 @@ import pytest
 from switchyard.catalog import Dialect, ErrorClass
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
-from switchyard.wire import MAX_EVENT_BYTES
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("SWITCHYARD_REGEN_GOLDEN") == "1"
@@ -24,7 +23,7 @@ BAD_EVENT = {"chat": 2, "responses": 2, "anthropic": 3}  # index of the malforme
 
 def relay(dialect: Dialect, raw: bytes, chunk: int) -> tuple[bytes, _Relay]:
     leg = Leg(ADAPTERS[dialect], dialect, None, None, {})
-    r = _Relay(leg, MAX_EVENT_BYTES)
+    r = _Relay(leg)
     out = b""
     for i in range(0, len(raw), chunk):
         out += r.feed(raw[i : i + chunk])
