@@ -12,7 +12,7 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
-from switchyard.wire import MAX_EVENT_BYTES, SSEParser
+from switchyard.wire import SSEParser
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":['
 
@@ -107,9 +107,7 @@ def test_fast_paths_relay_and_judge_as_the_parser_does(inbound: Dialect) -> None
 
 
 def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
-    r = _Relay(
-        Leg(ADAPTERS[Dialect.OPENAI_CHAT], Dialect.OPENAI_CHAT, None, None, {}), MAX_EVENT_BYTES
-    )
+    r = _Relay(Leg(ADAPTERS[Dialect.OPENAI_CHAT], Dialect.OPENAI_CHAT, None, None, {}))
     assert r.chat is not None
     assert r.feed(PLAIN[0]) == PLAIN[0]
     assert r.chat.same_shape(PLAIN[1]) and r.chat.same_shape(PLAIN[3])
