@@ -46,6 +46,7 @@ from .sse import (
     frame,
 )
 from .streams import ChatStreamReader, StreamReader, stream_reader
+from .text_shape import TextShape
 from .usage import (
     AnthropicUsageMerger,
     Usage,
@@ -84,6 +85,7 @@ __all__ = [
     "SSEEvent",
     "SSEParser",
     "StreamReader",
+    "TextShape",
     "Usage",
     "anthropic_usage",
     "ask_parallel_tools",

@@ -7,7 +7,6 @@ grammar (unparseable or wrong-typed JSON: ``malformed``, booked as BadResponse).
 
 from __future__ import annotations
 
-import re
 from typing import Any, Protocol
 
 import orjson
@@ -15,6 +14,7 @@ import orjson
 from switchyard.catalog import Dialect
 
 from .sse import SSEEvent
+from .text_shape import TextShape
 from .usage import (
     AnthropicUsageMerger,
     Usage,
@@ -65,26 +65,22 @@ class _LatestUsageReader:
         self.finished = self.failed = self.malformed = False
 
 
-# A JSON string's content without escapes, quotes or control characters: another such content
-# in place of one keeps a JSON document valid and of the same structure.
-_PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
-_CONTENT = b'"content":"'
 # Shapes a reader takes at most: chunks that differ in more than their text (a per-chunk
 # random field, say) never match one, and then learning would only cost.
 MAX_LEARNS = 8
 
 
 class ChatStreamReader(_LatestUsageReader):
-    """Also learns the shape of the stream's plain content chunks (`_head`, `_tail`: the bytes
-    around one `content` string), so the many chunks that differ from the last one only in
-    that string are judged without a parse (`same_shape`): such a chunk is a JSON object with
-    the same fields, so it is neither malformed, nor an error, nor usage."""
+    """Also learns the shape of the stream's plain text chunks (`TextShape`), so the many
+    chunks that differ from the last such one only in their text are judged without a parse
+    (`same_shape`): such a chunk is a JSON object with the same fields, so it is neither
+    malformed, nor an error, nor usage."""
 
-    __slots__ = ("_head", "_learns", "_tail", "_tail2")
+    __slots__ = ("_learns", "_shape")
 
     def __init__(self) -> None:
         super().__init__()
-        self._head = self._tail = self._tail2 = b""
+        self._shape: TextShape | None = None
         self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
     def observe(self, event: SSEEvent) -> None:
@@ -105,34 +101,33 @@ class ChatStreamReader(_LatestUsageReader):
         self._chunk(chunk, False)
 
     def same_shape(self, chunk: bytes) -> bool:
-        """Whether `chunk` is one whole `data: ` event (LF framed) of the learned shape: then
-        observing it would change nothing."""
-        head, tail = self._head, self._tail2
-        return (
-            bool(head)
-            and chunk.startswith(head)
-            and chunk.endswith(tail)
-            and len(chunk) >= len(head) + len(tail)
-            and _PLAIN.fullmatch(chunk, len(head), len(chunk) - len(tail)) is not None
-        )
+        """Whether `chunk` is nothing but whole `data: ` events (LF framed) of the learned
+        shape, one or many: then observing them would change nothing."""
+        shape = self._shape
+        return shape is not None and shape.texts(chunk) is not None
 
     def observe_datas(self, blocks: list[bytes]) -> int:
         """`observe_data` of each event of `blocks` (SSEParser.whole_blocks: one-line
         `data: ` events) in turn, in one loop; stops at the first malformed event and returns
-        its index, or -1. An event of the learned shape is passed over; a plain JSON object
-        without `error` or `usage` is only parsed (and teaches the shape); every other event
-        takes `observe_data` itself."""
-        loads, plain = orjson.loads, _PLAIN.fullmatch
-        head, tail = self._head, self._tail
-        for i, block in enumerate(blocks):
-            if (
-                head
-                and block.startswith(head)
-                and block.endswith(tail)
-                and len(block) >= len(head) + len(tail)
-                and plain(block, len(head), len(block) - len(tail)) is not None
-            ):
-                continue
+        its index, or -1. A run of events of the learned shape is passed over in one step
+        (`TextShape.run`: tried once per shape, so a chunk costs linear time); a plain JSON
+        object without `error` or `usage` is only parsed (and teaches the shape); every
+        other event takes `observe_data` itself."""
+        loads, shape = orjson.loads, self._shape
+        i, tried = 0, None  # the shape a run was looked for with
+        while i < len(blocks):
+            block = blocks[i]
+            if shape is not None:
+                if shape is not tried and block.startswith(shape.head):
+                    tried = shape
+                    run = shape.run(blocks, i)
+                    if run is not None:
+                        i = run[0]
+                        continue
+                if shape.text(block) is not None:
+                    i += 1
+                    continue
+            i += 1
             data = block[6:]
             if data == b"[DONE]":  # the end, not JSON: a failed parse costs an exception
                 self.finished = True
@@ -144,26 +139,20 @@ class ChatStreamReader(_LatestUsageReader):
             if type(chunk) is dict and chunk.get("error") is None and chunk.get("usage") is None:
                 if self._learns < MAX_LEARNS:
                     self._learn(block)
-                    head, tail = self._head, self._tail
+                    shape = self._shape
                 continue
             self.observe_data(data)
             if self.malformed:
-                return i
+                return i - 1
         return -1
 
     def _learn(self, block: bytes) -> None:
         """Take the shape of `block`, one whole line that parsed as a plain chunk (an object
-        without `error` or `usage`), if it holds exactly one `content` string without escapes
-        (a raw quote in valid JSON always delimits a string, so that one is the value)."""
-        at = block.find(_CONTENT)
-        if at < 0 or block.find(_CONTENT, at + 1) >= 0:
-            return
-        start = at + len(_CONTENT)
-        end = block.find(b'"', start)
-        if end >= 0 and _PLAIN.fullmatch(block, start, end) is not None:
+        without `error` or `usage`), when it has one (`TextShape.of`)."""
+        shape = TextShape.of(block)
+        if shape is not None:
             self._learns += 1
-            self._head, self._tail = block[:start], block[end:]
-            self._tail2 = self._tail + b"\n\n"
+            self._shape = shape
 
     def _chunk(self, chunk: dict[str, Any] | None, named_error: bool) -> None:
         if chunk is None:

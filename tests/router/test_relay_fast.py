@@ -12,7 +12,6 @@ from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
-from switchyard.wire import SSEParser
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":['
 
@@ -47,6 +46,8 @@ ODD = [
     _event(b'{"index":1,"delta":{"content":"other choice"}}'),
     _event(b'{"index":0,"delta":{"content":"x"}}', b',"usage":"bad"}'),
     _event(b'{"index":0,"delta":{"content":"x"},"finish_reason":"length"}'),
+    _text(b"\xc3"),  # one character cut in two: each half is read as U+FFFD,
+    _text(b"\xa9 "),  # not as the character their bytes make side by side
 ]
 END = [_event(b'{"index":0,"delta":{},"finish_reason":"stop"}'), b"data: [DONE]\n\n"]
 
@@ -112,20 +113,30 @@ def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
     assert r.feed(PLAIN[0]) == PLAIN[0]
     assert r.chat.same_shape(PLAIN[1]) and r.chat.same_shape(PLAIN[3])
     for odd in ODD:  # (bytes that are not UTF-8 are read as U+FFFD: the same verdict)
-        assert r.chat.same_shape(odd) is (odd == ODD[2]), odd
-    assert not r.chat.same_shape(PLAIN[0] + PLAIN[1])  # two events: the whole-chunk path
-    assert SSEParser().whole_blocks(PLAIN[0] + PLAIN[1]) is not None
+        assert r.chat.same_shape(odd) is (odd == ODD[2] or odd in ODD[-2:]), odd
+    assert r.chat.same_shape(PLAIN[0] + PLAIN[1] + PLAIN[2])  # a run of them, in one step
+    assert not r.chat.same_shape(PLAIN[0] + END[0])
+    assert not r.chat.same_shape(PLAIN[0][:-1])
 
 
 def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chunk() -> None:
     r = _Relay(_leg(Dialect.OPENAI_RESPONSES))
-    assert r.text is not None
+    text = r.text
+    assert text is not None
     r.feed(PLAIN[0])
-    assert r.text.same_text(PLAIN[1]) == "and the dog "
-    assert r.text.same_text(PLAIN[3]) == "\u00e9t\u00e9 "
-    assert r.text.same_text(ODD[2]) == "\ufffd\ufffd"  # as the parser decodes it
-    for odd in ODD[3:]:
-        assert r.text.same_text(odd) is None, odd
+    assert text.shape is not None
+    assert text.shape.texts(PLAIN[1] + PLAIN[3]) == [b"and the dog ", b"\xc3\xa9t\xc3\xa9 "]
+    out = text.feed_chunk(PLAIN[1] + PLAIN[2] + PLAIN[3])
+    assert out is not None and out.count(b"event: response.output_text.delta") == 2
+    assert b'"delta":"\xc3\xa9t\xc3\xa9 "' in out
+    assert text.feed_chunk(ODD[2]) is None  # not UTF-8: each event's text is decoded alone
+    out = text.feed_block(ODD[2][:-2])
+    assert out is not None and "\ufffd\ufffd".encode() in out  # as the parser decodes it
+    for odd in ODD:
+        if odd == ODD[2] or odd in ODD[-2:]:  # text events, but not all UTF-8
+            continue
+        assert text.feed_chunk(odd) is None, odd
+        assert text.feed_chunk(PLAIN[1] + odd) is None, odd
 
 
 @pytest.mark.parametrize("inbound", [Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES])

@@ -3,12 +3,11 @@ that serve other skins from a Chat upstream (responsesToChat, messagesToChat).""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog import ErrorClass
-from switchyard.wire import SSEEvent, Usage, openai_chat_usage
+from switchyard.wire import SSEEvent, TextShape, Usage, openai_chat_usage
 
 from .base import BridgeContext
 
@@ -114,10 +113,15 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-# A JSON string's content without escapes, quotes or control characters (see _learn).
-PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
-CONTENT = b'"content":"'
 MAX_LEARNS = 8  # shapes taken per stream at most (as wire.streams.ChatStreamReader)
+
+
+def utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class FromChatChunks:
@@ -126,9 +130,11 @@ class FromChatChunks:
     Subclasses write the content (``_content``), the opening (``_start``) and the failure.
 
     Most chunks of a stream carry only text, and differ from each other only in it: the
-    translator learns the bytes around the text of such a chunk (``_learn``), and the relay
-    hands it every chunk that is one whole event with those bytes around another plain string
-    (``same_text``, ``feed_chunk``) without parsing it."""
+    translator learns the bytes around the text of such a chunk (``_learn``, a
+    ``wire.TextShape``), and the relay hands it every chunk of whole events of that shape,
+    one or many (``feed_chunk``), and every such event of another chunk (``feed_block``),
+    without a parse. A run of texts is written in one step (``_text_run``): valid UTF-8 and
+    plain, a raw text is its own JSON string content."""
 
     def __init__(self, ctx: BridgeContext) -> None:
         self._ctx = ctx
@@ -139,70 +145,74 @@ class FromChatChunks:
         self._usage: Usage | None = None
         self.usage: Usage | None = None
         self.response_id: str | None = None
-        self._head = self._tail = self._block_tail = b""  # (the tail without its blank line)
+        self.shape: TextShape | None = None  # of the text chunks (the relay finds runs)
         self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
-    def same_text(self, chunk: bytes, framed: bool = True) -> str | None:
-        """The text of `chunk` when it is one whole `data: ` event (LF framed; a block of
-        SSEParser.whole_blocks when not `framed`) of the learned shape: what reading it would
-        find (one Text, none for an empty string), and all a Chat stream reader would find (a
-        plain chunk: no error, no usage)."""
-        end = self._text_end(chunk, framed)
-        return None if end < 0 else chunk[len(self._head) : end].decode("utf-8", errors="replace")
+    def feed_chunk(self, chunk: bytes) -> bytes | None:
+        """`feed` of each event of `chunk` when it is nothing but whole LF-framed events of
+        the learned shape (`TextShape.texts`); None for any other chunk, which then takes
+        `feed`."""
+        shape = self.shape
+        texts = None if shape is None else shape.texts(chunk)
+        return None if texts is None else self.feed_texts(texts)
 
-    def _text_end(self, chunk: bytes, framed: bool) -> int:
-        """Where the text of a chunk of the learned shape ends (`same_text`); -1 for another."""
-        head, tail = self._head, self._tail if framed else self._block_tail
-        end = len(chunk) - len(tail)
-        if (
-            head
-            and chunk.startswith(head)
-            and chunk.endswith(tail)
-            and end >= len(head)
-            and PLAIN.fullmatch(chunk, len(head), end) is not None
-        ):
-            return end
-        return -1
-
-    def feed_chunk(self, chunk: bytes, framed: bool = True) -> bytes | None:
-        """`feed` of a chunk of the learned shape (`same_text`, one step on the relay's
-        per-chunk path); None for any other chunk, which then takes `feed`."""
-        text = self.same_text(chunk, framed)
-        if text is None:
+    def feed_texts(self, texts: list[bytes]) -> bytes | None:
+        """`feed` of a run of events of the learned shape, given their raw texts: what
+        reading them would find (one Text each, none for an empty string) is all a Chat
+        stream reader would find too (plain chunks: no error, no usage). None when a text is
+        not UTF-8: each such event takes `feed_block`, which decodes it as the parser does."""
+        raw = b'"'.join(texts)  # (an ASCII delimiter: valid only if every text is valid)
+        if not (raw.isascii() or utf8(raw)):
             return None
-        if self._done or not text:
+        if self._done:
             return b""
-        self._reader.note_text()
-        return self._text(text) if self._started else self._start() + self._text(text)
+        if b"" in texts:
+            texts = [text for text in texts if text]
+        return self._texts(texts) if texts else b""
 
-    def _text(self, text: str) -> bytes:
-        return self._content(Text(text))
+    def feed_block(self, block: bytes) -> bytes | None:
+        """`feed_chunk` of one event of SSEParser.whole_blocks (without its blank line)."""
+        shape = self.shape
+        raw = None if shape is None else shape.text(block)
+        if raw is None:
+            return None
+        if self._done or not raw:
+            return b""
+        if raw.isascii() or utf8(raw):
+            return self._texts([raw])
+        self._reader.note_text()  # as the parser reads it: with U+FFFD for the bad bytes
+        return self._start() + self._content(Text(raw.decode("utf-8", errors="replace")))
+
+    def _texts(self, texts: list[bytes]) -> bytes:
+        self._reader.note_text()
+        start = b"" if self._started else self._start()
+        return start + self._text_run(texts)
+
+    def _text_run(self, texts: list[bytes]) -> bytes:
+        """The events of `texts` (not empty; each plain, valid UTF-8 and not empty), one Text
+        after another: subclasses write a run into an open text part in one step."""
+        return b"".join([self._content(Text(text.decode())) for text in texts])
 
     def _learn(self, event: SSEEvent, text: str) -> None:
         """Take the shape of a one-line event whose chunk read as one Text, `text`, and is
-        plain (no error, no usage): the bytes around its one `content` string, when that
-        string is `text` itself, without escapes. Another plain string in its place is another
-        Text and nothing else. (No backslash anywhere and one "content" key: no escaped or
-        duplicate key can stand for the one the text was read from.)"""
+        plain (no error, no usage), when its one `content` string is `text` itself
+        (`TextShape.of`): another plain string in its place is another Text and nothing
+        else."""
         if event.event is not None:
             return
-        raw = event.data.encode()
-        if b"\n" in raw or b"\\" in raw or raw.count(b'"content"') != 1:
-            return
-        start = raw.find(CONTENT) + len(CONTENT)
-        end = raw.find(b'"', start)
-        if start < len(CONTENT) or end < 0 or PLAIN.fullmatch(raw, start, end) is None:
+        line = b"data: " + event.data.encode()
+        shape = TextShape.of(line)
+        if shape is None:
             return
         chunk = event.json()
         if (
-            raw[start:end].decode() == text
+            shape.text(line) == text.encode()
             and isinstance(chunk, dict)
             and chunk.get("error") is None
             and chunk.get("usage") is None
         ):
             self._learns += 1
-            self._head, self._block_tail = b"data: " + raw[:start], raw[end:]
-            self._tail = self._block_tail + b"\n\n"
+            self.shape = shape
 
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:
@@ -211,7 +221,7 @@ class FromChatChunks:
 
     def feed_line(self, event: SSEEvent) -> bytes:
         """`feed` of an event read from one `data: ` line, learning its shape when it holds
-        only text (what `same_text` recognises afterwards)."""
+        only text (what `feed_chunk` and `feed_block` recognise afterwards)."""
         if self._done:
             return b""
         happenings = self._reader.read(event)

@@ -26,6 +26,14 @@ STOP_REASONS = {
 }
 
 
+# a text block's delta event (`_delta`), to be completed with the block's index, then with the
+# text's JSON string content
+TEXT_DELTA = (
+    b"event: content_block_delta\ndata: "
+    b'{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":"%%b"}}\n\n'
+)
+
+
 def message_usage(usage: Usage | None) -> JSON:
     if usage is None:
         return {"input_tokens": 0, "output_tokens": 0}
@@ -71,6 +79,16 @@ class MessagesFromChat(FromChatChunks):
             self._args_seen = True
             out.append(self._delta({"type": "input_json_delta", "partial_json": happening.delta}))
         return b"".join(out)
+
+    def _text_run(self, texts: list[bytes]) -> bytes:
+        """FromChatChunks._text_run: the deltas of an open text block straight from the
+        texts' bytes, in one step."""
+        out = b""
+        if self._open != "text":
+            out = self._content(Text(texts[0].decode()))
+            texts = texts[1:]
+        event = TEXT_DELTA % self._block
+        return out + b"".join(map(event.__mod__, texts))
 
     def finish(self) -> bytes:
         if self._done:

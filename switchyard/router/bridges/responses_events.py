@@ -17,14 +17,15 @@ from switchyard.catalog import Dialect, ErrorClass
 from switchyard.wire import Usage, encode, stream_error
 
 from .base import JSON, BridgeContext
-from .chat_reader import FromChatChunks, Text, ToolArgs, ToolStart
+from .chat_reader import FromChatChunks, Text, ToolArgs, ToolStart, utf8
 from .responses_tools import custom_input
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 TEXT_DELTA = (
     b"event: response.output_text.delta\ndata: "
-    b'{"type":"response.output_text.delta","sequence_number":'
+    b'{"type":"response.output_text.delta","sequence_number":%d'
 )
+TEXT_DELTA_END = b'%b","logprobs":[]}\n\n'
 
 
 def usage_object(usage: Usage | None) -> JSON | None:
@@ -96,7 +97,9 @@ class ResponsesFromChat(FromChatChunks):
         self._output: list[JSON] = []  # finished items, by output_index
         self._open: JSON | None = None  # the item being streamed (its output_index is len(output))
         self._texting: JSON | None = None  # the open message after its first delta
-        self._delta_where = b""  # its deltas' fields after sequence_number, up to the delta
+        # its delta events, to be completed with a sequence number and the delta's JSON
+        # string content (`bytes % (seq, raw)`)
+        self._delta_event = b""
 
     def _content(self, happening: Text | ToolStart | ToolArgs) -> bytes:
         if isinstance(happening, Text):
@@ -160,28 +163,47 @@ class ResponsesFromChat(FromChatChunks):
         assert self._open is not None
         return {"item_id": self._open["id"], "output_index": len(self._output)}
 
-    def feed_chunk(self, chunk: bytes, framed: bool = True) -> bytes | None:
-        """FromChatChunks.feed_chunk, in fewer steps while a message's text is streaming
-        (most of a stream): its next delta straight from the chunk's bytes. (Text after
-        text: the reader's record of what came before stays as it is.)"""
+    def feed_texts(self, texts: list[bytes]) -> bytes | None:
+        """FromChatChunks.feed_texts, in fewer steps for one text while a message's text is
+        streaming (most chunks of a stream). (Text after text: the reader's record of what
+        came before stays as it is.)"""
         texting = self._open
-        if texting is None or texting is not self._texting or self._done:
-            return super().feed_chunk(chunk, framed)
-        end = self._text_end(chunk, framed)
-        if end < 0:
+        if len(texts) != 1 or texting is None or texting is not self._texting or self._done:
+            return super().feed_texts(texts)
+        raw = texts[0]
+        if not raw:
+            return b""
+        if not (raw.isascii() or utf8(raw)):
             return None
-        start = len(self._head)
-        return self._delta(texting, chunk[start:end].decode("utf-8", errors="replace"))
+        texting["text"].append(raw)
+        seq = self._seq
+        self._seq = seq + 1
+        return self._delta_event % (seq, raw)
+
+    def _text_run(self, texts: list[bytes]) -> bytes:
+        """FromChatChunks._text_run: after the first text of a message, its deltas straight
+        from the texts' bytes, in one step."""
+        out = b""
+        if self._open is None or self._open is not self._texting:
+            out = self._text(texts[0].decode())
+            texts = texts[1:]
+            if not texts:
+                return out
+        assert self._open is not None
+        self._open["text"].extend(texts)
+        seq = self._seq
+        self._seq = seq + len(texts)
+        numbered = zip(range(seq, self._seq), texts, strict=True)
+        return out + b"".join(map(self._delta_event.__mod__, numbered))
 
     def _delta(self, texting: JSON, delta: str) -> bytes:
         """The open message's next delta: the event of `_event`, from bytes kept for it."""
         if not delta:
             return b""
-        texting["text"].append(delta)
+        texting["text"].append(delta.encode())
         seq = self._seq
         self._seq = seq + 1
-        return b"".join((TEXT_DELTA, str(seq).encode(), self._delta_where,
-                         orjson.dumps(delta), b',"logprobs":[]}\n\n'))  # fmt: skip
+        return self._delta_event % (seq, orjson.dumps(delta)[1:-1])
 
     def _text(self, delta: str) -> bytes:
         out = b""
@@ -200,18 +222,19 @@ class ResponsesFromChat(FromChatChunks):
                 "response.output_item.added",
                 {"output_index": len(self._output), "item": self._open},
             )
-            # the text so far, in pieces (joined once, when the item closes)
+            # the text so far, in UTF-8 pieces (joined once, when the item closes)
             self._open = {**self._open, "content": [], "text": []}
             out += self._event(
                 "response.content_part.added",
                 {**self._where(), "content_index": 0, "part": _text_part("")},
             )
-        self._open["text"].append(delta)
+        self._open["text"].append(delta.encode())
         self._texting = self._open
         where = self._where()
-        self._delta_where = b"".join((b',"item_id":', orjson.dumps(where["item_id"]),
-                                      b',"output_index":', str(where["output_index"]).encode(),
-                                      b',"content_index":0,"delta":'))  # fmt: skip
+        where_bytes = b"".join((b',"item_id":', orjson.dumps(where["item_id"]),
+                                b',"output_index":', str(where["output_index"]).encode(),
+                                b',"content_index":0,"delta":"'))  # fmt: skip
+        self._delta_event = TEXT_DELTA + where_bytes.replace(b"%", b"%%") + TEXT_DELTA_END
         return out + self._event(
             "response.output_text.delta",
             {**where, "content_index": 0, "delta": delta, "logprobs": []},
@@ -263,7 +286,7 @@ class ResponsesFromChat(FromChatChunks):
         where = self._where()
         item = self._open
         if item["type"] == "message":
-            text = "".join(item.pop("text"))
+            text = b"".join(item.pop("text")).decode()
             part = _text_part(text)
             out = self._event(
                 "response.output_text.done",
