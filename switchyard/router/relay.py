@@ -127,7 +127,9 @@ class _Relay:
     def feed(self, chunk: bytes) -> bytes:
         text, sse = self.text, self.sse
         if text is not None and sse is not None and self.quiet:
-            out = text.feed_chunk(chunk)
+            shape = text.shape
+            texts = None if shape is None else shape.texts(chunk)
+            out = None if texts is None else text.feed_texts(texts)
             if out is not None:  # events of text: neither the reader nor the reading finds more
                 return out
             blocks = sse.whole_blocks(chunk)

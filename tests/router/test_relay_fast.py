@@ -10,6 +10,7 @@ import pytest
 
 from switchyard.catalog import BridgeDirection, Dialect, ErrorClass
 from switchyard.router.bridges import BridgeContext, counting_ids, get_bridge
+from switchyard.router.bridges.chat_reader import FromChatChunks
 from switchyard.router.dialects import ADAPTERS
 from switchyard.router.relay import Leg, _Relay
 
@@ -119,6 +120,13 @@ def test_a_plain_stream_is_passed_over_after_its_first_content_chunk() -> None:
     assert not r.chat.same_shape(PLAIN[0][:-1])
 
 
+def _fed(text: FromChatChunks, chunk: bytes) -> bytes | None:
+    """What the relay's one step for a chunk of text events writes; None: not such a chunk."""
+    assert text.shape is not None
+    texts = text.shape.texts(chunk)
+    return None if texts is None else text.feed_texts(texts)
+
+
 def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chunk() -> None:
     r = _Relay(_leg(Dialect.OPENAI_RESPONSES))
     text = r.text
@@ -126,17 +134,17 @@ def test_a_bridged_plain_stream_is_read_without_a_parse_after_its_first_text_chu
     r.feed(PLAIN[0])
     assert text.shape is not None
     assert text.shape.texts(PLAIN[1] + PLAIN[3]) == [b"and the dog ", b"\xc3\xa9t\xc3\xa9 "]
-    out = text.feed_chunk(PLAIN[1] + PLAIN[2] + PLAIN[3])
+    out = _fed(text, PLAIN[1] + PLAIN[2] + PLAIN[3])
     assert out is not None and out.count(b"event: response.output_text.delta") == 2
     assert b'"delta":"\xc3\xa9t\xc3\xa9 "' in out
-    assert text.feed_chunk(ODD[2]) is None  # not UTF-8: each event's text is decoded alone
+    assert _fed(text, ODD[2]) is None  # not UTF-8: each event's text is decoded alone
     out = text.feed_block(ODD[2][:-2])
     assert out is not None and "\ufffd\ufffd".encode() in out  # as the parser decodes it
     for odd in ODD:
         if odd == ODD[2] or odd in ODD[-2:]:  # text events, but not all UTF-8
             continue
-        assert text.feed_chunk(odd) is None, odd
-        assert text.feed_chunk(PLAIN[1] + odd) is None, odd
+        assert _fed(text, odd) is None, odd
+        assert _fed(text, PLAIN[1] + odd) is None, odd
 
 
 @pytest.mark.parametrize("inbound", [Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES])

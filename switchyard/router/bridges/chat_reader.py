@@ -131,8 +131,8 @@ class FromChatChunks:
 
     Most chunks of a stream carry only text, and differ from each other only in it: the
     translator learns the bytes around the text of such a chunk (``_learn``, a
-    ``wire.TextShape``), and the relay hands it every chunk of whole events of that shape,
-    one or many (``feed_chunk``), and every such event of another chunk (``feed_block``),
+    ``wire.TextShape``), and the relay hands it the texts of every run of whole events of
+    that shape (``feed_texts``) and every such event of another chunk (``feed_block``),
     without a parse. A run of texts is written in one step (``_text_run``): valid UTF-8 and
     plain, a raw text is its own JSON string content."""
 
@@ -148,16 +148,9 @@ class FromChatChunks:
         self.shape: TextShape | None = None  # of the text chunks (the relay finds runs)
         self._learns = 0  # shapes taken: a stream whose chunks never repeat one stops trying
 
-    def feed_chunk(self, chunk: bytes) -> bytes | None:
-        """`feed` of each event of `chunk` when it is nothing but whole LF-framed events of
-        the learned shape (`TextShape.texts`); None for any other chunk, which then takes
-        `feed`."""
-        shape = self.shape
-        texts = None if shape is None else shape.texts(chunk)
-        return None if texts is None else self.feed_texts(texts)
-
     def feed_texts(self, texts: list[bytes]) -> bytes | None:
-        """`feed` of a run of events of the learned shape, given their raw texts: what
+        """`feed` of a run of events of the learned shape (`shape.texts` of a chunk, or
+        `shape.run` of its blocks), given their raw texts: what
         reading them would find (one Text each, none for an empty string) is all a Chat
         stream reader would find too (plain chunks: no error, no usage). None when a text is
         not UTF-8: each such event takes `feed_block`, which decodes it as the parser does."""
@@ -171,7 +164,8 @@ class FromChatChunks:
         return self._texts(texts) if texts else b""
 
     def feed_block(self, block: bytes) -> bytes | None:
-        """`feed_chunk` of one event of SSEParser.whole_blocks (without its blank line)."""
+        """`feed_texts` of one event of SSEParser.whole_blocks (without its blank line), if
+        it is of the learned shape; None for any other."""
         shape = self.shape
         raw = None if shape is None else shape.text(block)
         if raw is None:
@@ -221,7 +215,7 @@ class FromChatChunks:
 
     def feed_line(self, event: SSEEvent) -> bytes:
         """`feed` of an event read from one `data: ` line, learning its shape when it holds
-        only text (what `feed_chunk` and `feed_block` recognise afterwards)."""
+        only text (what `feed_texts` and `feed_block` recognise afterwards)."""
         if self._done:
             return b""
         happenings = self._reader.read(event)

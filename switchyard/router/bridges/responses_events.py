@@ -154,7 +154,7 @@ class ResponsesFromChat(FromChatChunks):
         if self._started:
             return b""
         self._started = True
-        body = self._response([], None)
+        body = orjson.Fragment(orjson.dumps(self._response([], None)))  # (encoded once)
         return self._event("response.created", {"response": body}) + self._event(
             "response.in_progress", {"response": body}
         )
