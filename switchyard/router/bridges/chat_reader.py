@@ -150,10 +150,10 @@ class FromChatChunks:
 
     def feed_texts(self, texts: list[bytes]) -> bytes | None:
         """`feed` of a run of events of the learned shape (`shape.texts` of a chunk, or
-        `shape.run` of its blocks), given their raw texts: what
-        reading them would find (one Text each, none for an empty string) is all a Chat
-        stream reader would find too (plain chunks: no error, no usage). None when a text is
-        not UTF-8: each such event takes `feed_block`, which decodes it as the parser does."""
+        `shape.run` of its blocks), given their raw texts: what reading them would find (one
+        Text each, none for an empty string) is all a Chat stream reader would find too
+        (plain chunks: no error, no usage). None when a text is not UTF-8: each such event
+        takes `feed_block`, which decodes it as the parser does."""
         raw = b'"'.join(texts)  # (an ASCII delimiter: valid only if every text is valid)
         if not (raw.isascii() or utf8(raw)):
             return None
