@@ -14,7 +14,7 @@ import orjson
 from switchyard.catalog import Dialect
 
 from .sse import SSEEvent
-from .text_shape import TextShape
+from .text_shape import MAX_LEARNS, TextShape
 from .usage import (
     AnthropicUsageMerger,
     Usage,
@@ -63,11 +63,6 @@ class _LatestUsageReader:
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.finished = self.failed = self.malformed = False
-
-
-# Shapes a reader takes at most: chunks that differ in more than their text (a per-chunk
-# random field, say) never match one, and then learning would only cost.
-MAX_LEARNS = 8
 
 
 class ChatStreamReader(_LatestUsageReader):

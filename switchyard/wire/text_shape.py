@@ -17,6 +17,9 @@ from operator import itemgetter
 # A JSON string's content without escapes, quotes or control characters.
 PLAIN = re.compile(rb'[^"\\\x00-\x1f]*')
 CONTENT = b'"content":"'
+# Shapes a reader takes per stream at most: chunks that differ in more than their text (a
+# per-chunk random field, say) never match one, and then learning would only cost.
+MAX_LEARNS = 8
 
 
 class TextShape:

@@ -8,6 +8,7 @@ from typing import Any
 
 from switchyard.catalog import ErrorClass
 from switchyard.wire import SSEEvent, TextShape, Usage, openai_chat_usage
+from switchyard.wire.text_shape import MAX_LEARNS
 
 from .base import BridgeContext
 
@@ -111,9 +112,6 @@ class ChatChunkReader:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-MAX_LEARNS = 8  # shapes taken per stream at most (as wire.streams.ChatStreamReader)
 
 
 def utf8(raw: bytes) -> bool:
