@@ -18,15 +18,14 @@ namespaces), each test gets a namespace of its own, and the release is uninstall
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +33,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from e2e import build, image, nodebuild, nodeconf
+from e2e import build, image, nodebuild, nodeconf, nodelock
 from e2e.localcluster import REPO_ROOT, ClusterError, LocalCluster
 from e2e.node import Node
 
 CHART = REPO_ROOT / "helm" / "switchyard"
 RELEASE = "switchyard"
 RELEASE_NS = "switchyard-e2e"
-LOCK = Path("/run/lock/switchyard-node.lock")
 T = TypeVar("T")
 
 # Operator settings for the tier: short timers so a promotion or a rollback takes seconds.
@@ -168,15 +166,15 @@ def _namespaces(session: pytest.Session) -> dict[str, str]:
 
 @contextlib.contextmanager
 def _local_node() -> Iterator[tuple[Path, str, LocalCluster, Node]]:
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one node per machine: a second session waits
+    with nodelock.machine_lock():  # one node per machine: a second session waits
+        for line in nodelock.reclaim_abandoned():
+            warnings.warn(f"reclaimed the node of a killed session: {line}", stacklevel=1)
         if Path(f"/sys/class/net/{nodeconf.BRIDGE}").exists():
             raise ClusterError(
                 f"a node is already running here (bridge {nodeconf.BRIDGE}); stop it with "
                 "`e2e/cluster down`, or point SWITCHYARD_E2E_KUBECONFIG at it"
             )
-        run_dir = Path(tempfile.mkdtemp(prefix="switchyard-node-"))
+        run_dir = nodelock.new_run_dir()
         cluster = LocalCluster(run_dir=run_dir, node_ip=nodeconf.GATEWAY)
         node = Node(cluster)
         try:
