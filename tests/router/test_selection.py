@@ -36,7 +36,7 @@ GROUPS = [
 
 def _router(tmp: Path, mock: Mock, eject_after: int) -> Any:
     env = {
-        "SWITCHYARD_ROUTER_READ_TIMEOUT": "0.5",
+        "SWITCHYARD_ROUTER_READ_TIMEOUT": "2",  # far above any healthy answer on a busy machine
         "SWITCHYARD_ROUTER_EJECT_AFTER_FAILURES": str(eject_after),
         # longer than any test: the return after cooling is shown with a stepped clock
         # (tests/router/test_health.py), never by sleeping through the period
@@ -91,7 +91,7 @@ def test_sticky_sessions_keep_their_target(router: Router, mock: Mock) -> None:
     [
         ({"failure": {"kind": "server"}}, "UpstreamError"),
         ({"failure": {"kind": "overloaded", "status": 503}}, "UpstreamError"),
-        ({"latencyMs": 3000}, "Timeout"),
+        ({"latencyMs": 4000}, "Timeout"),  # twice the read timeout
     ],
 )
 def test_fallback_on_5xx_and_timeout(
