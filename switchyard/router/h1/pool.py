@@ -12,6 +12,7 @@ reply was read to the end and said keep-alive, and is closed after `keepalive_ti
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import deque
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from .conn import Connection, Key, Response
 from .errors import UpstreamConnectError, UpstreamRequestError, UpstreamTimeoutError
 
 KEEPALIVE_TIMEOUT = 15.0  # aiohttp's default
-MAX_TARGETS = 4096  # parsed URLs: as many as the config has endpoints; dropped whole beyond
+MAX_TARGETS = 4096  # parsed URLs kept: as many as a config has endpoints (least recent dropped)
 ACCEPT_ENCODING = "gzip, deflate"
 
 
@@ -37,25 +38,18 @@ class Target:
     host_line: str  # the Host header as aiohttp wrote it (the port only when not the default)
 
 
-_TARGETS: dict[str, Target] = {}
-
-
+@functools.lru_cache(maxsize=MAX_TARGETS)
 def target(url: str) -> Target:
     """`url` as sent (encoded: a signed path must not change), parsed once."""
-    found = _TARGETS.get(url)
-    if found is None:
-        parsed = URL(url, encoded=True)
-        host, port, scheme = parsed.raw_host, parsed.port, parsed.scheme
-        if scheme not in ("http", "https") or not host or port is None:
-            raise UpstreamRequestError("the upstream URL is not an http(s) URL")
-        if len(_TARGETS) >= MAX_TARGETS:
-            _TARGETS.clear()
-        found = _TARGETS[url] = Target(
-            (scheme, host, port), parsed.host or host, scheme == "https",
-            f"POST {parsed.raw_path_qs} HTTP/1.1\r\n",
-            f"Host: {parsed.host_port_subcomponent}\r\n",
-        )  # fmt: skip
-    return found
+    parsed = URL(url, encoded=True)
+    host, port, scheme = parsed.raw_host, parsed.port, parsed.scheme
+    if scheme not in ("http", "https") or not host or port is None:
+        raise UpstreamRequestError("the upstream URL is not an http(s) URL")
+    return Target(
+        (scheme, host, port), parsed.host or host, scheme == "https",
+        f"POST {parsed.raw_path_qs} HTTP/1.1\r\n",
+        f"Host: {parsed.host_port_subcomponent}\r\n",
+    )  # fmt: skip
 
 
 def request_head(t: Target, headers: CIMultiDict[str], length: int) -> bytes:

@@ -389,6 +389,15 @@ async def test_close_ends_replies_in_flight_at_once(pool: Pool) -> None:
     await server.__aexit__()
 
 
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1:21/v1/chat", "http:///v1/chat", "127.0.0.1:8080/v1/chat", "x"]
+)
+async def test_a_url_that_is_not_http_is_refused_every_time(pool: Pool, url: str) -> None:
+    for _ in range(2):  # a refusal is not remembered as a parsed target
+        with pytest.raises(UpstreamRequestError, match="not an http\\(s\\) URL"):
+            await pool.post(url, HEADERS, b"{}")
+
+
 async def test_a_header_with_a_line_break_is_never_sent(pool: Pool) -> None:
     server = await serve(replying(ok(b"")))
     headers = CIMultiDict({"X-Bad": "a\r\nInjected: yes"})
