@@ -123,13 +123,18 @@ class GroupView:
         return Eligible(tuple(out), tuple(reasons))
 
 
+# What the config file and each Secret it names looked like on disk (router/reload.py): one
+# (real path, stat) entry per source; equal fingerprints mean nothing to reload.
+Fingerprint = tuple[tuple[str, tuple[object, ...]], ...]
+
+
 @dataclass(frozen=True)
 class LoadedConfig:
     config: RouterConfig
     groups: dict[str, GroupView]
     upstream_headers: dict[str, dict[str, str]]  # provider -> auth + configured headers
     callers: dict[str, frozenset[bytes]]  # caller Secret name -> token digests
-    fingerprint: tuple[object, ...] = field(default=())
+    fingerprint: Fingerprint = field(default=())
     # provider -> per-request credentials (SigV4 signer, OAuth tokens) of cloud platforms
     cloud: dict[str, CloudAuth] = field(default_factory=dict)
 
@@ -245,9 +250,7 @@ def _groups(config: RouterConfig) -> dict[str, GroupView]:
     return views
 
 
-def load_config(
-    path: Path, secrets_dir: Path, fingerprint: tuple[object, ...] = ()
-) -> LoadedConfig:
+def load_config(path: Path, secrets_dir: Path, fingerprint: Fingerprint = ()) -> LoadedConfig:
     """Parse, validate and resolve; raises ConfigError and changes nothing on any problem."""
     config = _parse(path)
     groups = _groups(config)

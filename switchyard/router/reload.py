@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .config import ConfigError, load_config, secret_names
+from .config import ConfigError, Fingerprint, load_config, secret_names
 from .inotify import DirWatcher, InotifyUnavailableError
 from .runtime import RUNTIME, Runtime
 
@@ -47,9 +47,6 @@ def _secret_parts(secrets_dir: Path, name: str) -> tuple[object, ...]:
     except OSError:
         return (*parts, (str(directory), None))
     return (*parts, *(_stat(directory / k) for k in keys))
-
-
-Fingerprint = tuple[tuple[str, tuple[object, ...]], ...]
 
 
 def fingerprint(config: Path, secrets_dir: Path, names: Iterable[str]) -> Fingerprint:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from .config import LoadedConfig
+from .config import Fingerprint, LoadedConfig
 from .h1 import Pool
 from .metrics import RouterMetrics
 from .selection import Health
@@ -24,7 +24,7 @@ class ConfigState:
     current: LoadedConfig | None = None
     last_error: str | None = None
     last_reload_at: float | None = None
-    fingerprint: tuple[object, ...] | None = None
+    fingerprint: Fingerprint | None = None
 
     def swap(self, loaded: LoadedConfig) -> None:
         # One assignment: a request holds the object it started with until it ends.
@@ -33,7 +33,7 @@ class ConfigState:
         self.last_error = None
         self.last_reload_at = time.time()
 
-    def reject(self, message: str, fingerprint: tuple[object, ...]) -> None:
+    def reject(self, message: str, fingerprint: Fingerprint) -> None:
         self.fingerprint = fingerprint
         self.last_error = message
         self.last_reload_at = time.time()
