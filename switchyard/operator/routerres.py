@@ -102,7 +102,7 @@ def stored_bytes(payload: Payload) -> int:
     """A payload's size as the API server counts it against the limit (binaryData decoded)."""
     total = sum(len(k) + len(v.encode("utf-8")) for k, v in payload.get("data", {}).items())
     for k, v in payload.get("binaryData", {}).items():
-        total += len(k) + len(v) * 3 // 4
+        total += len(k) + len(v) * 3 // 4 - (len(v) - len(v.rstrip("=")))  # padding is no byte
     return total
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 from dataclasses import replace
@@ -397,3 +398,14 @@ def test_a_config_the_api_server_would_refuse_is_not_written_and_every_group_say
         reason, message = report.failure_for(name) or ("", "")
         assert reason == "ConfigTooLarge"
         assert "bytes as stored, over the 200 a ConfigMap can hold" in message
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 1000, 1001, 1002])
+def test_stored_bytes_counts_a_payload_as_the_api_server_does(size: int) -> None:
+    """binaryData counts decoded (base64 padding is no byte), data as UTF-8."""
+    text = "é" * size
+    plain = routerres.config_payload(text, compress_above=1 << 30)
+    assert routerres.stored_bytes(plain) == len(CONFIG_KEY) + 2 * size
+    packed = routerres.config_payload(text, compress_above=-1)
+    raw = base64.b64decode(packed["binaryData"][CONFIG_KEY])
+    assert routerres.stored_bytes(packed) == len(CONFIG_KEY) + len(raw)
