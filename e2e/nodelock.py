@@ -47,6 +47,13 @@ def new_run_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
 
 
+def take_down(node: Node) -> tuple[list[str], list[str]]:
+    """Stop a run dir's node and control plane and restore the host: what was cleaned, and the
+    differences from the host snapshot taken before its `up` (none: the host is as before)."""
+    cleaned = node.down() + [f"control plane {n}" for n in node.cluster.down()]
+    return cleaned, node.check_host()
+
+
 def reclaim_abandoned(root: Path | None = None) -> list[str]:
     """Tear down the nodes killed sessions left under `root`; call only holding the lock.
 
@@ -59,8 +66,7 @@ def reclaim_abandoned(root: Path | None = None) -> list[str]:
         if not (node.before_file.exists() or node.host_file.exists()):
             shutil.rmtree(run_dir, ignore_errors=True)  # killed before its node touched the host
             continue
-        cleaned = node.down() + [f"control plane {n}" for n in node.cluster.down()]
-        problems = node.check_host()
+        cleaned, problems = take_down(node)
         if problems:
             raise ClusterError(
                 f"the node a killed session left in {run_dir} could not be taken down; "

@@ -185,9 +185,7 @@ def _local_node() -> Iterator[tuple[Path, str, LocalCluster, Node]]:
             node.import_image(img)
             yield cluster.kubeconfig, img.ref, cluster, node
         finally:
-            node.down()
-            cluster.down()
-            problems = node.check_host()
+            _, problems = nodelock.take_down(node)
             node.forget_host()
             shutil.rmtree(run_dir, ignore_errors=True)
             if problems:

@@ -46,7 +46,7 @@ from .sse import (
     frame,
 )
 from .streams import ChatStreamReader, StreamReader, stream_reader
-from .text_shape import TextShape
+from .text_shape import MAX_LEARNS, TextShape
 from .usage import (
     AnthropicUsageMerger,
     Usage,
@@ -68,6 +68,7 @@ __all__ = [
     "GOOGLE_BETA_ROUTE",
     "MALFORMED",
     "MAX_EVENT_BYTES",
+    "MAX_LEARNS",
     "MAX_RETRY_AFTER",
     "PEEK_BYTES",
     "PIN_HEADER",

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.catalog import ErrorClass
-from switchyard.wire import SSEEvent, TextShape, Usage, openai_chat_usage
-from switchyard.wire.text_shape import MAX_LEARNS
+from switchyard.wire import MAX_LEARNS, SSEEvent, TextShape, Usage, openai_chat_usage
 
 from .base import BridgeContext
 
